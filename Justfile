@@ -1,0 +1,48 @@
+# Recipes for building, running and testing the group chat service.
+
+set shell := ["bash", "-euo", "pipefail", "-c"]
+
+# List the recipes.
+default:
+    @just --list
+
+# Install Prosody from Debian's packages if it is missing.
+deps:
+    @command -v prosody >/dev/null || { apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq prosody; }
+
+# Build the groupchat binary into ./bin.
+build:
+    go build -o bin/groupchat ./cmd/groupchat
+
+# Start Prosody and the component on 127.0.0.1 with demo accounts (Ctrl-C stops both).
+run *ARGS: deps
+    go run ./cmd/groupchat dev {{ARGS}}
+
+# The whole test suite: vet, then every test with the race detector (end-to-end tests start a real Prosody).
+test: deps
+    go vet ./...
+    go test -race -count=1 -timeout 20m ./...
+
+# Quick loop: unit tests only, no Prosody.
+test-short:
+    go test -short ./...
+
+# Go benchmarks of the store, projections and domain.
+bench:
+    go test -run '^$' -bench . -benchmem ./...
+
+# Run every fuzz target for FUZZTIME each (default 1m).
+fuzz FUZZTIME="1m":
+    #!/usr/bin/env bash
+    set -euo pipefail
+    for pkg in $(go list ./...); do
+      for f in $(go test -list '^Fuzz' "$pkg" | grep '^Fuzz' || true); do
+        echo "== $pkg $f"
+        go test -run '^$' -fuzz "^$f\$" -fuzztime {{FUZZTIME}} "$pkg"
+      done
+    done
+
+# gofmt and go vet.
+lint:
+    test -z "$(gofmt -l $(git ls-files '*.go'))"
+    go vet ./...

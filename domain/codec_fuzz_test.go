@@ -1,0 +1,59 @@
+package domain_test
+
+import (
+	"reflect"
+	"testing"
+
+	"github.com/uuchat/groupchat/domain"
+)
+
+// FuzzDecodeEvent feeds DecodeEvent arbitrary stored records: it must never
+// panic, must refuse with an error rather than return half an event, and
+// whatever it accepts must encode and decode again to the same event.
+func FuzzDecodeEvent(f *testing.F) {
+	for _, e := range sampleEvents() {
+		typ, data, err := domain.EncodeEvent(e)
+		if err != nil {
+			f.Fatalf("EncodeEvent(%+v): %v", e, err)
+		}
+		f.Add(typ, data)
+	}
+	f.Add(domain.TypeMessagePosted, []byte(`{"v":1,"d":{"mentions":[],"at":"2026-03-01T13:00:00+01:00"}}`))
+	f.Add(domain.TypeMessageRead, []byte(`{"v":1,"d":{"message":null,"upto":18446744073709551615}}`))
+	f.Add(domain.TypeGroupCreated, []byte(`{"v":1,"d":{"members":[null,{}],"GROUP":"\ud800"}}`))
+	f.Add(domain.TypeGroupUpdated, []byte(`{"v":2,"d":{}}`))
+	f.Add(domain.TypeGroupDeleted, []byte(`{"v":1,"d":null}`))
+	f.Add("GroupRenamed", []byte(`{"v":1,"d":{}}`))
+	f.Add("", []byte(""))
+	f.Add(domain.TypeMemberAdded, []byte("\x00\xff{"))
+	f.Add(domain.TypeMemberRemoved, []byte(`[1,2,3]`))
+
+	f.Fuzz(func(t *testing.T, typ string, data []byte) {
+		e, err := domain.DecodeEvent(typ, data)
+		if err != nil {
+			if e != nil {
+				t.Fatalf("DecodeEvent(%q, %q) failed (%v) but returned %#v", typ, data, err, e)
+			}
+			return
+		}
+		if e.EventType() != typ {
+			t.Fatalf("DecodeEvent(%q, %q) returned a %s", typ, data, e.EventType())
+		}
+		typ2, data2, err := domain.EncodeEvent(e)
+		if err != nil {
+			t.Fatalf("the decoded %#v does not encode: %v", e, err)
+		}
+		if typ2 != typ {
+			t.Fatalf("the decoded %#v encodes as type %q, want %q", e, typ2, typ)
+		}
+		again, err := domain.DecodeEvent(typ2, data2)
+		if err != nil {
+			t.Fatalf("the re-encoded %s %s does not decode: %v", typ2, data2, err)
+		}
+		if !reflect.DeepEqual(again, e) {
+			t.Fatalf("decode, encode, decode changed the event\n first %#v\nsecond %#v\n  from %q\n    to %s", e, again, data, data2)
+		}
+		// Whatever the store hands back, evolving a group by it must not fail.
+		domain.Evolve(domain.NewGroup(domain.DefaultLimits()), e)
+	})
+}

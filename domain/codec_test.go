@@ -1,0 +1,204 @@
+package domain_test
+
+import (
+	"bytes"
+	"flag"
+	"fmt"
+	"os"
+	"path/filepath"
+	"reflect"
+	"strings"
+	"testing"
+	"time"
+
+	"github.com/uuchat/groupchat/domain"
+)
+
+var update = flag.Bool("update", false, "rewrite the golden files in testdata")
+
+// sampleEvents is one event of every type with every field set, and a few
+// with optional fields left out.
+func sampleEvents() []domain.Event {
+	at := time.Date(2026, 3, 1, 12, 30, 45, 123456789, time.UTC)
+	members := []domain.Member{
+		{JID: owner, MID: "boss", Nick: "Boss", Role: domain.RoleOwner},
+		{JID: alice, MID: "alice", Nick: "Alice ✓", Role: domain.RoleMember},
+	}
+	return []domain.Event{
+		domain.GroupCreated{GroupID: "team", Name: "Team <&>", Type: domain.TypeCustomized, Members: members, By: owner, At: at},
+		domain.GroupUpdated{Name: "Red team", NewOwner: alice, By: owner, At: at},
+		domain.GroupUpdated{Name: "Only renamed", By: owner, At: at},
+		domain.GroupDeleted{Members: members, By: owner, At: at},
+		domain.MemberAdded{Members: []domain.Member{{JID: bob, MID: "bob", Nick: "bob", Role: domain.RoleAdmin}}, By: owner, At: at},
+		domain.MemberRemoved{Members: []domain.Member{{JID: bob, MID: "bob", Nick: "bob", Role: domain.RoleAdmin}}, By: bob, At: at},
+		domain.MessagePosted{ID: "m1", Sender: alice, MID: "alice", Body: "hello \"world\"\n",
+			Payload: `<reply xmlns="urn:xmpp:reply:0" id="m0"/>`, Mentions: []string{owner, bob}, At: at},
+		domain.MessagePosted{Sender: alice, MID: "alice", Body: "no id, no mentions", At: at},
+		domain.MessageRead{Reader: bob, MID: "bob", Message: &domain.MessageRef{ID: "m1", Version: 7, Sender: alice}, Upto: 7, At: at},
+		domain.MessageRead{Reader: bob, MID: "bob", Upto: 9, At: at},
+	}
+}
+
+func TestEveryEventRoundTrips(t *testing.T) {
+	for _, e := range sampleEvents() {
+		t.Run(e.EventType(), func(t *testing.T) {
+			typ, data, err := domain.EncodeEvent(e)
+			if err != nil {
+				t.Fatalf("EncodeEvent(%+v): %v", e, err)
+			}
+			if typ != e.EventType() {
+				t.Errorf("EncodeEvent stored the type as %q, want %q", typ, e.EventType())
+			}
+			got, err := domain.DecodeEvent(typ, data)
+			if err != nil {
+				t.Fatalf("DecodeEvent(%q, %s): %v", typ, data, err)
+			}
+			if !reflect.DeepEqual(got, e) {
+				t.Errorf("round trip through %s\n gave %#v\n want %#v", data, got, e)
+			}
+			if !got.OccurredAt().Equal(e.OccurredAt()) {
+				t.Errorf("OccurredAt() = %v after the round trip, want %v", got.OccurredAt(), e.OccurredAt())
+			}
+		})
+	}
+}
+
+func TestEventsByPointerEncodeLikeEventsByValue(t *testing.T) {
+	for _, e := range sampleEvents() {
+		_, byValue, err := domain.EncodeEvent(e)
+		if err != nil {
+			t.Fatalf("EncodeEvent(%+v): %v", e, err)
+		}
+		typ, byPointer, err := domain.EncodeEvent(pointerTo(e))
+		if err != nil {
+			t.Fatalf("EncodeEvent(&%+v): %v", e, err)
+		}
+		if typ != e.EventType() || !bytes.Equal(byPointer, byValue) {
+			t.Errorf("a *%s encodes as %q %s, want %q %s", e.EventType(), typ, byPointer, e.EventType(), byValue)
+		}
+	}
+}
+
+// TestEventTypeNamesAreStable pins the stored names: they are the schema and
+// may never change.
+func TestEventTypeNamesAreStable(t *testing.T) {
+	cases := []struct {
+		event domain.Event
+		name  string
+	}{
+		{domain.GroupCreated{}, "GroupCreated"},
+		{domain.GroupUpdated{}, "GroupUpdated"},
+		{domain.GroupDeleted{}, "GroupDeleted"},
+		{domain.MemberAdded{}, "MemberAdded"},
+		{domain.MemberRemoved{}, "MemberRemoved"},
+		{domain.MessagePosted{}, "MessagePosted"},
+		{domain.MessageRead{}, "MessageRead"},
+	}
+	for _, tc := range cases {
+		if got := tc.event.EventType(); got != tc.name {
+			t.Errorf("%T is stored as %q, want %q: a stored name never changes", tc.event, got, tc.name)
+		}
+	}
+}
+
+// TestEncodingIsStable compares the encoding of the sample events with the
+// one stored in testdata, so that a change to the stored format is a
+// deliberate act (go test -run TestEncodingIsStable -update).
+func TestEncodingIsStable(t *testing.T) {
+	var b strings.Builder
+	for _, e := range sampleEvents() {
+		typ, data, err := domain.EncodeEvent(e)
+		if err != nil {
+			t.Fatalf("EncodeEvent(%+v): %v", e, err)
+		}
+		fmt.Fprintf(&b, "%s %s\n", typ, data)
+	}
+	golden := filepath.Join("testdata", "events.golden")
+	if *update {
+		if err := os.MkdirAll("testdata", 0o755); err != nil {
+			t.Fatal(err)
+		}
+		if err := os.WriteFile(golden, []byte(b.String()), 0o644); err != nil {
+			t.Fatal(err)
+		}
+	}
+	want, err := os.ReadFile(golden)
+	if err != nil {
+		t.Fatalf("reading the stored encoding (run with -update to write it): %v", err)
+	}
+	if got := b.String(); got != string(want) {
+		t.Errorf("the events no longer encode as %s stores them; events already stored must stay readable\n got:\n%s\nwant:\n%s", golden, got, want)
+	}
+	// Whatever is stored must keep decoding to the same events.
+	for i, line := range strings.Split(strings.TrimSuffix(string(want), "\n"), "\n") {
+		typ, data, _ := strings.Cut(line, " ")
+		e, err := domain.DecodeEvent(typ, []byte(data))
+		if err != nil {
+			t.Errorf("%s line %d no longer decodes: %v", golden, i+1, err)
+			continue
+		}
+		if samples := sampleEvents(); i < len(samples) && !reflect.DeepEqual(e, samples[i]) {
+			t.Errorf("%s line %d decodes to %#v, want %#v", golden, i+1, e, samples[i])
+		}
+	}
+}
+
+func TestDecodeRefuses(t *testing.T) {
+	cases := []struct {
+		name string
+		typ  string
+		data string
+	}{
+		{"an unknown event type", "GroupRenamed", `{"v":1,"d":{"name":"x"}}`},
+		{"an event type in another case", "groupcreated", `{"v":1,"d":{"group":"team"}}`},
+		{"no event type", "", `{"v":1,"d":{}}`},
+		{"an encoding version from the future", domain.TypeGroupCreated, `{"v":2,"d":{"group":"team"}}`},
+		{"encoding version 0", domain.TypeGroupCreated, `{"v":0,"d":{"group":"team"}}`},
+		{"no encoding version", domain.TypeGroupCreated, `{"d":{"group":"team"}}`},
+		{"a negative encoding version", domain.TypeGroupCreated, `{"v":-1,"d":{"group":"team"}}`},
+		{"an encoding version that is not a number", domain.TypeGroupCreated, `{"v":"1","d":{"group":"team"}}`},
+		{"no data", domain.TypeGroupCreated, `{"v":1}`},
+		{"null data", domain.TypeGroupCreated, `{"v":1,"d":null}`},
+		{"data that is not an object", domain.TypeMessagePosted, `{"v":1,"d":"hello"}`},
+		{"a field of the wrong type", domain.TypeMemberAdded, `{"v":1,"d":{"members":"alice"}}`},
+		{"a bad time", domain.TypeMessageRead, `{"v":1,"d":{"at":"yesterday"}}`},
+		{"an empty record", domain.TypeGroupDeleted, ``},
+		{"not JSON", domain.TypeGroupDeleted, `<event/>`},
+		{"a truncated record", domain.TypeGroupDeleted, `{"v":1,"d":{"by":"own`},
+	}
+	for _, tc := range cases {
+		t.Run(tc.name, func(t *testing.T) {
+			e, err := domain.DecodeEvent(tc.typ, []byte(tc.data))
+			if err == nil {
+				t.Fatalf("DecodeEvent(%q, %s) = %#v, want an error", tc.typ, tc.data, e)
+			}
+			if e != nil {
+				t.Errorf("DecodeEvent(%q, %s) failed (%v) but still returned %#v", tc.typ, tc.data, err, e)
+			}
+		})
+	}
+}
+
+func TestDecodeReadsOlderEventsWithFieldsMissing(t *testing.T) {
+	got, err := domain.DecodeEvent(domain.TypeMessagePosted, []byte(`{"v":1,"d":{"sender":"alice@example.org","body":"hi","mentions":[],"at":"2026-03-01T12:00:00Z"}}`))
+	if err != nil {
+		t.Fatal(err)
+	}
+	want := domain.MessagePosted{Sender: alice, Body: "hi", At: now}
+	if !reflect.DeepEqual(got, want) {
+		t.Errorf("decoded %#v, want %#v (missing fields zero, an empty mention list as none)", got, want)
+	}
+}
+
+func TestDecodeGivesTimesInUTC(t *testing.T) {
+	for _, at := range []string{"2026-03-01T13:00:00+01:00", "2026-03-01T12:00:00+00:00", "2026-03-01T07:00:00-05:00"} {
+		e, err := domain.DecodeEvent(domain.TypeGroupDeleted, []byte(`{"v":1,"d":{"by":"owner@example.org","at":"`+at+`"}}`))
+		if err != nil {
+			t.Fatalf("decoding an event at %s: %v", at, err)
+		}
+		want := domain.GroupDeleted{By: owner, At: now}
+		if !reflect.DeepEqual(e, want) {
+			t.Errorf("an event at %s decodes as %#v, want %#v", at, e, want)
+		}
+	}
+}

@@ -1,0 +1,253 @@
+package domain
+
+import (
+	"strconv"
+	"strings"
+	"unicode"
+	"unicode/utf8"
+)
+
+// Role is a member's standing in a group.
+type Role string
+
+// The roles. A group has exactly one owner.
+const (
+	RoleOwner  Role = "owner"
+	RoleAdmin  Role = "admin"
+	RoleMember Role = "member"
+)
+
+// GroupType says who made a group.
+type GroupType string
+
+// The group types: customized groups are made by users, system groups by the
+// service administrators named in the configuration.
+const (
+	TypeCustomized GroupType = "customized"
+	TypeSystem     GroupType = "system"
+)
+
+// Member is one member of a group, identified by its bare JID.
+type Member struct {
+	JID  string `json:"jid"`
+	MID  string `json:"mid"`
+	Nick string `json:"nick,omitempty"`
+	Role Role   `json:"role"`
+}
+
+// MessageRef names a stored message of a group.
+type MessageRef struct {
+	// ID is the id the sender gave the message.
+	ID string `json:"id,omitempty"`
+	// Version is the message's archive position in its group.
+	Version uint64 `json:"version"`
+	Sender  string `json:"sender"`
+}
+
+type dedupKey struct{ sender, id string }
+
+// Group is the state of one group, built by Evolve from its events. The zero
+// value is a group that does not exist yet.
+type Group struct {
+	id      string
+	name    string
+	typ     GroupType
+	deleted bool
+	// version is the number of events applied; the last event's stream
+	// version is version-1.
+	version uint64
+	members []Member
+	byJID   map[string]int
+	byMID   map[string]int
+
+	// recent remembers the last messages by (sender, client id) so that a
+	// resend yields the original; ring keeps their order for eviction.
+	recent     map[dedupKey]MessageRef
+	ring       []dedupKey
+	ringNext   int
+	dedupLimit int
+}
+
+// view lets the accessors read a nil *Group as the zero group, one that does
+// not exist yet, as Exists and Decide already do.
+func (g *Group) view() *Group {
+	if g == nil {
+		return &Group{}
+	}
+	return g
+}
+
+// ID is the group's id (the local part of its JID).
+func (g *Group) ID() string { return g.view().id }
+
+// Name is the group's display name.
+func (g *Group) Name() string { return g.view().name }
+
+// Type is who made the group.
+func (g *Group) Type() GroupType { return g.view().typ }
+
+// Exists reports whether the group was created and not deleted.
+func (g *Group) Exists() bool { return g != nil && g.id != "" && !g.deleted }
+
+// Created reports whether the group was ever created (deleted groups
+// included): its id stays taken.
+func (g *Group) Created() bool { return g != nil && g.id != "" }
+
+// Deleted reports whether the group was deleted.
+func (g *Group) Deleted() bool { return g != nil && g.deleted }
+
+// Version is the number of events in the group's stream.
+func (g *Group) Version() uint64 { return g.view().version }
+
+// Members returns a copy of the members in the order they joined.
+func (g *Group) Members() []Member { return append([]Member(nil), g.view().members...) }
+
+// MemberCount is the number of members.
+func (g *Group) MemberCount() int { return len(g.view().members) }
+
+// Member returns the member with the given bare JID.
+func (g *Group) Member(jid string) (Member, bool) {
+	g = g.view()
+	if i, ok := g.byJID[jid]; ok {
+		return g.members[i], true
+	}
+	return Member{}, false
+}
+
+// MemberByMID returns the member with the given mid.
+func (g *Group) MemberByMID(mid string) (Member, bool) {
+	g = g.view()
+	if i, ok := g.byMID[mid]; ok {
+		return g.members[i], true
+	}
+	return Member{}, false
+}
+
+// MemberByNick returns the first member with the given nick.
+func (g *Group) MemberByNick(nick string) (Member, bool) {
+	for _, m := range g.view().members {
+		if m.Nick == nick {
+			return m, true
+		}
+	}
+	return Member{}, false
+}
+
+// Owner returns the group's owner.
+func (g *Group) Owner() (Member, bool) {
+	for _, m := range g.view().members {
+		if m.Role == RoleOwner {
+			return m, true
+		}
+	}
+	return Member{}, false
+}
+
+// Recent returns the message a sender posted with a client id, if it is
+// still in the deduplication window.
+func (g *Group) Recent(sender, id string) (MessageRef, bool) {
+	r, ok := g.view().recent[dedupKey{sender, id}]
+	return r, ok
+}
+
+// Limits are the configurable bounds the domain enforces.
+type Limits struct {
+	MaxNameChars int // group name, in characters
+	MaxBodyBytes int // message body, in bytes (UTF-8)
+	// MaxPayloadBytes bounds a message's extension elements.
+	MaxPayloadBytes int
+	MaxMembers      int // members per group
+	MaxMIDChars     int
+	MaxNickChars    int
+	// DedupWindow is how many recent messages per group are remembered to
+	// recognise a resend.
+	DedupWindow int
+}
+
+// DefaultLimits are the limits a fresh deployment starts with.
+func DefaultLimits() Limits {
+	return Limits{
+		MaxNameChars:    256,
+		MaxBodyBytes:    64 << 10,
+		MaxPayloadBytes: 64 << 10,
+		MaxMembers:      1000,
+		MaxMIDChars:     64,
+		MaxNickChars:    128,
+		DedupWindow:     4096,
+	}
+}
+
+// validText reports whether s is valid UTF-8, free of control characters and
+// not blank (a name of spaces only is a missing name), within max characters.
+func validText(s string, max int) (ok bool, tooLong bool) {
+	if strings.TrimSpace(s) == "" || !utf8.ValidString(s) {
+		return false, false
+	}
+	for _, r := range s {
+		if unicode.IsControl(r) {
+			return false, false
+		}
+	}
+	return true, max > 0 && utf8.RuneCountInString(s) > max
+}
+
+// validMID reports whether s can be an occupant JID's resource part.
+func validMID(s string, max int) (ok bool, tooLong bool) {
+	ok, tooLong = validText(s, max)
+	if ok && strings.TrimSpace(s) != s {
+		ok = false
+	}
+	return ok, tooLong
+}
+
+// ValidGroupID reports whether id can be the local part of a group JID.
+func ValidGroupID(id string) bool {
+	if id == "" || len(id) > 256 || !utf8.ValidString(id) {
+		return false
+	}
+	for _, r := range id {
+		if unicode.IsSpace(r) || unicode.IsControl(r) || unicode.IsUpper(r) || strings.ContainsRune(`"&'/:<>@`, r) {
+			return false
+		}
+	}
+	return true
+}
+
+// assignMID picks a mid for a member who came without one: the JID's local
+// part, made unique with a numeric suffix and kept within maxChars (when
+// positive) so that it passes the checks a given mid would.
+func (g *Group) assignMID(jid string, taken map[string]bool, maxChars int) string {
+	base := jid
+	if i := strings.IndexByte(base, '@'); i > 0 {
+		base = base[:i]
+	}
+	if ok, _ := validMID(base, 0); !ok {
+		base = "member"
+	}
+	limit := 48
+	if maxChars > 0 && maxChars < limit {
+		limit = maxChars
+	}
+	runes := []rune(base)
+	for n := 1; ; n++ {
+		suffix := ""
+		if n > 1 {
+			suffix = "-" + strconv.Itoa(n)
+		}
+		r := runes
+		if keep := max(limit-utf8.RuneCountInString(suffix), 1); len(r) > keep {
+			r = r[:keep]
+		}
+		// Cutting may leave a trailing space, which a mid may not end with;
+		// the first rune is never a space, so something remains.
+		mid := strings.TrimRightFunc(string(r), unicode.IsSpace) + suffix
+		if !taken[mid] && !g.midTaken(mid) {
+			return mid
+		}
+	}
+}
+
+func (g *Group) midTaken(mid string) bool {
+	_, ok := g.byMID[mid]
+	return ok
+}

@@ -1,0 +1,390 @@
+package protocol
+
+import (
+	"strings"
+
+	"mellium.im/xmpp/jid"
+
+	"github.com/uuchat/groupchat/domain"
+	"github.com/uuchat/groupchat/xmpp/xmlnode"
+)
+
+// Request is what an incoming stanza asks of the service.
+type Request interface{ request() }
+
+// GroupCommand is a presence that changes a group: NS names the operation
+// (NSCreate, NSUpdate, NSDelete, NSAdd, NSRemove). For a creation sent to the
+// service address, Group is empty and the service assigns an id.
+type GroupCommand struct {
+	NS      string
+	Group   string
+	Command domain.Command
+	// SystemType is true when a creation asked for a system group.
+	SystemType bool
+}
+
+// Post is a groupchat message to a group.
+type Post struct {
+	Group   string
+	Command domain.PostMessage
+}
+
+// Read is a read receipt: MessageID names the message read (its client id
+// or its archive id), or is empty for "everything so far".
+type Read struct {
+	Group     string
+	MessageID string
+}
+
+// Availability is a presence without a group operation: the sending
+// resource comes online (or goes offline).
+type Availability struct{ Online bool }
+
+// Bounce is an error stanza from a user: the resource it came from is gone.
+type Bounce struct{}
+
+// ItemsQuery asks for the requester's groups.
+type ItemsQuery struct{}
+
+// GroupInfoQuery asks for one group's description.
+type GroupInfoQuery struct{ Group string }
+
+// FindByName asks for the group with a given name.
+type FindByName struct{ Name string }
+
+// MembersQuery asks for a group's member list.
+type MembersQuery struct{ Group string }
+
+// MemberInfoQuery asks for one member of a group, by nick, mid or jid.
+type MemberInfoQuery struct {
+	Group string
+	By    domain.MemberSelector
+}
+
+// DiscoInfo is a service discovery info query (XEP-0030).
+type DiscoInfo struct {
+	Group string
+	Node  string
+}
+
+// DiscoItems is a service discovery items query (XEP-0030).
+type DiscoItems struct{ Group string }
+
+// Ping is an XEP-0199 ping.
+type Ping struct{}
+
+func (GroupCommand) request()    {}
+func (Post) request()            {}
+func (Read) request()            {}
+func (Availability) request()    {}
+func (Bounce) request()          {}
+func (ItemsQuery) request()      {}
+func (GroupInfoQuery) request()  {}
+func (FindByName) request()      {}
+func (MembersQuery) request()    {}
+func (MemberInfoQuery) request() {}
+func (DiscoInfo) request()       {}
+func (DiscoItems) request()      {}
+func (Ping) request()            {}
+
+// Parse turns a stanza into a request. It returns (nil, nil) for stanzas the
+// service takes note of without answering (IQ results, subscriptions, chat
+// state notifications) and a *Error for requests to refuse.
+func Parse(s Stanza) (Request, error) {
+	switch s.Kind {
+	case "presence":
+		return parsePresence(s)
+	case "message":
+		return parseMessage(s)
+	case "iq":
+		return parseIQ(s)
+	}
+	return nil, nil
+}
+
+var groupOps = []string{NSCreate, NSUpdate, NSDelete, NSAdd, NSRemove}
+
+func parsePresence(s Stanza) (Request, error) {
+	switch s.Type {
+	case "error":
+		return Bounce{}, nil
+	case "unavailable":
+		return Availability{Online: false}, nil
+	case "":
+	default:
+		// Subscriptions and probes mean nothing to a group.
+		return nil, nil
+	}
+	var op string
+	for _, ns := range groupOps {
+		if s.Node.ChildNS(ns) != nil {
+			op = ns
+			break
+		}
+	}
+	if op == "" {
+		return Availability{Online: true}, nil
+	}
+	if s.To.Resourcepart() != "" && s.Group() == "" {
+		return nil, ErrBadRequest.With("address the group, not an occupant of the service")
+	}
+	group := s.Group()
+	if group == "" && op != NSCreate {
+		return nil, ErrBadRequest.With("address the group's JID")
+	}
+	props := properties(s.Node)
+	by := s.Requester()
+	cmd := GroupCommand{NS: op, Group: group}
+	var err error
+	switch op {
+	case NSCreate:
+		c := domain.CreateGroup{GroupID: group, Name: props["name"], Type: domain.TypeCustomized,
+			Creator: domain.Member{JID: by, MID: props["mid"], Nick: props["nick"]}}
+		if t := props["type"]; t != "" {
+			switch domain.GroupType(t) {
+			case domain.TypeSystem:
+				cmd.SystemType = true
+				c.Type = domain.TypeSystem
+			case domain.TypeCustomized:
+			default:
+				return nil, ErrBadRequest.With("unknown group type " + t)
+			}
+		}
+		if c.Members, err = memberItems(s.Node); err != nil {
+			return nil, err
+		}
+		cmd.Command = c
+	case NSUpdate:
+		c := domain.UpdateGroup{By: by, Name: props["name"]}
+		if o := props["owner"]; o != "" {
+			j, err := jid.Parse(o)
+			if err != nil {
+				return nil, ErrJIDMalformed.With("the owner is not a valid JID")
+			}
+			c.NewOwner = j.Bare().String()
+		}
+		if _, named := props["name"]; named && c.Name == "" {
+			return nil, ErrBadRequest.With("the group name is empty")
+		}
+		cmd.Command = c
+	case NSDelete:
+		cmd.Command = domain.DeleteGroup{By: by}
+	case NSAdd:
+		c := domain.AddMembers{By: by}
+		if c.Members, err = memberItems(s.Node); err != nil {
+			return nil, err
+		}
+		if len(c.Members) == 0 {
+			return nil, ErrBadRequest.With("no item names a member to add")
+		}
+		cmd.Command = c
+	case NSRemove:
+		c := domain.RemoveMembers{By: by}
+		items := allItems(s.Node)
+		for _, it := range items {
+			sel := domain.MemberSelector{MID: it.Attr("mid"), Nick: it.Attr("nick")}
+			if a := it.Attr("jid"); a != "" {
+				j, err := jid.Parse(a)
+				if err != nil {
+					return nil, ErrJIDMalformed.With("an item's jid is not a valid JID")
+				}
+				sel.JID = j.Bare().String()
+			}
+			c.Members = append(c.Members, sel)
+		}
+		if len(c.Members) == 0 {
+			return nil, ErrBadRequest.With("no item names a member to remove")
+		}
+		cmd.Command = c
+	}
+	return cmd, nil
+}
+
+// properties reads <property name="..">value</property> elements, directly
+// under n (IQ queries) or inside <properties> (presences): the value is the
+// text or the value attribute. The first of a repeated name wins.
+func properties(n *xmlnode.Node) map[string]string {
+	out := map[string]string{}
+	props := n.ChildrenNamed("", "property")
+	if holder := n.Child("", "properties"); holder != nil {
+		props = append(props, holder.ChildrenNamed("", "property")...)
+	}
+	for _, p := range props {
+		name := p.Attr("name")
+		if name == "" || name == "members" {
+			continue
+		}
+		v := p.Attr("value")
+		if v == "" {
+			v = strings.TrimSpace(p.Text)
+		}
+		if _, seen := out[name]; !seen {
+			out[name] = v
+		}
+	}
+	return out
+}
+
+// allItems finds member items wherever a client may put them: directly in
+// the presence (seed's addmember), inside the operation's <x/>, or in
+// <property name="members"> (seed's creategroup).
+func allItems(n *xmlnode.Node) []*xmlnode.Node {
+	var items []*xmlnode.Node
+	items = append(items, n.ChildrenNamed("", "item")...)
+	for _, ns := range groupOps {
+		if x := n.ChildNS(ns); x != nil {
+			items = append(items, x.ChildrenNamed("", "item")...)
+		}
+	}
+	if props := n.Child("", "properties"); props != nil {
+		for _, p := range props.ChildrenNamed("", "property") {
+			if p.Attr("name") == "members" {
+				items = append(items, p.ChildrenNamed("", "item")...)
+			}
+		}
+	}
+	return items
+}
+
+func memberItems(n *xmlnode.Node) ([]domain.Member, error) {
+	var out []domain.Member
+	for _, it := range allItems(n) {
+		a := it.Attr("jid")
+		if a == "" {
+			return nil, ErrBadRequest.With("an item has no jid")
+		}
+		j, err := jid.Parse(a)
+		if err != nil || j.Localpart() == "" {
+			return nil, ErrJIDMalformed.With("an item's jid is not a valid user JID")
+		}
+		out = append(out, domain.Member{
+			JID: j.Bare().String(), MID: it.Attr("mid"), Nick: it.Attr("nick"), Role: domain.Role(it.Attr("role")),
+		})
+	}
+	return out, nil
+}
+
+// chatStates are XEP-0085 notifications: without a body they are not
+// messages and are not archived.
+var chatStates = map[string]bool{"active": true, "composing": true, "paused": true, "inactive": true, "gone": true}
+
+func parseMessage(s Stanza) (Request, error) {
+	switch s.Type {
+	case "error":
+		return Bounce{}, nil
+	case "groupchat":
+	default:
+		return nil, ErrBadRequest.With("a group accepts only messages of type groupchat")
+	}
+	if s.Group() == "" || s.To.Resourcepart() != "" {
+		return nil, ErrBadRequest.With("send group messages to the group's bare JID")
+	}
+	n := s.Node
+	body := n.Child("", "body")
+	if read := n.Child(NSChatStates, "read"); read != nil && body == nil {
+		return Read{Group: s.Group(), MessageID: read.Attr("id")}, nil
+	}
+	groupJID := s.GroupJID()
+	cmd := domain.PostMessage{Sender: s.Requester(), ID: s.ID}
+	if body != nil {
+		cmd.Body = body.Text
+	}
+	var payload []byte
+	onlyStates := true
+	for _, c := range n.Children {
+		if c.IsText() || c == body {
+			continue
+		}
+		switch {
+		case c.Name.Space == NSSID && c.Name.Local == "stanza-id":
+			// XEP-0359: a client must not claim ids in the group's name.
+			if by := c.Attr("by"); by == groupJID || strings.EqualFold(by, groupJID) || by == s.To.Domainpart() {
+				continue
+			}
+		case c.Name.Space == NSSID && c.Name.Local == "origin-id":
+			if id := c.Attr("id"); id != "" {
+				cmd.ID = id
+			}
+		case c.Name.Space == NSDataForms && c.Name.Local == "x" && c.Attr("type") == "at":
+			if j, err := jid.Parse(c.Attr("id")); err == nil {
+				cmd.Mentions = append(cmd.Mentions, j.Bare().String())
+			}
+		}
+		if !(c.Name.Space == NSChatStates && chatStates[c.Name.Local]) {
+			onlyStates = false
+		}
+		payload = xmlnode.AppendXML(payload, c, n.Name.Space)
+	}
+	if body == nil && onlyStates {
+		return nil, nil
+	}
+	cmd.Payload = string(payload)
+	return Post{Group: s.Group(), Command: cmd}, nil
+}
+
+func parseIQ(s Stanza) (Request, error) {
+	if s.Type != "get" && s.Type != "set" {
+		return nil, nil
+	}
+	var q *xmlnode.Node
+	for _, c := range s.Node.Children {
+		if !c.IsText() {
+			q = c
+			break
+		}
+	}
+	if q == nil {
+		return nil, ErrBadRequest.With("the iq has no payload")
+	}
+	group := s.Group()
+	if s.To.Resourcepart() != "" {
+		return nil, ErrServiceUnavailable.With("occupant addresses answer no queries")
+	}
+	if s.Type == "get" {
+		switch q.Name.Space {
+		case NSDiscoInfo:
+			return DiscoInfo{Group: group, Node: q.Attr("node")}, nil
+		case NSDiscoItems:
+			return DiscoItems{Group: group}, nil
+		case NSPing:
+			return Ping{}, nil
+		case NSItems:
+			if group == "" {
+				return ItemsQuery{}, nil
+			}
+		case NSGroupInfo:
+			if name, ok := properties(q)["name"]; ok {
+				if name == "" {
+					return nil, ErrBadRequest.With("the name to look up is empty")
+				}
+				return FindByName{Name: name}, nil
+			}
+			if group == "" {
+				return nil, ErrBadRequest.With("ask the group's JID, or give a name property")
+			}
+			return GroupInfoQuery{Group: group}, nil
+		case NSMembers:
+			if group != "" {
+				return MembersQuery{Group: group}, nil
+			}
+		case NSMemberInfo:
+			if group == "" {
+				break
+			}
+			props := properties(q)
+			sel := domain.MemberSelector{Nick: props["nick"], MID: props["mid"]}
+			if a := props["jid"]; a != "" {
+				j, err := jid.Parse(a)
+				if err != nil {
+					return nil, ErrJIDMalformed.With("the jid property is not a valid JID")
+				}
+				sel.JID = j.Bare().String()
+			}
+			if sel == (domain.MemberSelector{}) {
+				return nil, ErrBadRequest.With("name the member with a nick, mid or jid property")
+			}
+			return MemberInfoQuery{Group: group, By: sel}, nil
+		}
+	}
+	return nil, ErrServiceUnavailable.With("")
+}

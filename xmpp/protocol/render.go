@@ -1,0 +1,203 @@
+package protocol
+
+import (
+	"strconv"
+
+	"github.com/uuchat/groupchat/domain"
+	"github.com/uuchat/groupchat/xmpp/xmlnode"
+)
+
+// Outbound is a stanza ready to send: Head ends inside the opening tag's to
+// attribute, Tail continues after it. A broadcast shares Head and Tail
+// between recipients; only To differs.
+type Outbound struct {
+	Head []byte
+	To   string
+	Tail []byte
+}
+
+// AppendTo appends the whole stanza to buf.
+func (o Outbound) AppendTo(buf []byte) []byte {
+	buf = append(buf, o.Head...)
+	buf = xmlnode.AppendAttrValue(buf, o.To)
+	return append(buf, o.Tail...)
+}
+
+// String is the whole stanza as text.
+func (o Outbound) String() string { return string(o.AppendTo(nil)) }
+
+// For returns a copy of o addressed to another recipient.
+func (o Outbound) For(to string) Outbound { o.To = to; return o }
+
+// Attr is one attribute to render; empty values are left out.
+type Attr struct{ Name, Value string }
+
+// AppendStart appends an opening tag <name a="v" ...> (or a self-closed one
+// when selfClose).
+func AppendStart(buf []byte, name string, selfClose bool, attrs ...Attr) []byte {
+	buf = append(buf, '<')
+	buf = append(buf, name...)
+	for _, a := range attrs {
+		if a.Value == "" {
+			continue
+		}
+		buf = append(buf, ' ')
+		buf = append(buf, a.Name...)
+		buf = append(buf, `="`...)
+		buf = xmlnode.AppendAttrValue(buf, a.Value)
+		buf = append(buf, '"')
+	}
+	if selfClose {
+		return append(buf, "/>"...)
+	}
+	return append(buf, '>')
+}
+
+// AppendEnd appends </name>.
+func AppendEnd(buf []byte, name string) []byte {
+	buf = append(buf, "</"...)
+	buf = append(buf, name...)
+	return append(buf, '>')
+}
+
+// AppendElementText appends <name>text</name>.
+func AppendElementText(buf []byte, name, text string, attrs ...Attr) []byte {
+	buf = AppendStart(buf, name, false, attrs...)
+	buf = xmlnode.AppendText(buf, text)
+	return AppendEnd(buf, name)
+}
+
+// envelope renders the head of a stanza up to its to attribute.
+func envelope(kind, from, id, typ string) []byte {
+	head := make([]byte, 0, 128)
+	head = append(head, '<')
+	head = append(head, kind...)
+	head = append(head, ` from="`...)
+	head = xmlnode.AppendAttrValue(head, from)
+	head = append(head, '"')
+	if id != "" {
+		head = append(head, ` id="`...)
+		head = xmlnode.AppendAttrValue(head, id)
+		head = append(head, '"')
+	}
+	if typ != "" {
+		head = append(head, ` type="`...)
+		head = xmlnode.AppendAttrValue(head, typ)
+		head = append(head, '"')
+	}
+	return append(head, ` to="`...)
+}
+
+// Property is one <property name="...">value</property> of a group presence.
+type Property struct{ Name, Value string }
+
+// GroupPresence renders a group broadcast or reply: a presence from the
+// group carrying the operation's <x/>, properties and member items.
+func GroupPresence(groupJID, ns string, props []Property, items []domain.Member) Outbound {
+	tail := append(make([]byte, 0, 256), `">`...)
+	tail = AppendStart(tail, "x", true, Attr{"xmlns", ns})
+	if len(props) > 0 {
+		tail = append(tail, "<properties>"...)
+		for _, p := range props {
+			tail = AppendElementText(tail, "property", p.Value, Attr{"name", p.Name})
+		}
+		tail = append(tail, "</properties>"...)
+	}
+	for _, m := range items {
+		tail = AppendMemberItem(tail, m)
+	}
+	tail = AppendEnd(tail, "presence")
+	return Outbound{Head: envelope("presence", groupJID, "", ""), Tail: tail}
+}
+
+// AppendMemberItem appends <item jid mid nick role/>.
+func AppendMemberItem(buf []byte, m domain.Member) []byte {
+	return AppendStart(buf, "item", true,
+		Attr{"jid", m.JID}, Attr{"mid", m.MID}, Attr{"nick", m.Nick}, Attr{"role", string(m.Role)})
+}
+
+// ArchiveID is the XEP-0359 stanza-id of a message: its version in the
+// group's archive.
+func ArchiveID(version uint64) string { return strconv.FormatUint(version, 10) }
+
+// GroupMessage renders a message as members receive it: from the sender's
+// occupant JID, with the sender's id, body and extensions unchanged, and the
+// group's archive id as XEP-0359 stanza-id.
+func GroupMessage(occupant, groupJID string, m domain.MessagePosted, archiveID string) Outbound {
+	tail := make([]byte, 0, 64+len(m.Body)+len(m.Payload))
+	tail = append(tail, `">`...)
+	if m.Body != "" {
+		tail = AppendElementText(tail, "body", m.Body)
+	}
+	tail = append(tail, m.Payload...)
+	tail = AppendStart(tail, "stanza-id", true, Attr{"xmlns", NSSID}, Attr{"by", groupJID}, Attr{"id", archiveID})
+	tail = AppendEnd(tail, "message")
+	return Outbound{Head: envelope("message", occupant, m.ID, "groupchat"), Tail: tail}
+}
+
+// ReadReceipt renders a read receipt forwarded to a message's sender, from
+// the reader's occupant JID, naming the message read.
+func ReadReceipt(occupant, messageID string) Outbound {
+	tail := append(make([]byte, 0, 96), `">`...)
+	tail = AppendStart(tail, "read", true, Attr{"xmlns", NSChatStates}, Attr{"id", messageID})
+	tail = AppendEnd(tail, "message")
+	return Outbound{Head: envelope("message", occupant, "", "groupchat"), Tail: tail}
+}
+
+// IQResult renders a result to an IQ, from the address it was sent to, with
+// payload (already serialized, may be empty).
+func IQResult(s Stanza, payload []byte) Outbound {
+	tail := append(make([]byte, 0, 2+len(payload)+5), `">`...)
+	tail = append(tail, payload...)
+	tail = AppendEnd(tail, "iq")
+	return Outbound{Head: envelope("iq", s.To.String(), s.ID, "result"), To: s.From.String(), Tail: tail}
+}
+
+// ErrorReply renders the error answer to a stanza: same kind, same id, from
+// the address it was sent to (the bare group JID for presences), with the
+// request's operation element echoed so the namespace tells what failed.
+func ErrorReply(s Stanza, e *Error) Outbound {
+	from := s.To.String()
+	var echo *xmlnode.Node
+	switch s.Kind {
+	case "presence":
+		from = s.To.Bare().String()
+		for _, ns := range groupOps {
+			if x := s.Node.ChildNS(ns); x != nil {
+				echo = x
+				break
+			}
+		}
+	case "iq":
+		for _, c := range s.Node.Children {
+			if !c.IsText() {
+				echo = c
+				break
+			}
+		}
+	}
+	tail := append(make([]byte, 0, 256), `">`...)
+	if echo != nil {
+		tail = AppendStart(tail, echo.Name.Local, true, Attr{"xmlns", echo.Name.Space}, Attr{"node", echo.Attr("node")})
+	}
+	tail = AppendErrorElement(tail, e, s.To.Bare().String())
+	tail = AppendEnd(tail, s.Kind)
+	return Outbound{Head: envelope(s.Kind, from, s.ID, "error"), To: s.From.String(), Tail: tail}
+}
+
+// AppendErrorElement appends <error type by><condition/><text/><seed-name/></error>
+// in RFC 6120's order: defined condition, text, application condition.
+func AppendErrorElement(buf []byte, e *Error, by string) []byte {
+	buf = AppendStart(buf, "error", false, Attr{"type", string(e.Type)}, Attr{"by", by})
+	buf = AppendStart(buf, e.Condition, true, Attr{"xmlns", NSStanzas})
+	if e.Text != "" {
+		buf = AppendElementText(buf, "text", e.Text, Attr{"xmlns", NSStanzas})
+	}
+	if e.SeedName != "" {
+		buf = AppendStart(buf, e.SeedName, true, Attr{"xmlns", NSGroupchat})
+	}
+	return AppendEnd(buf, "error")
+}
+
+// A builds an Attr.
+func A(name, value string) Attr { return Attr{Name: name, Value: value} }

@@ -1,0 +1,168 @@
+package service
+
+import (
+	"context"
+	"crypto/rand"
+	"strconv"
+
+	"github.com/uuchat/groupchat/domain"
+	"github.com/uuchat/groupchat/xmpp/protocol"
+)
+
+var a = protocol.A
+
+// answer replies to a query about one group from the shard's state, which
+// reflects every command received before it.
+func (sh *shard) answer(ctx context.Context, j job) {
+	s := sh.s
+	group := j.st.Group()
+	g, err := sh.state(ctx, group)
+	if err != nil {
+		s.reply(ctx, protocol.ErrorReply(j.st, protocol.ErrorFor(err)))
+		return
+	}
+	if !g.Exists() {
+		s.reply(ctx, protocol.ErrorReply(j.st, protocol.ErrNotExists.With("the group does not exist")))
+		return
+	}
+	var payload []byte
+	switch r := j.req.(type) {
+	case protocol.GroupInfoQuery:
+		payload = protocol.AppendStart(nil, "query", false, a("xmlns", protocol.NSGroupInfo))
+		payload = s.appendGroupItem(payload, GroupSummary{ID: g.ID(), Name: g.Name(), Type: g.Type(), Members: g.MemberCount()})
+		payload = protocol.AppendEnd(payload, "query")
+	case protocol.DiscoInfo:
+		payload = protocol.AppendStart(nil, "query", false, a("xmlns", protocol.NSDiscoInfo), a("node", r.Node))
+		payload = protocol.AppendStart(payload, "identity", true, a("category", "groupchat"), a("type", "text"), a("name", g.Name()))
+		for _, f := range []string{protocol.NSGroupchat, protocol.NSSID, protocol.NSChatStates} {
+			payload = protocol.AppendStart(payload, "feature", true, a("var", f))
+		}
+		payload = protocol.AppendEnd(payload, "query")
+	case protocol.DiscoItems:
+		payload = protocol.AppendStart(nil, "query", true, a("xmlns", protocol.NSDiscoItems))
+	case protocol.MembersQuery, protocol.MemberInfoQuery:
+		if _, ok := g.Member(j.st.Requester()); !ok {
+			s.reply(ctx, protocol.ErrorReply(j.st, protocol.ErrForbidden.With("only members may see the group's members")))
+			return
+		}
+		if r, ok := r.(protocol.MemberInfoQuery); ok {
+			m, found := selectMember(g, r.By)
+			if !found {
+				s.reply(ctx, protocol.ErrorReply(j.st, protocol.ErrNotExists.With("no such member")))
+				return
+			}
+			payload = protocol.AppendStart(nil, "query", false, a("xmlns", protocol.NSMemberInfo))
+			payload = protocol.AppendMemberItem(payload, m)
+		} else {
+			payload = protocol.AppendStart(nil, "query", false, a("xmlns", protocol.NSMembers))
+			for _, m := range g.Members() {
+				payload = protocol.AppendMemberItem(payload, m)
+			}
+		}
+		payload = protocol.AppendEnd(payload, "query")
+	}
+	s.reply(ctx, protocol.IQResult(j.st, payload))
+}
+
+func selectMember(g *domain.Group, sel domain.MemberSelector) (domain.Member, bool) {
+	switch {
+	case sel.JID != "":
+		return g.Member(sel.JID)
+	case sel.MID != "":
+		return g.MemberByMID(sel.MID)
+	default:
+		return g.MemberByNick(sel.Nick)
+	}
+}
+
+// appendGroupItem renders <item jid id name type members/>.
+func (s *Service) appendGroupItem(buf []byte, g GroupSummary) []byte {
+	return protocol.AppendStart(buf, "item", true,
+		a("jid", s.groupJID(g.ID)), a("id", g.ID), a("name", g.Name),
+		a("type", string(g.Type)), a("members", strconv.Itoa(g.Members)))
+}
+
+// serviceQuery answers, on a query worker, what the projections know across
+// groups, after they have caught up with everything already committed.
+func (s *Service) serviceQuery(ctx context.Context, st protocol.Stanza, req protocol.Request) {
+	q := func(ctx context.Context) {
+		payload, err := s.answerServiceQuery(ctx, st, req)
+		if err != nil {
+			s.reply(ctx, protocol.ErrorReply(st, protocol.ErrorFor(err)))
+			return
+		}
+		s.reply(ctx, protocol.IQResult(st, payload))
+	}
+	select {
+	case s.queries <- q:
+	case <-ctx.Done():
+	}
+}
+
+func (s *Service) answerServiceQuery(ctx context.Context, st protocol.Stanza, req protocol.Request) ([]byte, error) {
+	last, err := s.store.LastPosition(ctx)
+	if err != nil {
+		return nil, err
+	}
+	if err := s.reads.WaitFor(ctx, last); err != nil {
+		return nil, err
+	}
+	switch r := req.(type) {
+	case protocol.ItemsQuery:
+		groups, err := s.reads.GroupsOf(ctx, st.Requester())
+		if err != nil {
+			return nil, err
+		}
+		payload := protocol.AppendStart(nil, "query", false, a("xmlns", protocol.NSItems))
+		for _, g := range groups {
+			payload = protocol.AppendStart(payload, "item", true,
+				a("id", g.ID), a("name", g.Name), a("members", strconv.Itoa(g.Members)),
+				a("role", string(g.Role)), a("unread", strconv.Itoa(g.Unread)),
+				a("mentions", strconv.Itoa(g.Mentions)))
+		}
+		return protocol.AppendEnd(payload, "query"), nil
+	case protocol.DiscoItems:
+		groups, err := s.reads.GroupsOf(ctx, st.Requester())
+		if err != nil {
+			return nil, err
+		}
+		payload := protocol.AppendStart(nil, "query", false, a("xmlns", protocol.NSDiscoItems))
+		for _, g := range groups {
+			payload = protocol.AppendStart(payload, "item", true, a("jid", s.groupJID(g.ID)), a("name", g.Name))
+		}
+		return protocol.AppendEnd(payload, "query"), nil
+	case protocol.FindByName:
+		g, ok, err := s.reads.GroupByName(ctx, r.Name)
+		if err != nil {
+			return nil, err
+		}
+		if !ok {
+			return nil, protocol.ErrNotExists.With("no group has that name")
+		}
+		payload := protocol.AppendStart(nil, "query", false, a("xmlns", protocol.NSGroupInfo))
+		payload = s.appendGroupItem(payload, g)
+		return protocol.AppendEnd(payload, "query"), nil
+	}
+	return nil, protocol.ErrServiceUnavailable.With("")
+}
+
+// serviceDiscoInfo is the service's disco#info answer.
+func (s *Service) serviceDiscoInfo() []byte {
+	payload := protocol.AppendStart(nil, "query", false, a("xmlns", protocol.NSDiscoInfo))
+	payload = protocol.AppendStart(payload, "identity", true, a("category", "groupchat"), a("type", "text"), a("name", s.cfg.Name))
+	for _, f := range protocol.Features {
+		payload = protocol.AppendStart(payload, "feature", true, a("var", f))
+	}
+	return protocol.AppendEnd(payload, "query")
+}
+
+// newGroupID picks an id for a group created at the service's address.
+func newGroupID() string {
+	const alphabet = "abcdefghijklmnopqrstuvwxyz0123456789"
+	b := make([]byte, 12)
+	_, _ = rand.Read(b)
+	for i := range b {
+		b[i] = alphabet[int(b[i])%len(alphabet)]
+	}
+	return string(b)
+}

@@ -1,0 +1,293 @@
+package service
+
+import (
+	"context"
+	"errors"
+	"hash/maphash"
+	"log/slog"
+	"sync"
+	"time"
+
+	"mellium.im/xmpp/jid"
+
+	"github.com/uuchat/groupchat/domain"
+	"github.com/uuchat/groupchat/eventstore"
+	"github.com/uuchat/groupchat/xmpp/presence"
+	"github.com/uuchat/groupchat/xmpp/protocol"
+	"github.com/uuchat/groupchat/xmpp/xmlnode"
+)
+
+// Config is what the service needs to know about itself.
+type Config struct {
+	// Domain is the service JID, e.g. groupchat.example.org.
+	Domain string
+	// Name is the service's name in service discovery.
+	Name   string
+	Limits domain.Limits
+	// SystemAdmins are the bare JIDs allowed to create system groups.
+	SystemAdmins []string
+	// MessageRate (messages per second) and MessageBurst bound what one
+	// sender may post; 0 disables the limit.
+	MessageRate  float64
+	MessageBurst int
+	// Shards is the number of command workers.
+	Shards int
+}
+
+// Sender delivers outgoing stanzas (the component link).
+type Sender interface {
+	Send(ctx context.Context, o protocol.Outbound) error
+}
+
+// GroupSummary is a group as the read model lists it.
+type GroupSummary struct {
+	ID, Name string
+	Type     domain.GroupType
+	Members  int
+	// Role, Unread and Mentions are the asking user's, in GroupsOf.
+	Role     domain.Role
+	Unread   int
+	Mentions int
+}
+
+// ReadModel is what the service asks of the projections.
+type ReadModel interface {
+	// WaitFor returns once everything up to the global position pos is
+	// projected.
+	WaitFor(ctx context.Context, pos uint64) error
+	// GroupsOf lists the live groups a user belongs to.
+	GroupsOf(ctx context.Context, jid string) ([]GroupSummary, error)
+	// GroupByName finds a live group by its exact name.
+	GroupByName(ctx context.Context, name string) (GroupSummary, bool, error)
+	// MessageByID finds a message of a group by the id its sender gave it.
+	MessageByID(ctx context.Context, group, id string) (domain.MessageRef, bool, error)
+}
+
+// Service is the component's behaviour; see the package documentation.
+type Service struct {
+	cfg    Config
+	store  eventstore.Store
+	reads  ReadModel
+	online *presence.Tracker
+	log    *slog.Logger
+	out    Sender
+	now    func() time.Time
+
+	shards  []*shard
+	seed    maphash.Seed
+	limiter *rateLimiter
+	admins  map[string]bool
+	queries chan func(context.Context)
+
+	// bcast is the broadcaster's view of every group, as of the last
+	// projected event; only the projector goroutine touches it.
+	bcast map[string]*domain.Group
+	wg    sync.WaitGroup
+}
+
+// New returns a service; Load and Run start it, Attach gives it its link.
+func New(cfg Config, store eventstore.Store, reads ReadModel, online *presence.Tracker, log *slog.Logger) *Service {
+	if cfg.Shards <= 0 {
+		cfg.Shards = 32
+	}
+	if cfg.Name == "" {
+		cfg.Name = "Group Chat Service"
+	}
+	if log == nil {
+		log = slog.Default()
+	}
+	s := &Service{
+		cfg: cfg, store: store, reads: reads, online: online, log: log, now: time.Now,
+		seed:    maphash.MakeSeed(),
+		limiter: newRateLimiter(cfg.MessageRate, cfg.MessageBurst),
+		admins:  map[string]bool{},
+		queries: make(chan func(context.Context), 1024),
+		bcast:   map[string]*domain.Group{},
+	}
+	for _, a := range cfg.SystemAdmins {
+		s.admins[a] = true
+	}
+	for i := 0; i < cfg.Shards; i++ {
+		s.shards = append(s.shards, newShard(s))
+	}
+	return s
+}
+
+// Attach sets where outgoing stanzas go. Call it before Run.
+func (s *Service) Attach(out Sender) { s.out = out }
+
+// Load builds the groups' state from the log: the deciding state from every
+// event, the broadcasting state from events up to the projections'
+// checkpoint (later ones will be broadcast when the projector reaches them).
+func (s *Service) Load(ctx context.Context, checkpoint uint64) error {
+	var after uint64
+	for {
+		evs, err := s.store.ReadAll(ctx, after, 4096)
+		if err != nil {
+			return err
+		}
+		if len(evs) == 0 {
+			return nil
+		}
+		for _, re := range evs {
+			e, err := domain.DecodeEvent(re.Type, re.Data)
+			if err != nil {
+				return err
+			}
+			s.shardOf(re.Stream).load(re, e)
+			if re.Position <= checkpoint {
+				s.broadcastState(re.Stream).Apply(e)
+			}
+			after = re.Position
+		}
+	}
+}
+
+// Run starts the workers and blocks until ctx ends and they have stopped.
+func (s *Service) Run(ctx context.Context) error {
+	if s.out == nil {
+		return errors.New("service: no sender attached")
+	}
+	for _, sh := range s.shards {
+		s.wg.Add(1)
+		go func(sh *shard) {
+			defer s.wg.Done()
+			sh.run(ctx)
+		}(sh)
+	}
+	// A few workers answer the service-wide queries, which read the
+	// projections and may wait for them to catch up.
+	for i := 0; i < 4; i++ {
+		s.wg.Add(1)
+		go func() {
+			defer s.wg.Done()
+			for {
+				select {
+				case <-ctx.Done():
+					return
+				case q := <-s.queries:
+					q(ctx)
+				}
+			}
+		}()
+	}
+	<-ctx.Done()
+	s.wg.Wait()
+	return nil
+}
+
+func (s *Service) shardOf(group string) *shard {
+	return s.shards[maphash.String(s.seed, group)%uint64(len(s.shards))]
+}
+
+// Connected forgets who was online: after the link comes back no
+// unavailable presence arrives for resources that left meanwhile.
+func (s *Service) Connected(ctx context.Context) { s.online.Reset() }
+
+// HandleOversized answers a stanza that broke a size limit.
+func (s *Service) HandleOversized(ctx context.Context, top *xmlnode.Node, err error) {
+	st, perr := protocol.ParseStanza(top)
+	if perr != nil || st.Type == "error" {
+		return
+	}
+	s.reply(ctx, protocol.ErrorReply(st, protocol.ErrPolicyViolation.With("the stanza is too large")))
+}
+
+// HandleStanza takes one incoming stanza; it never blocks for long.
+func (s *Service) HandleStanza(ctx context.Context, n *xmlnode.Node) {
+	st, err := protocol.ParseStanza(n)
+	if err != nil {
+		if st.Type != "error" && st.From.String() != "" {
+			s.reply(ctx, protocol.ErrorReply(st, protocol.ErrorFor(err)))
+		}
+		return
+	}
+	req, err := protocol.Parse(st)
+	if err != nil {
+		if st.Type != "error" {
+			s.reply(ctx, protocol.ErrorReply(st, protocol.ErrorFor(err)))
+		}
+		return
+	}
+	switch r := req.(type) {
+	case nil:
+		return
+	case protocol.Bounce:
+		// An error never gets an answer; it tells that the resource is gone.
+		s.online.Offline(st.From)
+		return
+	case protocol.Availability:
+		if r.Online {
+			s.online.Online(st.From)
+		} else {
+			s.online.Offline(st.From)
+		}
+		return
+	}
+	// Any request shows that its sender's resource is online now; if it
+	// leaves without telling us, the next delivery bounces and prunes it.
+	s.online.Online(st.From)
+
+	switch r := req.(type) {
+	case protocol.Ping:
+		s.reply(ctx, protocol.IQResult(st, nil))
+	case protocol.ItemsQuery, protocol.FindByName:
+		s.serviceQuery(ctx, st, r)
+	case protocol.DiscoInfo:
+		if r.Group == "" {
+			s.reply(ctx, protocol.IQResult(st, s.serviceDiscoInfo()))
+			return
+		}
+		s.shardOf(r.Group).enqueue(ctx, job{st: st, req: r})
+	case protocol.DiscoItems:
+		if r.Group == "" {
+			s.serviceQuery(ctx, st, r)
+			return
+		}
+		s.shardOf(r.Group).enqueue(ctx, job{st: st, req: r})
+	case protocol.Post, protocol.Read:
+		if !s.limiter.allow(st.Requester(), s.now()) {
+			s.reply(ctx, protocol.ErrorReply(st, protocol.ErrRateLimited.With("too many messages; slow down")))
+			return
+		}
+		s.shardOf(st.Group()).enqueue(ctx, job{st: st, req: r})
+	case protocol.GroupCommand:
+		if r.SystemType && !s.admins[st.Requester()] {
+			s.reply(ctx, protocol.ErrorReply(st, protocol.ErrNotAllowed.With("only service administrators create system groups")))
+			return
+		}
+		if r.Group == "" {
+			r.Group = newGroupID()
+			if c, ok := r.Command.(domain.CreateGroup); ok {
+				c.GroupID = r.Group
+				r.Command = c
+			}
+		}
+		s.shardOf(r.Group).enqueue(ctx, job{st: st, req: r})
+	case protocol.GroupInfoQuery:
+		s.shardOf(r.Group).enqueue(ctx, job{st: st, req: r})
+	case protocol.MembersQuery:
+		s.shardOf(r.Group).enqueue(ctx, job{st: st, req: r})
+	case protocol.MemberInfoQuery:
+		s.shardOf(r.Group).enqueue(ctx, job{st: st, req: r})
+	default:
+		s.reply(ctx, protocol.ErrorReply(st, protocol.ErrServiceUnavailable.With("")))
+	}
+}
+
+func (s *Service) reply(ctx context.Context, o protocol.Outbound) {
+	if err := s.out.Send(ctx, o); err != nil && ctx.Err() == nil {
+		s.log.Warn("dropping a reply", "to", o.To, "err", err)
+	}
+}
+
+// occupant is the address of a member inside a group.
+func (s *Service) occupant(group, mid string) string {
+	j, err := jid.New(group, s.cfg.Domain, mid)
+	if err != nil {
+		return s.groupJID(group)
+	}
+	return j.String()
+}
+
+func (s *Service) groupJID(group string) string { return group + "@" + s.cfg.Domain }

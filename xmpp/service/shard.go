@@ -1,0 +1,335 @@
+package service
+
+import (
+	"context"
+	"encoding/json"
+	"strconv"
+	"sync"
+
+	"github.com/google/uuid"
+
+	"github.com/uuchat/groupchat/domain"
+	"github.com/uuchat/groupchat/eventstore"
+	"github.com/uuchat/groupchat/xmpp/protocol"
+)
+
+// maxBatch bounds how many queued requests a shard decides before it
+// appends them.
+const maxBatch = 256
+
+type job struct {
+	st  protocol.Stanza
+	req protocol.Request
+}
+
+// Meta is stored with every event: who asked for it, from which resource,
+// with which stanza id. Broadcasts use it to answer the requester; audit
+// shows it.
+type Meta struct {
+	From string `json:"from,omitempty"`
+	ID   string `json:"id,omitempty"`
+}
+
+// shard owns the deciding state of a subset of the groups. Only its own
+// goroutine touches groups and lastMsg (Load runs before it starts).
+type shard struct {
+	s       *Service
+	jobs    chan job
+	groups  map[string]*domain.Group
+	lastMsg map[string]domain.MessageRef
+	// lastPos is the global position of this shard's newest append, for
+	// read-your-writes against the projections.
+	lastPos uint64
+}
+
+func newShard(s *Service) *shard {
+	return &shard{s: s, jobs: make(chan job, 4096), groups: map[string]*domain.Group{}, lastMsg: map[string]domain.MessageRef{}}
+}
+
+func (sh *shard) enqueue(ctx context.Context, j job) {
+	select {
+	case sh.jobs <- j:
+	case <-ctx.Done():
+	}
+}
+
+// load applies a stored event while the service starts.
+func (sh *shard) load(re eventstore.RecordedEvent, e domain.Event) {
+	g := sh.groups[re.Stream]
+	if g == nil {
+		g = domain.NewGroup(sh.s.cfg.Limits)
+		sh.groups[re.Stream] = g
+	}
+	g.Apply(e)
+	if m, ok := e.(domain.MessagePosted); ok {
+		sh.lastMsg[re.Stream] = domain.MessageRef{ID: m.ID, Version: re.Version, Sender: m.Sender}
+	}
+	if re.Position > sh.lastPos {
+		sh.lastPos = re.Position
+	}
+}
+
+func (sh *shard) run(ctx context.Context) {
+	batch := make([]job, 0, maxBatch)
+	for {
+		batch = batch[:0]
+		select {
+		case <-ctx.Done():
+			return
+		case j := <-sh.jobs:
+			batch = append(batch, j)
+		}
+	drain:
+		for len(batch) < maxBatch {
+			select {
+			case j := <-sh.jobs:
+				batch = append(batch, j)
+			default:
+				break drain
+			}
+		}
+		sh.process(ctx, batch)
+	}
+}
+
+// pendingGroup collects the events decided for one group in a batch.
+type pendingGroup struct {
+	start   uint64 // the group's version before the batch
+	events  []eventstore.EventData
+	jobs    []job
+	lastMsg *domain.MessageRef
+}
+
+type batchState struct {
+	groups map[string]*pendingGroup
+	order  []string
+	after  []func(context.Context)
+}
+
+func (sh *shard) process(ctx context.Context, batch []job) {
+	b := &batchState{groups: map[string]*pendingGroup{}}
+	for _, j := range batch {
+		switch j.req.(type) {
+		case protocol.GroupCommand, protocol.Post, protocol.Read:
+			sh.decide(ctx, j, b)
+		default:
+			sh.flush(ctx, b)
+			sh.answer(ctx, j)
+		}
+	}
+	sh.flush(ctx, b)
+}
+
+// state returns the deciding state of a group, reloading it from the log
+// if it is not in memory (after a failed append).
+func (sh *shard) state(ctx context.Context, group string) (*domain.Group, error) {
+	if g := sh.groups[group]; g != nil {
+		return g, nil
+	}
+	g := domain.NewGroup(sh.s.cfg.Limits)
+	var from uint64
+	for {
+		evs, err := sh.s.store.ReadStream(ctx, group, from, 4096)
+		if err != nil {
+			return nil, err
+		}
+		for _, re := range evs {
+			e, err := domain.DecodeEvent(re.Type, re.Data)
+			if err != nil {
+				return nil, err
+			}
+			g.Apply(e)
+			if m, ok := e.(domain.MessagePosted); ok {
+				sh.lastMsg[group] = domain.MessageRef{ID: m.ID, Version: re.Version, Sender: m.Sender}
+			}
+			from = re.Version + 1
+		}
+		if len(evs) < 4096 {
+			break
+		}
+	}
+	if g.Created() {
+		sh.groups[group] = g
+	}
+	return g, nil
+}
+
+func (sh *shard) decide(ctx context.Context, j job, b *batchState) {
+	s := sh.s
+	group, cmd := j.st.Group(), domain.Command(nil)
+	switch r := j.req.(type) {
+	case protocol.GroupCommand:
+		group, cmd = r.Group, r.Command
+	case protocol.Post:
+		cmd = r.Command
+	case protocol.Read:
+		sh.flush(ctx, b)
+		ref, err := sh.resolveRead(ctx, group, r.MessageID)
+		if err != nil {
+			s.reply(ctx, protocol.ErrorReply(j.st, protocol.ErrorFor(err)))
+			return
+		}
+		if ref == nil {
+			return // nothing posted yet: nothing to mark
+		}
+		cmd = domain.MarkRead{Reader: j.st.Requester(), Message: ref}
+	}
+	g, err := sh.state(ctx, group)
+	if err != nil {
+		s.log.Error("loading a group failed", "group", group, "err", err)
+		s.reply(ctx, protocol.ErrorReply(j.st, protocol.ErrorFor(err)))
+		return
+	}
+	dec, err := domain.Decide(g, cmd, s.now(), s.cfg.Limits)
+	if err != nil {
+		s.reply(ctx, protocol.ErrorReply(j.st, protocol.ErrorFor(err)))
+		return
+	}
+	if dec.Duplicate != nil {
+		ref, st := *dec.Duplicate, j.st
+		b.after = append(b.after, func(ctx context.Context) { sh.reflectOriginal(ctx, st, group, ref) })
+		return
+	}
+	meta, _ := json.Marshal(Meta{From: j.st.From.String(), ID: j.st.ID})
+	p := b.groups[group]
+	if p == nil {
+		p = &pendingGroup{start: g.Version()}
+		b.groups[group] = p
+		b.order = append(b.order, group)
+	}
+	for _, e := range dec.Events {
+		typ, data, err := domain.EncodeEvent(e)
+		if err != nil {
+			s.log.Error("encoding an event failed", "type", e.EventType(), "err", err)
+			s.reply(ctx, protocol.ErrorReply(j.st, protocol.ErrInternal.With("")))
+			return
+		}
+		if m, ok := e.(domain.MessagePosted); ok {
+			p.lastMsg = &domain.MessageRef{ID: m.ID, Version: g.Version(), Sender: m.Sender}
+		}
+		g.Apply(e)
+		p.events = append(p.events, eventstore.EventData{ID: uuid.NewString(), Type: typ, Data: data, Metadata: meta})
+	}
+	sh.groups[group] = g
+	p.jobs = append(p.jobs, j)
+}
+
+// flush appends every group's pending events, concurrently so that the
+// store commits them together.
+func (sh *shard) flush(ctx context.Context, b *batchState) {
+	if len(b.order) > 0 {
+		type result struct {
+			res eventstore.AppendResult
+			err error
+		}
+		results := make([]result, len(b.order))
+		var wg sync.WaitGroup
+		for i, group := range b.order {
+			p := b.groups[group]
+			expected := eventstore.NoStream()
+			if p.start > 0 {
+				expected = eventstore.Exact(p.start - 1)
+			}
+			wg.Add(1)
+			go func(i int, group string) {
+				defer wg.Done()
+				r, err := sh.s.store.Append(ctx, group, expected, p.events...)
+				results[i] = result{r, err}
+			}(i, group)
+		}
+		wg.Wait()
+		for i, group := range b.order {
+			p, r := b.groups[group], results[i]
+			if r.err != nil {
+				sh.s.log.Error("appending events failed", "group", group, "events", len(p.events), "err", r.err)
+				delete(sh.groups, group) // reload from the log next time
+				for _, j := range p.jobs {
+					sh.s.reply(ctx, protocol.ErrorReply(j.st, protocol.ErrorFor(r.err)))
+				}
+				continue
+			}
+			if r.res.Position > sh.lastPos {
+				sh.lastPos = r.res.Position
+			}
+			if p.lastMsg != nil {
+				sh.lastMsg[group] = *p.lastMsg
+			}
+		}
+		b.groups, b.order = map[string]*pendingGroup{}, nil
+	}
+	for _, f := range b.after {
+		f(ctx)
+	}
+	b.after = nil
+}
+
+// resolveRead finds the message a read receipt names: by the id its sender
+// gave it, or by its archive id; "" means the group's latest message.
+func (sh *shard) resolveRead(ctx context.Context, group, id string) (*domain.MessageRef, error) {
+	if id == "" {
+		if m, ok := sh.lastMsg[group]; ok {
+			return &m, nil
+		}
+		if g, err := sh.state(ctx, group); err != nil || !g.Exists() {
+			return nil, notExists(err)
+		}
+		return nil, nil
+	}
+	if m, ok := sh.lastMsg[group]; ok && m.ID == id {
+		return &m, nil
+	}
+	if err := sh.s.reads.WaitFor(ctx, sh.lastPos); err != nil {
+		return nil, err
+	}
+	ref, ok, err := sh.s.reads.MessageByID(ctx, group, id)
+	if err != nil {
+		return nil, err
+	}
+	if ok {
+		return &ref, nil
+	}
+	if v, perr := strconv.ParseUint(id, 10, 64); perr == nil {
+		if m, err := sh.messageAt(ctx, group, v); err == nil {
+			return &domain.MessageRef{ID: m.ID, Version: v, Sender: m.Sender}, nil
+		}
+	}
+	return nil, protocol.ErrNotExists.With("no such message in the group")
+}
+
+func notExists(err error) error {
+	if err != nil {
+		return err
+	}
+	return protocol.ErrNotExists.With("the group does not exist")
+}
+
+// messageAt reads the message stored at an archive version.
+func (sh *shard) messageAt(ctx context.Context, group string, version uint64) (domain.MessagePosted, error) {
+	evs, err := sh.s.store.ReadStream(ctx, group, version, 1)
+	if err != nil {
+		return domain.MessagePosted{}, err
+	}
+	if len(evs) == 1 && evs[0].Version == version {
+		e, err := domain.DecodeEvent(evs[0].Type, evs[0].Data)
+		if err != nil {
+			return domain.MessagePosted{}, err
+		}
+		if m, ok := e.(domain.MessagePosted); ok {
+			return m, nil
+		}
+	}
+	return domain.MessagePosted{}, protocol.ErrNotExists.With("no such message in the group")
+}
+
+// reflectOriginal answers a resent message with the original's reflection,
+// to the resending resource only: nothing is stored or fanned out again.
+func (sh *shard) reflectOriginal(ctx context.Context, st protocol.Stanza, group string, ref domain.MessageRef) {
+	m, err := sh.messageAt(ctx, group, ref.Version)
+	if err != nil {
+		sh.s.log.Error("reading a resent message's original failed", "group", group, "version", ref.Version, "err", err)
+		sh.s.reply(ctx, protocol.ErrorReply(st, protocol.ErrorFor(err)))
+		return
+	}
+	o := protocol.GroupMessage(sh.s.occupant(group, m.MID), sh.s.groupJID(group), m, protocol.ArchiveID(ref.Version))
+	sh.s.reply(ctx, o.For(st.From.String()))
+}
