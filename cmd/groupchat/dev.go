@@ -1,0 +1,74 @@
+package main
+
+import (
+	"context"
+	"flag"
+	"fmt"
+	"os"
+	"path/filepath"
+
+	"github.com/uuchat/groupchat/internal/prosody"
+)
+
+// devCommand starts a private Prosody on loopback, registers demo accounts
+// and serves the component against it: the whole product on one machine.
+type devCommand struct{}
+
+func (devCommand) Run(ctx context.Context, args []string) error {
+	fs := flag.NewFlagSet("dev", flag.ContinueOnError)
+	dir := fs.String("dir", ".dev", "directory for Prosody's configuration and data and the component's data")
+	domain := fs.String("xmpp-domain", "localhost", "the XMPP server's domain (users log in as NAME@DOMAIN)")
+	c2s := fs.Int("c2s-port", 5222, "client port on 127.0.0.1")
+	compPort := fs.Int("component-port", 5347, "component port on 127.0.0.1")
+	var cfg serveConfig
+	cfg.register(fs)
+	if err := parseFlags(fs, args); err != nil {
+		return err
+	}
+	abs, err := filepath.Abs(*dir)
+	if err != nil {
+		return err
+	}
+	if cfg.Domain == "" {
+		cfg.Domain = "groupchat." + *domain
+	}
+	if cfg.Secret == "" && cfg.SecretFile == "" {
+		cfg.Secret = "dev-secret"
+	}
+	if cfg.Data == "./data" {
+		cfg.Data = filepath.Join(abs, "groupchat")
+	}
+	if err := cfg.validate(); err != nil {
+		return err
+	}
+	log, err := newLogger(cfg.LogLevel, cfg.LogFormat)
+	if err != nil {
+		return err
+	}
+	srv, err := prosody.Start(ctx, prosody.Options{
+		Dir: filepath.Join(abs, "prosody"), Domain: *domain,
+		Components:     map[string]string{cfg.Domain: cfg.Secret},
+		ComponentNames: map[string]string{cfg.Domain: cfg.Name},
+		C2SPort:        *c2s, ComponentPort: *compPort,
+	})
+	if err != nil {
+		return fmt.Errorf("starting Prosody: %w", err)
+	}
+	defer srv.Stop()
+	accounts := [][2]string{{"alice", "alice"}, {"bob", "bob"}}
+	for _, a := range accounts {
+		if err := srv.Register(ctx, a[0], a[1]); err != nil {
+			return fmt.Errorf("registering %s: %w", a[0], err)
+		}
+	}
+	cfg.Server = srv.ComponentAddr()
+	return serve(ctx, cfg, log, func() {
+		fmt.Fprintf(os.Stderr, "\nGroup chat is running.\n"+
+			"  XMPP server: %s (clients: %s, plain TCP, no TLS; Prosody log: %s)\n"+
+			"  Service:     %s\n"+
+			"  Accounts:    alice@%s / alice, bob@%s / bob\n"+
+			"  Data:        %s\n"+
+			"Press Ctrl-C to stop.\n\n",
+			*domain, srv.C2SAddr(), srv.LogPath(), cfg.Domain, *domain, *domain, cfg.Data)
+	})
+}

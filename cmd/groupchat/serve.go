@@ -1,0 +1,222 @@
+package main
+
+import (
+	"context"
+	"errors"
+	"flag"
+	"fmt"
+	"log/slog"
+	"os"
+	"path/filepath"
+	"strings"
+	"sync"
+	"time"
+
+	"github.com/uuchat/groupchat/domain"
+	"github.com/uuchat/groupchat/eventstore/sqlite"
+	"github.com/uuchat/groupchat/projections"
+	"github.com/uuchat/groupchat/xmpp/link"
+	"github.com/uuchat/groupchat/xmpp/presence"
+	"github.com/uuchat/groupchat/xmpp/service"
+	"github.com/uuchat/groupchat/xmpp/xmlnode"
+)
+
+// serveConfig is everything `serve` can be told, from flags or GROUPCHAT_*
+// environment variables.
+type serveConfig struct {
+	Server     string
+	Domain     string
+	Secret     string
+	SecretFile string
+	Data       string
+	Name       string
+	Sync       string
+	LogLevel   string
+	LogFormat  string
+	Admins     string
+
+	Limits       domain.Limits
+	Stanza       xmlnode.Limits
+	MessageRate  float64
+	MessageBurst int
+	QueueSize    int
+}
+
+func (c *serveConfig) register(fs *flag.FlagSet) {
+	c.Limits, c.Stanza = domain.DefaultLimits(), xmlnode.DefaultLimits()
+	lim, st := &c.Limits, &c.Stanza
+	fs.StringVar(&c.Server, "server", "127.0.0.1:5347", "the XMPP server's component listener, HOST:PORT")
+	fs.StringVar(&c.Domain, "domain", "", "the component's domain, e.g. groupchat.example.org (required)")
+	fs.StringVar(&c.Secret, "secret", "", "the component's shared secret (or use --secret-file)")
+	fs.StringVar(&c.SecretFile, "secret-file", "", "a file holding the shared secret")
+	fs.StringVar(&c.Data, "data", "./data", "directory for the event log and projections (SQLite files)")
+	fs.StringVar(&c.Name, "name", "Group Chat Service", "the service's name in service discovery")
+	fs.StringVar(&c.Sync, "sync", "full", "durability of the event log: full (survives power loss) or normal (survives a process crash)")
+	fs.StringVar(&c.LogLevel, "log-level", "info", "debug, info, warn or error")
+	fs.StringVar(&c.LogFormat, "log-format", "text", "text or json")
+	fs.StringVar(&c.Admins, "system-admins", "", "comma-separated bare JIDs allowed to create system groups")
+	fs.IntVar(&lim.MaxBodyBytes, "max-body-bytes", lim.MaxBodyBytes, "largest message body, in bytes")
+	fs.IntVar(&lim.MaxPayloadBytes, "max-payload-bytes", lim.MaxPayloadBytes, "largest total of a message's extension elements, in bytes")
+	fs.IntVar(&lim.MaxNameChars, "max-name-chars", lim.MaxNameChars, "longest group name, in characters")
+	fs.IntVar(&lim.MaxMembers, "max-members", lim.MaxMembers, "most members per group")
+	fs.IntVar(&lim.MaxNickChars, "max-nick-chars", lim.MaxNickChars, "longest nick, in characters")
+	fs.IntVar(&lim.MaxMIDChars, "max-mid-chars", lim.MaxMIDChars, "longest member id, in characters")
+	fs.IntVar(&lim.DedupWindow, "dedup-window", lim.DedupWindow, "recent messages per group remembered to recognise a resend")
+	fs.IntVar(&st.MaxBytes, "max-stanza-bytes", st.MaxBytes, "largest incoming stanza (text and attributes), in bytes")
+	fs.IntVar(&st.MaxDepth, "max-stanza-depth", st.MaxDepth, "deepest element nesting in an incoming stanza")
+	fs.IntVar(&st.MaxChildren, "max-stanza-elements", st.MaxChildren, "most elements in an incoming stanza")
+	fs.Float64Var(&c.MessageRate, "message-rate", 20, "messages per second one sender may post, sustained (0: no limit)")
+	fs.IntVar(&c.MessageBurst, "message-burst", 100, "messages one sender may post in a burst")
+	fs.IntVar(&c.QueueSize, "queue-size", 65536, "outgoing stanzas buffered while the server link is slow or down")
+}
+
+func (c *serveConfig) validate() error {
+	if c.Domain == "" {
+		return errors.New("--domain (GROUPCHAT_DOMAIN) is required")
+	}
+	if c.SecretFile != "" {
+		b, err := os.ReadFile(c.SecretFile)
+		if err != nil {
+			return fmt.Errorf("reading the secret file: %w", err)
+		}
+		c.Secret = strings.TrimSpace(string(b))
+	}
+	if c.Secret == "" {
+		return errors.New("--secret, GROUPCHAT_SECRET or GROUPCHAT_SECRET_FILE is required")
+	}
+	if c.Server == "" {
+		return errors.New("--server (GROUPCHAT_SERVER) is required")
+	}
+	for name, v := range map[string]int{
+		"max-body-bytes": c.Limits.MaxBodyBytes, "max-name-chars": c.Limits.MaxNameChars,
+		"max-members": c.Limits.MaxMembers, "max-stanza-bytes": c.Stanza.MaxBytes,
+		"max-stanza-depth": c.Stanza.MaxDepth, "max-stanza-elements": c.Stanza.MaxChildren,
+		"queue-size": c.QueueSize, "dedup-window": c.Limits.DedupWindow,
+	} {
+		if v <= 0 {
+			return fmt.Errorf("--%s must be positive, not %d", name, v)
+		}
+	}
+	if c.MessageRate < 0 {
+		return fmt.Errorf("--message-rate must not be negative")
+	}
+	return nil
+}
+
+type serveCommand struct {
+	cfg serveConfig
+}
+
+func (s *serveCommand) Run(ctx context.Context, args []string) error {
+	fs := flag.NewFlagSet("serve", flag.ContinueOnError)
+	s.cfg.register(fs)
+	if err := parseFlags(fs, args); err != nil {
+		return err
+	}
+	if err := s.cfg.validate(); err != nil {
+		return err
+	}
+	log, err := newLogger(s.cfg.LogLevel, s.cfg.LogFormat)
+	if err != nil {
+		return err
+	}
+	return serve(ctx, s.cfg, log, nil)
+}
+
+func newLogger(level, format string) (*slog.Logger, error) {
+	var lv slog.Level
+	if err := lv.UnmarshalText([]byte(level)); err != nil {
+		return nil, fmt.Errorf("--log-level: %v", err)
+	}
+	opts := &slog.HandlerOptions{Level: lv}
+	switch format {
+	case "text":
+		return slog.New(slog.NewTextHandler(os.Stderr, opts)), nil
+	case "json":
+		return slog.New(slog.NewJSONHandler(os.Stderr, opts)), nil
+	}
+	return nil, fmt.Errorf("--log-format must be text or json, not %q", format)
+}
+
+// serve runs the component until ctx ends. ready, if set, is called once the
+// component is authenticated and serving.
+func serve(ctx context.Context, cfg serveConfig, log *slog.Logger, ready func()) error {
+	if err := os.MkdirAll(cfg.Data, 0o750); err != nil {
+		return fmt.Errorf("data directory: %w", err)
+	}
+	probe := filepath.Join(cfg.Data, ".write-test")
+	if err := os.WriteFile(probe, nil, 0o600); err != nil {
+		return fmt.Errorf("data directory %s is not writable: %w", cfg.Data, err)
+	}
+	os.Remove(probe)
+
+	store, err := sqlite.Open(filepath.Join(cfg.Data, "events.db"), sqlite.Options{Synchronous: cfg.Sync})
+	if err != nil {
+		return fmt.Errorf("opening the event log: %w", err)
+	}
+	defer store.Close()
+	proj, err := projections.Open(filepath.Join(cfg.Data, "projections.db"))
+	if err != nil {
+		return fmt.Errorf("opening the projections: %w", err)
+	}
+	defer proj.Close()
+	checkpoint, err := proj.Checkpoint(ctx)
+	if err != nil {
+		return fmt.Errorf("reading the projections' checkpoint: %w", err)
+	}
+
+	var admins []string
+	for _, a := range strings.Split(cfg.Admins, ",") {
+		if a = strings.TrimSpace(a); a != "" {
+			admins = append(admins, a)
+		}
+	}
+	online := presence.NewTracker()
+	svc := service.New(service.Config{
+		Domain: cfg.Domain, Name: cfg.Name, Limits: cfg.Limits, SystemAdmins: admins,
+		MessageRate: cfg.MessageRate, MessageBurst: cfg.MessageBurst,
+	}, store, readModel{proj}, online, log)
+	started := time.Now()
+	if err := svc.Load(ctx, checkpoint); err != nil {
+		return fmt.Errorf("loading groups from the event log: %w", err)
+	}
+	log.Info("groups loaded from the event log", "took", time.Since(started).Round(time.Millisecond))
+	lnk := link.New(link.Config{
+		Addr: cfg.Server, Domain: cfg.Domain, Secret: cfg.Secret, QueueSize: cfg.QueueSize,
+		StanzaLimits: cfg.Stanza, Logger: log,
+	}, svc)
+	svc.Attach(lnk)
+
+	ctx, cancel := context.WithCancel(ctx)
+	defer cancel()
+	var wg sync.WaitGroup
+	errs := make(chan error, 3)
+	start := func(name string, f func(context.Context) error) {
+		wg.Add(1)
+		go func() {
+			defer wg.Done()
+			if err := f(ctx); err != nil && ctx.Err() == nil {
+				errs <- fmt.Errorf("%s: %w", name, err)
+				cancel()
+			}
+		}()
+	}
+	start("service", svc.Run)
+	start("projections", func(ctx context.Context) error { return proj.Run(ctx, store, svc.OnApplied) })
+	start("component link", func(ctx context.Context) error {
+		err := lnk.Run(ctx, ready)
+		if errors.Is(err, link.ErrAuth) {
+			return fmt.Errorf("%w (check --secret against the server's component_secret)", err)
+		}
+		return err
+	})
+	<-ctx.Done()
+	wg.Wait()
+	select {
+	case err := <-errs:
+		return err
+	default:
+		log.Info("stopped")
+		return nil
+	}
+}

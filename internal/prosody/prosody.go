@@ -1,0 +1,722 @@
+package prosody
+
+import (
+	"bytes"
+	"context"
+	"errors"
+	"fmt"
+	"io"
+	"io/fs"
+	"net"
+	"os"
+	"os/exec"
+	"path/filepath"
+	"runtime"
+	"sort"
+	"strconv"
+	"strings"
+	"sync"
+	"syscall"
+	"time"
+)
+
+// Default names of the Prosody executables, looked up in PATH when
+// Options.Binary or Options.CtlBinary is empty.
+const (
+	DefaultBinary    = "prosody"
+	DefaultCtlBinary = "prosodyctl"
+)
+
+// File names inside Options.Dir.
+const (
+	ConfigFile  = "prosody.cfg.lua"     // generated configuration
+	LogFile     = "prosody.log"         // Prosody's own log
+	ConsoleFile = "prosody.console.log" // the child's stdout and stderr
+	PIDFile     = "prosody.pid"         // written by Prosody (mod_posix)
+	DataDir     = "data"                // Prosody's data_path (accounts, rosters, archives)
+	CertsDir    = "certs"               // empty; keeps Prosody's certificate indexer quiet
+)
+
+// How long Stop waits for Prosody to exit after SIGTERM before killing it.
+const stopTimeout = 10 * time.Second
+
+// Options configures the Prosody instance started by Start.
+type Options struct {
+	// Dir receives the configuration, the data directory, the pidfile and the
+	// logs. It is created if needed. Required. Data in it survives Stop and
+	// Restart, so a later Start on the same Dir sees the same accounts.
+	Dir string
+
+	// Domain is the VirtualHost that clients log in to, e.g. "example.test".
+	// Required.
+	Domain string
+
+	// Components maps XEP-0114 external component domains to their secrets,
+	// e.g. {"groupchat.example.test": "s3cret"}. Each component is listed in
+	// disco#items of Domain.
+	Components map[string]string
+
+	// ComponentNames optionally gives the name shown for a component in
+	// disco#items of Domain, keyed by component domain.
+	ComponentNames map[string]string
+
+	// MUC optionally adds a XEP-0045 service (mod_muc) on this domain, e.g.
+	// "conference.example.test". Anyone may create rooms; new rooms are
+	// unlocked, public and persistent, so clients can join by sending
+	// presence without configuring the room first.
+	MUC string
+
+	// MUCMAM enables mod_muc_mam (XEP-0313 archives for rooms) on MUC.
+	MUCMAM bool
+
+	// C2SPort and ComponentPort are the TCP ports on 127.0.0.1 for clients
+	// and external components. Zero picks a free port at start. Prosody
+	// opens the component port only if Components is not empty.
+	C2SPort, ComponentPort int
+
+	// LogLevel is the minimum level written to the log file: "debug",
+	// "info" (default), "warn" or "error".
+	LogLevel string
+
+	// ExtraConfig is Lua appended to the global section of the generated
+	// configuration, before any VirtualHost or Component section.
+	ExtraConfig string
+
+	// Binary and CtlBinary are the prosody and prosodyctl executables.
+	// Empty means DefaultBinary and DefaultCtlBinary looked up in PATH.
+	Binary, CtlBinary string
+}
+
+// Server is a running (or stopped) Prosody child process. Its methods are safe
+// for concurrent use.
+type Server struct {
+	opts       Options // normalized: absolute Dir, ports filled in, binaries resolved
+	configPath string
+	logPath    string
+	consolePth string
+
+	mu   sync.Mutex
+	proc *process
+}
+
+type process struct {
+	cmd  *exec.Cmd
+	done chan struct{} // closed when the process has exited
+	err  error         // result of Wait; valid after done is closed
+	out  *os.File      // console log, closed after exit
+}
+
+// Installed reports whether the prosody executable can be found in PATH.
+func Installed() bool {
+	_, err := exec.LookPath(DefaultBinary)
+	return err == nil
+}
+
+// Start writes the configuration into o.Dir, starts Prosody in the foreground
+// and waits until it accepts TCP connections on the c2s port and, if
+// o.Components is not empty, on the component port. ctx bounds only this startup wait, not the life of the process: the
+// process runs until Stop. On failure the error includes the tail of
+// Prosody's log and the process is stopped.
+//
+// When a port is zero, a free port is picked; if Prosody then fails to bind
+// it (another process took it in the meantime), Start retries with new ports.
+func Start(ctx context.Context, o Options) (*Server, error) {
+	if o.Dir == "" {
+		return nil, errors.New("prosody: Options.Dir is required")
+	}
+	if o.Domain == "" {
+		return nil, errors.New("prosody: Options.Domain is required")
+	}
+	switch o.LogLevel {
+	case "":
+		o.LogLevel = "info"
+	case "debug", "info", "warn", "error":
+	default:
+		return nil, fmt.Errorf("prosody: unknown log level %q", o.LogLevel)
+	}
+	for d := range o.Components {
+		if d == "" || d == o.Domain || d == o.MUC {
+			return nil, fmt.Errorf("prosody: invalid component domain %q", d)
+		}
+	}
+	if o.MUC == o.Domain && o.MUC != "" {
+		return nil, fmt.Errorf("prosody: MUC domain %q equals Domain", o.MUC)
+	}
+	var err error
+	if o.Dir, err = filepath.Abs(o.Dir); err != nil {
+		return nil, fmt.Errorf("prosody: %w", err)
+	}
+	if o.Binary, err = lookPath(o.Binary, DefaultBinary); err != nil {
+		return nil, err
+	}
+	if o.CtlBinary, err = lookPath(o.CtlBinary, DefaultCtlBinary); err != nil {
+		// prosodyctl is needed only by Register.
+		o.CtlBinary = ""
+	}
+	for _, d := range []string{o.Dir, filepath.Join(o.Dir, DataDir), filepath.Join(o.Dir, CertsDir)} {
+		if err := os.MkdirAll(d, 0o750); err != nil {
+			return nil, fmt.Errorf("prosody: %w", err)
+		}
+	}
+
+	pickC2S, pickComp := o.C2SPort == 0, o.ComponentPort == 0
+	const attempts = 5
+	for attempt := 1; ; attempt++ {
+		if pickC2S || pickComp {
+			ports, err := freePorts(2)
+			if err != nil {
+				return nil, err
+			}
+			if pickC2S {
+				o.C2SPort = ports[0]
+			}
+			if pickComp {
+				o.ComponentPort = ports[1]
+			}
+		}
+		s := &Server{
+			opts:       o,
+			configPath: filepath.Join(o.Dir, ConfigFile),
+			logPath:    filepath.Join(o.Dir, LogFile),
+			consolePth: filepath.Join(o.Dir, ConsoleFile),
+		}
+		if err := os.WriteFile(s.configPath, []byte(Config(o)), 0o640); err != nil {
+			return nil, fmt.Errorf("prosody: %w", err)
+		}
+		err := s.start(ctx)
+		if err == nil {
+			return s, nil
+		}
+		if !errors.Is(err, errBind) || !(pickC2S || pickComp) || attempt == attempts || ctx.Err() != nil {
+			return nil, err
+		}
+	}
+}
+
+// errBind marks a start that failed because a port could not be bound.
+var errBind = errors.New("prosody could not bind its ports")
+
+// start launches the process and waits for readiness. s.mu need not be held:
+// callers serialize.
+func (s *Server) start(ctx context.Context) error {
+	logStart := fileSize(s.logPath)
+	consoleStart := fileSize(s.consolePth)
+	out, err := os.OpenFile(s.consolePth, os.O_CREATE|os.O_WRONLY|os.O_APPEND, 0o640)
+	if err != nil {
+		return fmt.Errorf("prosody: %w", err)
+	}
+	cmd := exec.Command(s.opts.Binary, "-F", "--config", s.configPath)
+	cmd.Dir = s.opts.Dir
+	cmd.Stdin = nil
+	cmd.Stdout = out
+	cmd.Stderr = out
+	cmd.SysProcAttr = sysProcAttr()
+	p := &process{cmd: cmd, done: make(chan struct{}), out: out}
+
+	// The parent-death signal (Linux) fires when the OS thread that forked
+	// the child exits, not the process. Keep that thread locked and alive
+	// until the child exits.
+	started := make(chan error, 1)
+	go func() {
+		runtime.LockOSThread()
+		defer runtime.UnlockOSThread()
+		if err := cmd.Start(); err != nil {
+			started <- err
+			return
+		}
+		started <- nil
+		p.err = cmd.Wait()
+		out.Close()
+		close(p.done)
+	}()
+	if err := <-started; err != nil {
+		out.Close()
+		return fmt.Errorf("prosody: starting %s: %w", s.opts.Binary, err)
+	}
+	s.mu.Lock()
+	s.proc = p
+	s.mu.Unlock()
+
+	if err := s.waitReady(ctx, p, logStart, consoleStart); err != nil {
+		s.stopProcess(p)
+		return err
+	}
+	return nil
+}
+
+func (s *Server) waitReady(ctx context.Context, p *process, logStart, consoleStart int64) error {
+	addrs := []string{s.C2SAddr()}
+	if len(s.opts.Components) > 0 {
+		// Prosody opens the component port only when an external component
+		// is configured.
+		addrs = append(addrs, s.ComponentAddr())
+	}
+	tick := time.NewTicker(25 * time.Millisecond)
+	defer tick.Stop()
+	for {
+		if tail := readFrom(s.logPath, logStart); bytes.Contains(tail, []byte("Failed to open server port")) ||
+			bytes.Contains(tail, []byte("Failed to activate service")) {
+			return fmt.Errorf("prosody: %w (ports %d, %d)%s", errBind, s.opts.C2SPort, s.opts.ComponentPort,
+				s.tails(logStart, consoleStart))
+		}
+		select {
+		case <-p.done:
+			return fmt.Errorf("prosody: exited during startup: %v%s", p.err, s.tails(logStart, consoleStart))
+		default:
+		}
+		ready := true
+		for _, a := range addrs {
+			c, err := net.DialTimeout("tcp", a, 250*time.Millisecond)
+			if err != nil {
+				ready = false
+				break
+			}
+			c.Close()
+		}
+		if ready {
+			return nil
+		}
+		select {
+		case <-ctx.Done():
+			return fmt.Errorf("prosody: not accepting connections on %s: %w%s",
+				strings.Join(addrs, " and "), ctx.Err(), s.tails(logStart, consoleStart))
+		case <-p.done:
+		case <-tick.C:
+		}
+	}
+}
+
+// tails renders the output written since a start, for error messages.
+func (s *Server) tails(logStart, consoleStart int64) string {
+	var b strings.Builder
+	if t := tail(readFrom(s.logPath, logStart), 40); t != "" {
+		fmt.Fprintf(&b, "\n--- tail of %s ---\n%s", s.logPath, t)
+	}
+	if t := tail(readFrom(s.consolePth, consoleStart), 20); t != "" {
+		fmt.Fprintf(&b, "\n--- tail of %s ---\n%s", s.consolePth, t)
+	}
+	return b.String()
+}
+
+// LogTail returns the last n lines of Prosody's log file.
+func (s *Server) LogTail(n int) string {
+	return tail(readFrom(s.logPath, 0), n)
+}
+
+// C2SAddr returns the client-to-server address, "127.0.0.1:port".
+func (s *Server) C2SAddr() string {
+	return net.JoinHostPort("127.0.0.1", strconv.Itoa(s.opts.C2SPort))
+}
+
+// ComponentAddr returns the XEP-0114 external component address,
+// "127.0.0.1:port". Nothing listens there unless Options.Components was set.
+func (s *Server) ComponentAddr() string {
+	return net.JoinHostPort("127.0.0.1", strconv.Itoa(s.opts.ComponentPort))
+}
+
+// Domain returns the VirtualHost domain clients log in to.
+func (s *Server) Domain() string { return s.opts.Domain }
+
+// Dir returns the absolute directory holding configuration, data and logs.
+func (s *Server) Dir() string { return s.opts.Dir }
+
+// LogPath returns the path of Prosody's log file.
+func (s *Server) LogPath() string { return s.logPath }
+
+// ConfigPath returns the path of the generated configuration file.
+func (s *Server) ConfigPath() string { return s.configPath }
+
+// PID returns the process id of the running Prosody, or 0 if it is not
+// running.
+func (s *Server) PID() int {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	if s.proc == nil {
+		return 0
+	}
+	select {
+	case <-s.proc.done:
+		return 0
+	default:
+		return s.proc.cmd.Process.Pid
+	}
+}
+
+// Done returns a channel that is closed when the current Prosody process
+// exits, for whatever reason. After Restart, call Done again for the new
+// process. If no process was ever started the channel is already closed.
+func (s *Server) Done() <-chan struct{} {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	if s.proc == nil {
+		c := make(chan struct{})
+		close(c)
+		return c
+	}
+	return s.proc.done
+}
+
+// Stop terminates Prosody with SIGTERM and waits for it to exit, killing it
+// if it has not exited after 10 seconds. The data directory is kept. Stop on
+// a stopped server returns nil. It returns an error if Prosody had to be
+// killed or had already died with a failure.
+func (s *Server) Stop() error {
+	s.mu.Lock()
+	p := s.proc
+	s.proc = nil
+	s.mu.Unlock()
+	if p == nil {
+		return nil
+	}
+	return s.stopProcess(p)
+}
+
+func (s *Server) stopProcess(p *process) error {
+	select {
+	case <-p.done:
+		// Exited before we asked.
+		if p.err != nil {
+			return fmt.Errorf("prosody: had already exited: %w", p.err)
+		}
+		return nil
+	default:
+	}
+	pidfile := filepath.Join(s.opts.Dir, PIDFile)
+	_, statErr := os.Stat(pidfile)
+	hadPidfile := statErr == nil
+	_ = p.cmd.Process.Signal(syscall.SIGTERM)
+	t := time.NewTimer(stopTimeout)
+	defer t.Stop()
+	tick := time.NewTicker(10 * time.Millisecond)
+	defer tick.Stop()
+	for {
+		select {
+		case <-p.done:
+			if p.err != nil && !isSignalExit(p.err, syscall.SIGTERM) {
+				return fmt.Errorf("prosody: exit after SIGTERM: %w", p.err)
+			}
+			return nil
+		case <-t.C:
+			_ = p.cmd.Process.Kill()
+			<-p.done
+			return fmt.Errorf("prosody: did not exit within %v of SIGTERM; killed", stopTimeout)
+		case <-tick.C:
+			if !hadPidfile {
+				continue
+			}
+			if _, err := os.Stat(pidfile); !errors.Is(err, fs.ErrNotExist) {
+				continue
+			}
+			// Prosody removes its pidfile on "server-stopped", after every
+			// module has cleaned up and just before it stops its event loop.
+			// When clients were connected at SIGTERM, that loop then idles
+			// until its next timer (about a second) before exiting; nothing
+			// is left to do, so do not wait for it.
+			select {
+			case <-p.done:
+			case <-time.After(100 * time.Millisecond):
+				_ = p.cmd.Process.Kill()
+				<-p.done
+			}
+			if p.err != nil && !isSignalExit(p.err, syscall.SIGTERM) && !isSignalExit(p.err, syscall.SIGKILL) {
+				return fmt.Errorf("prosody: exit after SIGTERM: %w", p.err)
+			}
+			return nil
+		}
+	}
+}
+
+// Restart stops Prosody and starts it again with the same configuration,
+// ports and data. Connected clients and components are disconnected; it is
+// meant for testing reconnection.
+func (s *Server) Restart(ctx context.Context) error {
+	if err := s.Stop(); err != nil {
+		return err
+	}
+	// The ports were just released by the same program; retry briefly in
+	// case the kernel has not let go of them yet.
+	var err error
+	for attempt := 0; attempt < 20; attempt++ {
+		err = s.start(ctx)
+		if err == nil || !errors.Is(err, errBind) {
+			return err
+		}
+		select {
+		case <-ctx.Done():
+			return err
+		case <-time.After(100 * time.Millisecond):
+		}
+	}
+	return err
+}
+
+// Register creates the account user@Domain with the given password using
+// "prosodyctl --config FILE register". It works whether or not Prosody is
+// running. If the account exists its password is replaced.
+func (s *Server) Register(ctx context.Context, user, password string) error {
+	if s.opts.CtlBinary == "" {
+		return fmt.Errorf("prosody: %s not found in PATH", DefaultCtlBinary)
+	}
+	cmd := exec.CommandContext(ctx, s.opts.CtlBinary, "--config", s.configPath, "register", user, s.opts.Domain, password)
+	cmd.Dir = s.opts.Dir
+	out, err := cmd.CombinedOutput()
+	if err != nil {
+		return fmt.Errorf("prosody: prosodyctl register %s %s: %w: %s", user, s.opts.Domain, err, bytes.TrimSpace(out))
+	}
+	return nil
+}
+
+// RegisterMany creates or replaces many accounts on Domain at once, mapping
+// localpart to password, by writing Prosody's internal account storage
+// directly. It is much faster than calling Register in a loop (prosodyctl
+// costs a fraction of a second per call) and is meant for load tests.
+// Localparts must already be in canonical form (lower case, no characters
+// that need escaping in a JID). It works whether or not Prosody is running,
+// since Prosody reads account files on every login.
+func (s *Server) RegisterMany(users map[string]string) error {
+	dir := filepath.Join(s.opts.Dir, DataDir, storeEncode(s.opts.Domain), "accounts")
+	if err := os.MkdirAll(dir, 0o750); err != nil {
+		return fmt.Errorf("prosody: %w", err)
+	}
+	for user, password := range users {
+		if user == "" || strings.ContainsAny(user, "@/\"&'<>: ") || strings.ToLower(user) != user {
+			return fmt.Errorf("prosody: localpart %q is not in canonical form", user)
+		}
+		data := "return {\n\t[\"password\"] = " + luaQuote(password) + ";\n};\n"
+		name := filepath.Join(dir, storeEncode(user)+".dat")
+		tmp := name + ".tmp"
+		if err := os.WriteFile(tmp, []byte(data), 0o640); err != nil {
+			return fmt.Errorf("prosody: %w", err)
+		}
+		if err := os.Rename(tmp, name); err != nil {
+			return fmt.Errorf("prosody: %w", err)
+		}
+	}
+	return nil
+}
+
+// storeEncode mirrors Prosody's util.datamanager encode: every byte that is
+// not an ASCII letter or digit becomes %xx.
+func storeEncode(s string) string {
+	var b strings.Builder
+	for i := 0; i < len(s); i++ {
+		c := s[i]
+		if c >= 'a' && c <= 'z' || c >= 'A' && c <= 'Z' || c >= '0' && c <= '9' {
+			b.WriteByte(c)
+		} else {
+			fmt.Fprintf(&b, "%%%02x", c)
+		}
+	}
+	return b.String()
+}
+
+// Config renders the Prosody configuration that Start writes for o. o.Dir
+// should be absolute and the ports non-zero; Start takes care of both.
+func Config(o Options) string {
+	if o.LogLevel == "" {
+		o.LogLevel = "info"
+	}
+	q := luaQuote
+	path := func(elem ...string) string { return q(filepath.Join(append([]string{o.Dir}, elem...)...)) }
+	var b strings.Builder
+	w := func(format string, args ...any) { fmt.Fprintf(&b, format+"\n", args...) }
+
+	w("-- Generated by package prosody; rewritten on every start.")
+	if os.Geteuid() == 0 {
+		w("run_as_root = true")
+	}
+	w("pidfile = %s", path(PIDFile))
+	w("data_path = %s", path(DataDir))
+	w("certificates = %s", path(CertsDir))
+	w("log = { { levels = { min = %s }, to = \"file\", filename = %s } }", q(o.LogLevel), path(LogFile))
+	w("")
+	w("interfaces = { \"127.0.0.1\" }")
+	w("c2s_ports = { %d }", o.C2SPort)
+	w("c2s_interfaces = { \"127.0.0.1\" }")
+	w("component_ports = { %d }", o.ComponentPort)
+	w("component_interfaces = { \"127.0.0.1\" }")
+	w("c2s_direct_tls_ports = { }")
+	w("legacy_ssl_ports = { }")
+	w("")
+	w("authentication = \"internal_plain\"")
+	w("storage = \"internal\"")
+	w("c2s_require_encryption = false")
+	w("allow_unencrypted_plain_auth = true")
+	w("allow_registration = false")
+	w("")
+	w("modules_enabled = {")
+	for _, m := range []string{
+		"roster", "saslauth", "disco", "ping", "carbons", "blocklist",
+		"private", "pep", "vcard_legacy", "time", "version", "uptime",
+	} {
+		w("\t%s;", q(m))
+	}
+	w("}")
+	w("-- presence, message, iq, offline and c2s are always loaded (as is posix).")
+	w("-- No server-to-server traffic: only loopback clients and components.")
+	w("modules_disabled = { \"s2s\", \"s2s_auth_certs\" }")
+	if o.ExtraConfig != "" {
+		w("")
+		w("%s", o.ExtraConfig)
+	}
+
+	var comps []string
+	for d := range o.Components {
+		comps = append(comps, d)
+	}
+	sort.Strings(comps)
+
+	// Prosody lists hosts that are direct subdomains of the VirtualHost in its
+	// disco#items by itself (named by the host's "name" option); anything
+	// else needs an explicit disco_items entry.
+	var extraItems []string
+	for _, d := range comps {
+		if !isDirectSubdomain(d, o.Domain) {
+			item := "{ " + q(d)
+			if n := o.ComponentNames[d]; n != "" {
+				item += ", " + q(n)
+			}
+			extraItems = append(extraItems, item+" }")
+		}
+	}
+	if o.MUC != "" && !isDirectSubdomain(o.MUC, o.Domain) {
+		extraItems = append(extraItems, "{ "+q(o.MUC)+" }")
+	}
+	w("")
+	w("VirtualHost %s", q(o.Domain))
+	if len(extraItems) > 0 {
+		w("\tdisco_items = { %s }", strings.Join(extraItems, ", "))
+	}
+
+	for _, d := range comps {
+		w("")
+		w("Component %s", q(d))
+		w("\tcomponent_secret = %s", q(o.Components[d]))
+		if n := o.ComponentNames[d]; n != "" {
+			w("\tname = %s", q(n))
+		}
+	}
+
+	if o.MUC != "" {
+		w("")
+		w("Component %s \"muc\"", q(o.MUC))
+		if o.MUCMAM {
+			w("\tmodules_enabled = { \"muc_mam\" }")
+			w("\tmuc_log_by_default = true")
+			w("\tmuc_log_all_rooms = true")
+			w("\tmax_archive_query_results = 100")
+		}
+		w("\trestrict_room_creation = false")
+		w("\tmuc_room_locking = false")
+		w("\tmuc_room_default_public = true")
+		w("\tmuc_room_default_persistent = true")
+		w("\tmuc_room_default_members_only = false")
+		w("\tmuc_room_default_moderated = false")
+		w("\tmuc_room_default_history_length = 20")
+		w("\tmuc_tombstones = false")
+		w("\t-- Keep many rooms live instead of swapping them to disk (default 100).")
+		w("\tmuc_room_cache_size = 10000")
+	}
+	return b.String()
+}
+
+func isDirectSubdomain(sub, parent string) bool {
+	i := strings.IndexByte(sub, '.')
+	return i > 0 && sub[i+1:] == parent
+}
+
+// luaQuote renders s as a Lua string literal.
+func luaQuote(s string) string {
+	var b strings.Builder
+	b.WriteByte('"')
+	for i := 0; i < len(s); i++ {
+		c := s[i]
+		switch {
+		case c == '"' || c == '\\':
+			b.WriteByte('\\')
+			b.WriteByte(c)
+		case c < 0x20 || c == 0x7f:
+			fmt.Fprintf(&b, "\\%03d", c)
+		default:
+			b.WriteByte(c)
+		}
+	}
+	b.WriteByte('"')
+	return b.String()
+}
+
+func lookPath(given, def string) (string, error) {
+	if given == "" {
+		given = def
+	}
+	p, err := exec.LookPath(given)
+	if err != nil {
+		return "", fmt.Errorf("prosody: %w", err)
+	}
+	return p, nil
+}
+
+// freePorts returns n distinct TCP ports that were free on 127.0.0.1 a moment
+// ago.
+func freePorts(n int) ([]int, error) {
+	var ls []net.Listener
+	defer func() {
+		for _, l := range ls {
+			l.Close()
+		}
+	}()
+	var ports []int
+	for i := 0; i < n; i++ {
+		l, err := net.Listen("tcp", "127.0.0.1:0")
+		if err != nil {
+			return nil, fmt.Errorf("prosody: picking a free port: %w", err)
+		}
+		ls = append(ls, l)
+		ports = append(ports, l.Addr().(*net.TCPAddr).Port)
+	}
+	return ports, nil
+}
+
+func fileSize(name string) int64 {
+	fi, err := os.Stat(name)
+	if err != nil {
+		return 0
+	}
+	return fi.Size()
+}
+
+// readFrom returns the content of name from offset off (at most the last
+// 64 KiB of it).
+func readFrom(name string, off int64) []byte {
+	f, err := os.Open(name)
+	if err != nil {
+		return nil
+	}
+	defer f.Close()
+	const max = 64 << 10
+	if size := fileSize(name); size-off > max {
+		off = size - max
+	}
+	if _, err := f.Seek(off, io.SeekStart); err != nil {
+		return nil
+	}
+	b, _ := io.ReadAll(f)
+	return b
+}
+
+func tail(b []byte, n int) string {
+	lines := strings.Split(strings.TrimRight(string(b), "\n"), "\n")
+	if len(lines) > n {
+		lines = lines[len(lines)-n:]
+	}
+	return strings.TrimSpace(strings.Join(lines, "\n"))
+}
+
+func isSignalExit(err error, sig syscall.Signal) bool {
+	var ee *exec.ExitError
+	if !errors.As(err, &ee) {
+		return false
+	}
+	ws, ok := ee.Sys().(syscall.WaitStatus)
+	return ok && ws.Signaled() && ws.Signal() == sig
+}

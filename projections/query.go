@@ -1,0 +1,276 @@
+package projections
+
+import (
+	"context"
+	"database/sql"
+	"errors"
+	"fmt"
+	"time"
+
+	"github.com/uuchat/groupchat/domain"
+)
+
+// GroupItem is one group in a user's list of groups (the #items reply).
+type GroupItem struct {
+	ID, Name string
+	Type     domain.GroupType
+	// Members is the number of members.
+	Members int
+	// Role is the user's role in the group.
+	Role domain.Role
+	// Unread and Mentions are the user's counters: messages of others, and
+	// mentions of the user, after what it has read.
+	Unread, Mentions int
+	// Version is the group's last stream version, where catch-up starts
+	// comparing.
+	Version uint64
+}
+
+// GroupInfo is a group's directory entry.
+type GroupInfo struct {
+	ID, Name string
+	Type     domain.GroupType
+	// Deleted groups keep their entry for audit; they are left out of
+	// GroupsOf and GroupByName.
+	Deleted              bool
+	CreatedAt, UpdatedAt time.Time
+	// Version is the group's last stream version.
+	Version uint64
+	Members int
+	// Owner is the owner's bare JID.
+	Owner string
+}
+
+// Counters are one member's counters in one group.
+type Counters struct {
+	Unread, Mentions int
+	// ReadUpto is the version up to which the member has read; a new
+	// member starts at the version that added it.
+	ReadUpto uint64
+}
+
+// Span is a stretch of a group's stream during which a bare JID was a
+// member: versions From (the event that added it) up to To, exclusive (the
+// event after the one that removed it, so the member sees its removal). To
+// is 0 while the JID is still a member.
+type Span struct {
+	From, To uint64
+}
+
+// Current reports whether the span is still open.
+func (s Span) Current() bool { return s.To == 0 }
+
+// Contains reports whether the event at version v falls in the span: what
+// history and catch-up may show the member.
+func (s Span) Contains(v uint64) bool { return v >= s.From && (s.To == 0 || v < s.To) }
+
+func (db *DB) queryErr(op string, err error) error {
+	if errors.Is(err, context.Canceled) || errors.Is(err, context.DeadlineExceeded) {
+		return err
+	}
+	if _, _, closed := db.cp.watch(); closed {
+		return ErrClosed
+	}
+	return fmt.Errorf("projections: %s: %w", op, err)
+}
+
+// GroupsOf lists the live groups jid is a member of, by group id, with its
+// role and counters.
+func (db *DB) GroupsOf(ctx context.Context, jid string) ([]GroupItem, error) {
+	rows, err := db.r.QueryContext(ctx, `SELECT g.id, g.name, g.type, g.members, g.version, m.role,
+			coalesce(c.unread, 0), coalesce(c.mentions, 0)
+		FROM members m
+		JOIN groups g ON g.id = m.group_id
+		LEFT JOIN counters c ON c.group_id = m.group_id AND c.jid = m.jid
+		WHERE m.jid = ? AND g.deleted = 0
+		ORDER BY g.id`, jid)
+	if err != nil {
+		return nil, db.queryErr("groups of "+jid, err)
+	}
+	defer rows.Close()
+	var out []GroupItem
+	for rows.Next() {
+		var it GroupItem
+		var version int64
+		if err := rows.Scan(&it.ID, &it.Name, &it.Type, &it.Members, &version, &it.Role, &it.Unread, &it.Mentions); err != nil {
+			return nil, db.queryErr("groups of "+jid, err)
+		}
+		it.Version = uint64(version)
+		out = append(out, it)
+	}
+	if err := rows.Err(); err != nil {
+		return nil, db.queryErr("groups of "+jid, err)
+	}
+	return out, nil
+}
+
+const groupCols = `id, name, type, deleted, created_at, updated_at, version, members, owner`
+
+func scanGroup(row *sql.Row) (GroupInfo, bool, error) {
+	var g GroupInfo
+	var created, updated, version int64
+	err := row.Scan(&g.ID, &g.Name, &g.Type, &g.Deleted, &created, &updated, &version, &g.Members, &g.Owner)
+	if errors.Is(err, sql.ErrNoRows) {
+		return GroupInfo{}, false, nil
+	}
+	if err != nil {
+		return GroupInfo{}, false, err
+	}
+	g.CreatedAt, g.UpdatedAt = time.Unix(0, created).UTC(), time.Unix(0, updated).UTC()
+	g.Version = uint64(version)
+	return g, true, nil
+}
+
+// Group returns a group's entry, deleted groups included (see
+// GroupInfo.Deleted). ok is false for a group never created.
+func (db *DB) Group(ctx context.Context, id string) (g GroupInfo, ok bool, err error) {
+	g, ok, err = scanGroup(db.r.QueryRowContext(ctx, `SELECT `+groupCols+` FROM groups WHERE id = ?`, id))
+	if err != nil {
+		return GroupInfo{}, false, db.queryErr("group "+id, err)
+	}
+	return g, ok, nil
+}
+
+// GroupByName returns the oldest live group with exactly that name: names
+// are not unique, and the oldest is the one a name search has always
+// answered with.
+func (db *DB) GroupByName(ctx context.Context, name string) (g GroupInfo, ok bool, err error) {
+	g, ok, err = scanGroup(db.r.QueryRowContext(ctx, `SELECT `+groupCols+` FROM groups
+		WHERE name = ? AND deleted = 0 ORDER BY created_at, id LIMIT 1`, name))
+	if err != nil {
+		return GroupInfo{}, false, db.queryErr("group named "+name, err)
+	}
+	return g, ok, nil
+}
+
+// Members returns a group's members in the order they joined. A deleted
+// group answers with its members at deletion.
+func (db *DB) Members(ctx context.Context, id string) ([]domain.Member, error) {
+	rows, err := db.r.QueryContext(ctx, `SELECT jid, mid, nick, role FROM members
+		WHERE group_id = ? ORDER BY joined_version, joined_seq`, id)
+	if err != nil {
+		return nil, db.queryErr("members of "+id, err)
+	}
+	defer rows.Close()
+	var out []domain.Member
+	for rows.Next() {
+		var m domain.Member
+		if err := rows.Scan(&m.JID, &m.MID, &m.Nick, &m.Role); err != nil {
+			return nil, db.queryErr("members of "+id, err)
+		}
+		out = append(out, m)
+	}
+	if err := rows.Err(); err != nil {
+		return nil, db.queryErr("members of "+id, err)
+	}
+	return out, nil
+}
+
+// Counters returns jid's counters in a group; ok is false when jid is not a
+// member.
+func (db *DB) Counters(ctx context.Context, group, jid string) (c Counters, ok bool, err error) {
+	var upto int64
+	err = db.r.QueryRowContext(ctx, `SELECT unread, mentions, read_upto FROM counters
+		WHERE group_id = ? AND jid = ?`, group, jid).Scan(&c.Unread, &c.Mentions, &upto)
+	if errors.Is(err, sql.ErrNoRows) {
+		return Counters{}, false, nil
+	}
+	if err != nil {
+		return Counters{}, false, db.queryErr("counters", err)
+	}
+	c.ReadUpto = uint64(upto)
+	return c, true, nil
+}
+
+// ReadBy returns the members of a group, other than the message's sender,
+// who have read the message at version: the "who read my message"
+// aggregate, from the read-up-to versions.
+func (db *DB) ReadBy(ctx context.Context, group string, version uint64) ([]string, error) {
+	rows, err := db.r.QueryContext(ctx, `SELECT c.jid FROM counters c
+		LEFT JOIN messages m ON m.group_id = c.group_id AND m.version = ?2
+		WHERE c.group_id = ?1 AND c.read_upto >= ?2 AND c.jid IS NOT m.sender
+		ORDER BY c.jid`, group, int64(version))
+	if err != nil {
+		return nil, db.queryErr("readers", err)
+	}
+	defer rows.Close()
+	var out []string
+	for rows.Next() {
+		var jid string
+		if err := rows.Scan(&jid); err != nil {
+			return nil, db.queryErr("readers", err)
+		}
+		out = append(out, jid)
+	}
+	if err := rows.Err(); err != nil {
+		return nil, db.queryErr("readers", err)
+	}
+	return out, nil
+}
+
+// MessageByID returns the newest message of a group that its sender's
+// client gave the id clientID, with its global position: what a read
+// receipt naming a message by id resolves to.
+func (db *DB) MessageByID(ctx context.Context, group, clientID string) (ref domain.MessageRef, position uint64, ok bool, err error) {
+	if clientID == "" {
+		return domain.MessageRef{}, 0, false, nil
+	}
+	return db.message(ctx, `SELECT client_id, version, sender, position FROM messages
+		WHERE group_id = ? AND client_id = ? ORDER BY version DESC LIMIT 1`, group, clientID)
+}
+
+// MessageBySender returns the newest message sender posted to a group with
+// the client id clientID: a resend, recognised after the domain's
+// deduplication window has passed.
+func (db *DB) MessageBySender(ctx context.Context, group, sender, clientID string) (ref domain.MessageRef, position uint64, ok bool, err error) {
+	if clientID == "" {
+		return domain.MessageRef{}, 0, false, nil
+	}
+	return db.message(ctx, `SELECT client_id, version, sender, position FROM messages
+		WHERE group_id = ? AND client_id = ? AND sender = ? ORDER BY version DESC LIMIT 1`, group, clientID, sender)
+}
+
+// MessageByVersion returns the message at an archive version of a group,
+// with its global position; ok is false if that version is not a message.
+func (db *DB) MessageByVersion(ctx context.Context, group string, version uint64) (ref domain.MessageRef, position uint64, ok bool, err error) {
+	return db.message(ctx, `SELECT client_id, version, sender, position FROM messages
+		WHERE group_id = ? AND version = ?`, group, int64(version))
+}
+
+func (db *DB) message(ctx context.Context, q string, args ...any) (domain.MessageRef, uint64, bool, error) {
+	var ref domain.MessageRef
+	var version, pos int64
+	err := db.r.QueryRowContext(ctx, q, args...).Scan(&ref.ID, &version, &ref.Sender, &pos)
+	if errors.Is(err, sql.ErrNoRows) {
+		return domain.MessageRef{}, 0, false, nil
+	}
+	if err != nil {
+		return domain.MessageRef{}, 0, false, db.queryErr("message", err)
+	}
+	ref.Version = uint64(version)
+	return ref, uint64(pos), true, nil
+}
+
+// Spans returns the stretches of a group's stream during which jid was a
+// member, oldest first; a member removed and added again has one per
+// membership.
+func (db *DB) Spans(ctx context.Context, group, jid string) ([]Span, error) {
+	rows, err := db.r.QueryContext(ctx, `SELECT from_version, coalesce(to_version, 0) FROM spans
+		WHERE group_id = ? AND jid = ? ORDER BY from_version`, group, jid)
+	if err != nil {
+		return nil, db.queryErr("spans", err)
+	}
+	defer rows.Close()
+	var out []Span
+	for rows.Next() {
+		var from, to int64
+		if err := rows.Scan(&from, &to); err != nil {
+			return nil, db.queryErr("spans", err)
+		}
+		out = append(out, Span{From: uint64(from), To: uint64(to)})
+	}
+	if err := rows.Err(); err != nil {
+		return nil, db.queryErr("spans", err)
+	}
+	return out, nil
+}

@@ -1,0 +1,99 @@
+package projections
+
+// schemaVersion is stored in PRAGMA user_version. A file with another
+// version is refused rather than migrated: the database is disposable and a
+// rebuild from the log is the migration.
+const schemaVersion = 1
+
+// The tables are WITHOUT ROWID with their natural keys as primary keys, so a
+// lookup by key reads one B-tree and a bulk load in key order only appends.
+// Times are Unix nanoseconds (UTC); versions are stream versions; positions
+// are global log positions.
+const tablesDDL = `
+CREATE TABLE IF NOT EXISTS groups (
+	id         TEXT    NOT NULL PRIMARY KEY,
+	name       TEXT    NOT NULL,
+	type       TEXT    NOT NULL,
+	deleted    INTEGER NOT NULL,
+	created_at INTEGER NOT NULL,
+	updated_at INTEGER NOT NULL,
+	version    INTEGER NOT NULL,
+	members    INTEGER NOT NULL,
+	owner      TEXT    NOT NULL
+) WITHOUT ROWID;
+CREATE TABLE IF NOT EXISTS members (
+	group_id       TEXT    NOT NULL,
+	jid            TEXT    NOT NULL,
+	mid            TEXT    NOT NULL,
+	nick           TEXT    NOT NULL,
+	role           TEXT    NOT NULL,
+	joined_version INTEGER NOT NULL,
+	joined_seq     INTEGER NOT NULL,
+	joined_at      INTEGER NOT NULL,
+	PRIMARY KEY (group_id, jid)
+) WITHOUT ROWID;
+CREATE TABLE IF NOT EXISTS spans (
+	group_id     TEXT    NOT NULL,
+	jid          TEXT    NOT NULL,
+	from_version INTEGER NOT NULL,
+	to_version   INTEGER,
+	PRIMARY KEY (group_id, jid, from_version)
+) WITHOUT ROWID;
+CREATE TABLE IF NOT EXISTS counters (
+	group_id  TEXT    NOT NULL,
+	jid       TEXT    NOT NULL,
+	unread    INTEGER NOT NULL,
+	mentions  INTEGER NOT NULL,
+	read_upto INTEGER NOT NULL,
+	PRIMARY KEY (group_id, jid)
+) WITHOUT ROWID;
+CREATE TABLE IF NOT EXISTS messages (
+	group_id  TEXT    NOT NULL,
+	version   INTEGER NOT NULL,
+	client_id TEXT    NOT NULL,
+	sender    TEXT    NOT NULL,
+	mid       TEXT    NOT NULL,
+	position  INTEGER NOT NULL,
+	at        INTEGER NOT NULL,
+	PRIMARY KEY (group_id, version)
+) WITHOUT ROWID;
+CREATE TABLE IF NOT EXISTS mentions (
+	group_id TEXT    NOT NULL,
+	jid      TEXT    NOT NULL,
+	version  INTEGER NOT NULL,
+	PRIMARY KEY (group_id, jid, version)
+) WITHOUT ROWID;
+CREATE TABLE IF NOT EXISTS checkpoint (
+	id       INTEGER PRIMARY KEY CHECK (id = 1),
+	position INTEGER NOT NULL
+);
+`
+
+// indexesDDL is kept apart from the tables so that a bulk load can create
+// the indexes once, after the rows are in, which sorts once instead of
+// updating a B-tree per row.
+//
+// messages_client_id serves both lookups a message id needs: by (group,
+// client id) for a read receipt naming a message, and by (group, client id,
+// sender) for a sender's resend, the leading columns being shared.
+const indexesDDL = `
+CREATE INDEX IF NOT EXISTS groups_name ON groups (name, created_at);
+CREATE INDEX IF NOT EXISTS members_jid ON members (jid);
+CREATE INDEX IF NOT EXISTS messages_client_id ON messages (group_id, client_id, sender);
+`
+
+// tableKeys lists every table with its key columns (first) and the other
+// columns, in the order Dump prints them.
+var tableKeys = []struct {
+	name string
+	keys []string
+	cols []string
+}{
+	{"groups", []string{"id"}, []string{"name", "type", "deleted", "created_at", "updated_at", "version", "members", "owner"}},
+	{"members", []string{"group_id", "jid"}, []string{"mid", "nick", "role", "joined_version", "joined_seq", "joined_at"}},
+	{"spans", []string{"group_id", "jid", "from_version"}, []string{"to_version"}},
+	{"counters", []string{"group_id", "jid"}, []string{"unread", "mentions", "read_upto"}},
+	{"messages", []string{"group_id", "version"}, []string{"client_id", "sender", "mid", "position", "at"}},
+	{"mentions", []string{"group_id", "jid", "version"}, nil},
+	{"checkpoint", []string{"id"}, []string{"position"}},
+}

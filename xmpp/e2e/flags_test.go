@@ -1,0 +1,9 @@
+package e2e
+
+import "flag"
+
+func flagParse() {
+	if !flag.Parsed() {
+		flag.Parse()
+	}
+}

@@ -1,0 +1,295 @@
+package e2e
+
+import (
+	"bufio"
+	"context"
+	"fmt"
+	"io"
+	"os"
+	"os/exec"
+	"path/filepath"
+	"strings"
+	"sync"
+	"sync/atomic"
+	"syscall"
+	"testing"
+	"time"
+
+	"mellium.im/xmpp/jid"
+
+	"github.com/uuchat/groupchat/internal/prosody"
+	"github.com/uuchat/groupchat/internal/xmppclient"
+)
+
+const (
+	xmppDomain = "example.test"
+	service    = "groupchat.example.test"
+	secret     = "e2e-secret"
+	// wait bounds how long a test waits for a stanza it expects; it is a
+	// guard against hanging, not a speed assertion.
+	wait = 20 * time.Second
+)
+
+// users registered on the shared server, password = name.
+var users = []string{"alice", "bob", "carol", "dave", "eve", "mallory"}
+
+var (
+	binary string
+	shared *harness
+)
+
+func TestMain(m *testing.M) {
+	os.Exit(runMain(m))
+}
+
+func runMain(m *testing.M) int {
+	flagParse()
+	if testing.Short() {
+		fmt.Println("e2e: skipped in -short mode (needs Prosody)")
+		return 0
+	}
+	if !prosody.Installed() {
+		if os.Getenv("CI") != "" {
+			fmt.Println("e2e: prosody is not installed; .ci/run must install it")
+			return 1
+		}
+		fmt.Println("e2e: skipped: prosody is not installed (apt-get install prosody)")
+		return 0
+	}
+	dir, err := os.MkdirTemp("", "groupchat-e2e-")
+	if err != nil {
+		fmt.Println(err)
+		return 1
+	}
+	defer os.RemoveAll(dir)
+	binary = filepath.Join(dir, "groupchat")
+	build := exec.Command("go", "build", "-race", "-o", binary, "github.com/uuchat/groupchat/cmd/groupchat")
+	build.Stdout, build.Stderr = os.Stdout, os.Stderr
+	if err := build.Run(); err != nil {
+		fmt.Println("e2e: building the binary:", err)
+		return 1
+	}
+	h, err := newHarness(filepath.Join(dir, "shared"))
+	if err != nil {
+		fmt.Println("e2e:", err)
+		return 1
+	}
+	shared = h
+	code := m.Run()
+	h.close()
+	return code
+}
+
+// harness is one Prosody and one component process.
+type harness struct {
+	srv  *prosody.Server
+	dir  string
+	comp *component
+}
+
+func newHarness(dir string) (*harness, error) {
+	ctx, cancel := context.WithTimeout(context.Background(), time.Minute)
+	defer cancel()
+	srv, err := prosody.Start(ctx, prosody.Options{
+		Dir: filepath.Join(dir, "prosody"), Domain: xmppDomain,
+		Components:     map[string]string{service: secret},
+		ComponentNames: map[string]string{service: "Group Chat Service"},
+	})
+	if err != nil {
+		return nil, err
+	}
+	for _, u := range users {
+		if err := srv.Register(ctx, u, u); err != nil {
+			srv.Stop()
+			return nil, err
+		}
+	}
+	h := &harness{srv: srv, dir: dir}
+	if h.comp, err = h.startComponent(); err != nil {
+		srv.Stop()
+		return nil, err
+	}
+	return h, nil
+}
+
+func (h *harness) close() {
+	if h.comp != nil {
+		h.comp.stop(syscall.SIGTERM)
+	}
+	h.srv.Stop()
+}
+
+// component is a running groupchat serve process.
+type component struct {
+	cmd  *exec.Cmd
+	mu   sync.Mutex
+	logs strings.Builder
+	done chan struct{}
+}
+
+func (h *harness) startComponent(extraEnv ...string) (*component, error) {
+	cmd := exec.Command(binary, "serve")
+	cmd.Env = append(os.Environ(),
+		"GROUPCHAT_SERVER="+h.srv.ComponentAddr(),
+		"GROUPCHAT_DOMAIN="+service,
+		"GROUPCHAT_SECRET="+secret,
+		"GROUPCHAT_DATA="+filepath.Join(h.dir, "data"),
+		"GROUPCHAT_LOG_LEVEL=debug",
+	)
+	cmd.Env = append(cmd.Env, extraEnv...)
+	cmd.SysProcAttr = &syscall.SysProcAttr{Pdeathsig: syscall.SIGKILL}
+	stderr, err := cmd.StderrPipe()
+	if err != nil {
+		return nil, err
+	}
+	cmd.Stdout = io.Discard
+	if err := cmd.Start(); err != nil {
+		return nil, err
+	}
+	c := &component{cmd: cmd, done: make(chan struct{})}
+	ready := make(chan struct{})
+	var once sync.Once
+	go func() {
+		sc := bufio.NewScanner(stderr)
+		sc.Buffer(make([]byte, 1<<20), 1<<20)
+		for sc.Scan() {
+			line := sc.Text()
+			c.mu.Lock()
+			c.logs.WriteString(line + "\n")
+			c.mu.Unlock()
+			if strings.Contains(line, "authenticated and serving") {
+				once.Do(func() { close(ready) })
+			}
+		}
+		cmd.Wait()
+		close(c.done)
+	}()
+	select {
+	case <-ready:
+		return c, nil
+	case <-c.done:
+		return nil, fmt.Errorf("the component exited before serving:\n%s", c.log())
+	case <-time.After(time.Minute):
+		c.stop(syscall.SIGKILL)
+		return nil, fmt.Errorf("the component did not start serving:\n%s", c.log())
+	}
+}
+
+func (c *component) log() string {
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	return c.logs.String()
+}
+
+func (c *component) stop(sig syscall.Signal) {
+	c.cmd.Process.Signal(sig)
+	select {
+	case <-c.done:
+	case <-time.After(30 * time.Second):
+		c.cmd.Process.Kill()
+		<-c.done
+	}
+}
+
+var groupSeq atomic.Int64
+
+// groupID returns a group id unique in this run.
+func groupID(prefix string) string {
+	return fmt.Sprintf("%s-%d", prefix, groupSeq.Add(1))
+}
+
+// client is a logged-in user in a test.
+type client struct {
+	t *testing.T
+	*xmppclient.Client
+	name string
+}
+
+// bare is the user's bare JID.
+func (c *client) bare() string { return c.JID().Bare().String() }
+
+// full is the user's full JID.
+func (c *client) full() string { return c.JID().String() }
+
+// login logs user in with a resource and sends the directed presence that
+// makes it online for the service.
+func (h *harness) login(t *testing.T, user, resource string) *client {
+	t.Helper()
+	ctx, cancel := context.WithTimeout(context.Background(), wait)
+	defer cancel()
+	j := jid.MustParse(user + "@" + xmppDomain + "/" + resource)
+	c, err := xmppclient.Dial(ctx, h.srv.C2SAddr(), j, user)
+	if err != nil {
+		t.Fatalf("login %s: %v", j, err)
+	}
+	cl := &client{t: t, Client: c, name: user}
+	t.Cleanup(func() { c.Close() })
+	cl.send(`<presence to="` + service + `"/>`)
+	cl.sync()
+	return cl
+}
+
+// send writes a raw stanza.
+func (c *client) send(xml string) {
+	c.t.Helper()
+	ctx, cancel := context.WithTimeout(context.Background(), wait)
+	defer cancel()
+	if err := c.SendRaw(ctx, xml); err != nil {
+		c.t.Fatalf("%s sending %s: %v", c.name, xml, err)
+	}
+}
+
+// expect waits for a stanza matching m; what describes it in failures.
+func (c *client) expect(what string, m func(*xmppclient.Stanza) bool) *xmppclient.Stanza {
+	c.t.Helper()
+	ctx, cancel := context.WithTimeout(context.Background(), wait)
+	defer cancel()
+	s, err := c.Expect(ctx, m)
+	if err != nil {
+		c.t.Fatalf("%s expected %s: %v", c.name, what, err)
+	}
+	return s
+}
+
+// iq sends an IQ and returns its answer (result or error), matched by id.
+func (c *client) iq(xml, id string) *xmppclient.Stanza {
+	c.t.Helper()
+	c.send(xml)
+	return c.expect("the answer to iq "+id, func(s *xmppclient.Stanza) bool {
+		return s.Is("", "iq") && s.ID() == id && (s.Type() == "result" || s.Type() == "error")
+	})
+}
+
+var pingSeq atomic.Int64
+
+// sync round-trips a ping through the service: everything the service sent
+// this client before answering it has arrived when sync returns.
+func (c *client) sync() {
+	c.t.Helper()
+	id := fmt.Sprintf("sync-%d", pingSeq.Add(1))
+	c.iq(`<iq type="get" id="`+id+`" to="`+service+`"><ping xmlns="urn:xmpp:ping"/></iq>`, id)
+}
+
+// expectNone asserts that nothing matching m has arrived (after a sync).
+func (c *client) expectNone(what string, m func(*xmppclient.Stanza) bool) {
+	c.t.Helper()
+	c.sync()
+	for _, s := range c.Pending() {
+		if m(s) {
+			c.t.Fatalf("%s must not receive %s, got %s", c.name, what, s.Raw)
+		}
+	}
+}
+
+// drain forgets every stanza received so far.
+func (c *client) drain() {
+	c.t.Helper()
+	c.sync()
+	ctx, cancel := context.WithTimeout(context.Background(), time.Millisecond)
+	defer cancel()
+	for {
+		if _, err := c.Next(ctx); err != nil {
+			return
+		}
+	}
+}
