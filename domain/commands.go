@@ -42,11 +42,12 @@ type RemoveMembers struct {
 	Members []MemberSelector
 }
 
-// PostMessage posts a message. ID is the sender's stanza id (or origin-id),
-// used to recognise a resend.
+// PostMessage posts a message. ID is the sender's stanza id, OriginID its
+// XEP-0359 origin-id; the origin-id (or else the id) recognises a resend.
 type PostMessage struct {
 	Sender   string
 	ID       string
+	OriginID string
 	Body     string
 	Payload  string
 	Mentions []string

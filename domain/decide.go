@@ -295,8 +295,8 @@ func decideRemove(g *Group, me Member, c RemoveMembers, at time.Time) (Event, er
 }
 
 func decidePost(g *Group, me Member, c PostMessage, at time.Time, lim Limits) (Decision, error) {
-	if c.ID != "" {
-		if ref, ok := g.Recent(me.JID, c.ID); ok {
+	if key := dedupID(c.OriginID, c.ID); key != "" {
+		if ref, ok := g.Recent(me.JID, key); ok {
 			return Decision{Duplicate: &ref}, nil
 		}
 	}
@@ -318,7 +318,7 @@ func decidePost(g *Group, me Member, c PostMessage, at time.Time, lim Limits) (D
 		}
 	}
 	return Decision{Events: []Event{MessagePosted{
-		ID: c.ID, Sender: me.JID, MID: me.MID, Body: c.Body, Payload: c.Payload, Mentions: mentions, At: at,
+		ID: c.ID, OriginID: c.OriginID, Sender: me.JID, MID: me.MID, Body: c.Body, Payload: c.Payload, Mentions: mentions, At: at,
 	}}}, nil
 }
 

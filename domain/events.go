@@ -67,11 +67,14 @@ type MemberRemoved struct {
 // MessagePosted: a member posted a message to the group. Its archive id is
 // the event's version in the group's stream.
 type MessagePosted struct {
-	// ID is the id the sender's client gave the stanza (or its origin-id).
-	ID     string `json:"id,omitempty"`
-	Sender string `json:"sender"`
-	MID    string `json:"mid"`
-	Body   string `json:"body,omitempty"`
+	// ID is the id the sender's client gave the stanza; members receive the
+	// message with the same id.
+	ID string `json:"id,omitempty"`
+	// OriginID is the sender's XEP-0359 origin-id, if it gave one.
+	OriginID string `json:"origin_id,omitempty"`
+	Sender   string `json:"sender"`
+	MID      string `json:"mid"`
+	Body     string `json:"body,omitempty"`
 	// Payload is the message's other child elements as XML, passed through
 	// to members unchanged (replies, receipts requests, reactions, ...).
 	Payload string `json:"payload,omitempty"`

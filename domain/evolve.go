@@ -49,8 +49,8 @@ func (g *Group) Apply(e Event) {
 	case MemberRemoved:
 		g.removeMembers(e.Members)
 	case MessagePosted:
-		if e.ID != "" {
-			g.remember(dedupKey{e.Sender, e.ID}, MessageRef{ID: e.ID, Version: version, Sender: e.Sender})
+		if key := dedupID(e.OriginID, e.ID); key != "" {
+			g.remember(dedupKey{e.Sender, key}, MessageRef{ID: e.ID, Version: version, Sender: e.Sender})
 		}
 	case MessageRead:
 	}
@@ -132,4 +132,13 @@ func derefEvent[T Event](p *T) Event {
 		return nil
 	}
 	return *p
+}
+
+// dedupID is what recognises a resend: the XEP-0359 origin-id, which a
+// client keeps across resends by design, or else the stanza id.
+func dedupID(originID, id string) string {
+	if originID != "" {
+		return originID
+	}
+	return id
 }

@@ -39,7 +39,10 @@ type DB struct {
 	// wmu serializes Apply, which reads the checkpoint, applies and moves it
 	// in one transaction.
 	wmu sync.Mutex
-	r   *sql.DB
+	// groups caches committed group rows for the writer; see
+	// maxCachedGroups.
+	groups map[string]groupRow
+	r      *sql.DB
 
 	cp        checkpointWatch
 	closeOnce sync.Once
@@ -64,7 +67,7 @@ func Open(path string) (*DB, error) {
 	w.SetMaxIdleConns(1)
 	w.SetConnMaxLifetime(0)
 	w.SetConnMaxIdleTime(0)
-	db := &DB{path: path, w: w}
+	db := &DB{path: path, w: w, groups: make(map[string]groupRow)}
 	if err := db.init(); err != nil {
 		w.Close()
 		return nil, err

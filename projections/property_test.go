@@ -7,7 +7,6 @@ import (
 	"reflect"
 	"testing"
 
-	"github.com/uuchat/groupchat/domain"
 	"github.com/uuchat/groupchat/projections"
 	"github.com/uuchat/groupchat/projections/projectionstest"
 )
@@ -67,7 +66,6 @@ func checkAgainstDomain(t *testing.T, db *projections.DB, l *projectionstest.Log
 			}
 		}
 	}
-	_ = domain.RoleOwner
 }
 
 func compareDumps(t *testing.T, aName string, a map[string][]string, bName string, b map[string][]string) {

@@ -42,7 +42,7 @@ func (db *DB) apply(ctx context.Context, events []eventstore.RecordedEvent) (app
 			tx.Rollback()
 		}
 	}()
-	t := &sqlTables{ctx: ctx, tx: tx, ws: &db.ws}
+	t := &sqlTables{ctx: ctx, tx: tx, ws: &db.ws, cache: db.groups, touched: make(map[string]groupRow), dirty: make(map[string]struct{})}
 	var cp int64
 	if err := t.stmt(stCheckpoint).QueryRowContext(ctx).Scan(&cp); err != nil && !errors.Is(err, sql.ErrNoRows) {
 		return nil, fmt.Errorf("projections: apply: %w", err)
@@ -70,6 +70,9 @@ func (db *DB) apply(ctx context.Context, events []eventstore.RecordedEvent) (app
 			return nil, err
 		}
 	}
+	if err := t.flushGroups(); err != nil {
+		return nil, err
+	}
 	last := applied[len(applied)-1].Position
 	if err := t.exec(stSetCheckpoint, int64(last)); err != nil {
 		return nil, err
@@ -77,9 +80,22 @@ func (db *DB) apply(ctx context.Context, events []eventstore.RecordedEvent) (app
 	if err := tx.Commit(); err != nil {
 		return nil, fmt.Errorf("projections: apply: commit: %w", err)
 	}
+	// Only committed rows enter the cache, so a rolled-back batch leaves
+	// nothing behind.
+	if len(db.groups)+len(t.touched) > maxCachedGroups {
+		clear(db.groups)
+	}
+	for id, g := range t.touched {
+		db.groups[id] = g
+	}
 	db.cp.publish(last)
 	return applied, nil
 }
+
+// maxCachedGroups bounds the writer's cache of group rows. Every event reads
+// and writes its group's row; the cache saves the read, and the row is
+// written once per batch however many of the batch's events touch it.
+const maxCachedGroups = 100000
 
 // The writer's statements, prepared once on its only connection.
 const (
@@ -165,6 +181,12 @@ type sqlTables struct {
 	ctx context.Context
 	tx  *sql.Tx
 	ws  *writeStmts
+	// cache holds group rows as last committed (read only here); touched
+	// holds the rows this transaction read or changed, dirty the ids of
+	// those to write back before commit.
+	cache   map[string]groupRow
+	touched map[string]groupRow
+	dirty   map[string]struct{}
 	// txs caches the statements bound to tx; binding each once per
 	// transaction instead of once per use saves an allocation per row.
 	txs [numStmts]*sql.Stmt
@@ -198,6 +220,12 @@ func (t *sqlTables) execN(i int, args ...any) (int64, error) {
 }
 
 func (t *sqlTables) group(id string) (groupRow, bool, error) {
+	if g, ok := t.touched[id]; ok {
+		return g, true, nil
+	}
+	if g, ok := t.cache[id]; ok {
+		return g, true, nil
+	}
 	g := groupRow{ID: id}
 	var version int64
 	err := t.stmt(stGroup).QueryRowContext(t.ctx, id).Scan(&g.Name, &g.Type, &g.Deleted, &g.CreatedAt, &g.UpdatedAt, &version, &g.Members, &g.Owner)
@@ -208,15 +236,31 @@ func (t *sqlTables) group(id string) (groupRow, bool, error) {
 		return groupRow{}, false, fmt.Errorf("projections: apply: %w", err)
 	}
 	g.Version = uint64(version)
+	t.touched[id] = g
 	return g, true, nil
 }
 
 func (t *sqlTables) putGroup(g groupRow, isNew bool) error {
-	st := stUpdateGroup
 	if isNew {
-		st = stInsertGroup
+		if err := t.exec(stInsertGroup, g.ID, g.Name, string(g.Type), g.Deleted, g.CreatedAt, g.UpdatedAt, int64(g.Version), g.Members, g.Owner); err != nil {
+			return err
+		}
+	} else {
+		t.dirty[g.ID] = struct{}{}
 	}
-	return t.exec(st, g.ID, g.Name, string(g.Type), g.Deleted, g.CreatedAt, g.UpdatedAt, int64(g.Version), g.Members, g.Owner)
+	t.touched[g.ID] = g
+	return nil
+}
+
+// flushGroups writes the changed group rows.
+func (t *sqlTables) flushGroups() error {
+	for id := range t.dirty {
+		g := t.touched[id]
+		if err := t.exec(stUpdateGroup, g.ID, g.Name, string(g.Type), g.Deleted, g.CreatedAt, g.UpdatedAt, int64(g.Version), g.Members, g.Owner); err != nil {
+			return err
+		}
+	}
+	return nil
 }
 
 func (t *sqlTables) addMember(group string, m memberRow) (bool, error) {

@@ -1,4 +1,4 @@
-package sqlite_test
+package sqlite
 
 import (
 	"bufio"
@@ -13,7 +13,6 @@ import (
 	"testing"
 
 	"github.com/uuchat/groupchat/eventstore"
-	"github.com/uuchat/groupchat/eventstore/sqlite"
 )
 
 // crashChildEnv names the database a re-executed test binary appends to
@@ -25,14 +24,16 @@ func TestMain(m *testing.M) {
 		crashChild(path)
 		return
 	}
-	os.Exit(m.Run())
+	code := m.Run()
+	removeBenchLogs()
+	os.Exit(code)
 }
 
 // crashChild appends from several goroutines and prints one line per
 // acknowledged append. It stops by itself after a bounded number of appends
 // in case nobody kills it.
 func crashChild(path string) {
-	s, err := sqlite.Open(path, sqlite.Options{})
+	s, err := Open(path, Options{})
 	if err != nil {
 		fmt.Fprintln(os.Stderr, err)
 		os.Exit(2)
@@ -114,7 +115,7 @@ func TestKillNineKeepsAcknowledged(t *testing.T) {
 		t.Fatalf("child ended on its own after %d appends", len(acked))
 	}
 
-	s, err := sqlite.Open(path, sqlite.Options{})
+	s, err := Open(path, Options{})
 	if err != nil {
 		t.Fatalf("Open after kill: %v", err)
 	}

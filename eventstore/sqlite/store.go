@@ -2,17 +2,12 @@ package sqlite
 
 import (
 	"context"
-	"database/sql"
-	"database/sql/driver"
 	"errors"
 	"fmt"
 	"math"
 	"strings"
 	"sync"
 	"sync/atomic"
-	"time"
-
-	sqlite3 "github.com/mattn/go-sqlite3"
 
 	"github.com/uuchat/groupchat/eventstore"
 )
@@ -103,9 +98,7 @@ type Store struct {
 	w          *writer
 	writerDone chan struct{}
 
-	read     *sql.DB
-	readOne  *sql.Stmt
-	readAll  *sql.Stmt
+	rd       *readers
 	reqsPool sync.Pool
 
 	notify notifier
@@ -151,11 +144,11 @@ func Open(path string, opts Options) (*Store, error) {
 
 	rdsn := fmt.Sprintf("%s?_busy_timeout=5000&_query_only=true&_cache_size=-%d",
 		path, max(opts.CacheSizeKiB/4, 2000))
-	read := sql.OpenDB(connector{dsn: rdsn, drv: &sqlite3.SQLiteDriver{ConnectHook: readerHook}})
-	read.SetMaxOpenConns(opts.ReadConns)
-	read.SetMaxIdleConns(opts.ReadConns)
-	read.SetConnMaxLifetime(0)
-	read.SetConnMaxIdleTime(0)
+	rd, err := openReaders(rdsn, opts.ReadConns)
+	if err != nil {
+		w.close()
+		return nil, err
+	}
 
 	s := &Store{
 		opts:       opts,
@@ -163,22 +156,9 @@ func Open(path string, opts Options) (*Store, error) {
 		reqs:       make(chan *request, 1024),
 		w:          w,
 		writerDone: make(chan struct{}),
-		read:       read,
+		rd:         rd,
 	}
 	s.reqsPool.New = func() any { return &request{done: make(chan struct{}, 1)} }
-	fail := func(err error) (*Store, error) {
-		read.Close()
-		w.close()
-		return nil, err
-	}
-	if s.readOne, err = read.Prepare(`SELECT position, version, id, type, data, metadata, recorded
-		FROM events WHERE stream = ? AND version >= ? ORDER BY version LIMIT ?`); err != nil {
-		return fail(fmt.Errorf("eventstore/sqlite: prepare: %w", err))
-	}
-	if s.readAll, err = read.Prepare(`SELECT position, stream, version, id, type, data, metadata, recorded
-		FROM events WHERE position > ? ORDER BY position LIMIT ?`); err != nil {
-		return fail(fmt.Errorf("eventstore/sqlite: prepare: %w", err))
-	}
 	s.notify.init(w.nextPos - 1)
 	go func() {
 		defer close(s.writerDone)
@@ -186,23 +166,6 @@ func Open(path string, opts Options) (*Store, error) {
 	}()
 	return s, nil
 }
-
-// readerHook makes reads cheap to repeat: memory-mapped pages skip a copy
-// per page, which keeps long stream reads flat as the file grows.
-func readerHook(c *sqlite3.SQLiteConn) error {
-	_, err := c.Exec("PRAGMA mmap_size = 1073741824", nil)
-	return err
-}
-
-// connector hands database/sql connections from our own driver value, so the
-// read pool gets its hook without registering a global driver name.
-type connector struct {
-	dsn string
-	drv *sqlite3.SQLiteDriver
-}
-
-func (c connector) Connect(context.Context) (driver.Conn, error) { return c.drv.Open(c.dsn) }
-func (c connector) Driver() driver.Driver                        { return c.drv }
 
 // enter admits a call unless the store is closed; leave must follow.
 func (s *Store) enter() error {
@@ -229,7 +192,7 @@ func (s *Store) Close() error {
 		close(s.reqs)
 		s.gate.Unlock()
 		<-s.writerDone
-		errs := []error{s.readOne.Close(), s.readAll.Close(), s.read.Close()}
+		errs := []error{s.rd.close()}
 		// The writer closes last: the last connection checkpoints the log.
 		errs = append(errs, s.w.close())
 		s.closeErr = errors.Join(errs...)
@@ -312,7 +275,7 @@ func validate(stream string, events []eventstore.EventData) error {
 	return nil
 }
 
-// ReadStream implements eventstore.Store. A max of zero or less reads
+// ReadStream implements eventstore.Store. A limit of zero or less reads
 // nothing.
 func (s *Store) ReadStream(ctx context.Context, stream string, from uint64, limit int) ([]eventstore.RecordedEvent, error) {
 	if err := s.enter(); err != nil {
@@ -322,30 +285,15 @@ func (s *Store) ReadStream(ctx context.Context, stream string, from uint64, limi
 	if limit <= 0 || from > math.MaxInt64 {
 		return nil, nil
 	}
-	rows, err := s.readOne.QueryContext(ctx, stream, int64(from), limit)
+	r, err := s.rd.get(ctx)
 	if err != nil {
-		return nil, readErr(err)
+		return nil, err
 	}
-	defer rows.Close()
-	out := make([]eventstore.RecordedEvent, 0, min(limit, 256))
-	for rows.Next() {
-		var (
-			e             eventstore.RecordedEvent
-			pos, ver, rec int64
-		)
-		if err := rows.Scan(&pos, &ver, &e.ID, &e.Type, &e.Data, &e.Metadata, &rec); err != nil {
-			return nil, readErr(err)
-		}
-		e.Stream, e.Version, e.Position, e.Recorded = stream, uint64(ver), uint64(pos), time.Unix(0, rec).UTC()
-		out = append(out, e)
-	}
-	if err := rows.Err(); err != nil {
-		return nil, readErr(err)
-	}
-	return out, nil
+	defer s.rd.put(r)
+	return r.readStream(ctx, stream, int64(from), limit)
 }
 
-// ReadAll implements eventstore.Store. A max of zero or less reads nothing.
+// ReadAll implements eventstore.Store. A limit of zero or less reads nothing.
 func (s *Store) ReadAll(ctx context.Context, after uint64, limit int) ([]eventstore.RecordedEvent, error) {
 	if err := s.enter(); err != nil {
 		return nil, err
@@ -358,27 +306,12 @@ func (s *Store) readAllLocked(ctx context.Context, after uint64, limit int) ([]e
 	if limit <= 0 || after >= math.MaxInt64 {
 		return nil, nil
 	}
-	rows, err := s.readAll.QueryContext(ctx, int64(after), limit)
+	r, err := s.rd.get(ctx)
 	if err != nil {
-		return nil, readErr(err)
+		return nil, err
 	}
-	defer rows.Close()
-	out := make([]eventstore.RecordedEvent, 0, min(limit, 256))
-	for rows.Next() {
-		var (
-			e             eventstore.RecordedEvent
-			pos, ver, rec int64
-		)
-		if err := rows.Scan(&pos, &e.Stream, &ver, &e.ID, &e.Type, &e.Data, &e.Metadata, &rec); err != nil {
-			return nil, readErr(err)
-		}
-		e.Version, e.Position, e.Recorded = uint64(ver), uint64(pos), time.Unix(0, rec).UTC()
-		out = append(out, e)
-	}
-	if err := rows.Err(); err != nil {
-		return nil, readErr(err)
-	}
-	return out, nil
+	defer s.rd.put(r)
+	return r.readLog(ctx, int64(after), limit)
 }
 
 func readErr(err error) error {

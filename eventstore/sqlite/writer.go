@@ -116,11 +116,13 @@ func (w *writer) init() error {
 	if uv != "0" && uv != fmt.Sprint(schemaVersion) {
 		return fmt.Errorf("eventstore/sqlite: schema version %s is not %d", uv, schemaVersion)
 	}
-	if _, err := w.conn.Exec("BEGIN IMMEDIATE;"+schema+fmt.Sprintf("PRAGMA user_version = %d; COMMIT;", schemaVersion), nil); err != nil {
-		if !w.conn.AutoCommit() {
-			_, _ = w.conn.Exec("ROLLBACK", nil)
+	if uv == "0" {
+		if _, err := w.conn.Exec("BEGIN IMMEDIATE;"+schema+fmt.Sprintf("PRAGMA user_version = %d; COMMIT;", schemaVersion), nil); err != nil {
+			if !w.conn.AutoCommit() {
+				_, _ = w.conn.Exec("ROLLBACK", nil)
+			}
+			return fmt.Errorf("eventstore/sqlite: schema: %w", err)
 		}
-		return fmt.Errorf("eventstore/sqlite: schema: %w", err)
 	}
 	last, err := w.queryString("SELECT COALESCE(MAX(position), 0) FROM events")
 	if err != nil {

@@ -23,8 +23,8 @@ import (
 // Default names of the Prosody executables, looked up in PATH when
 // Options.Binary or Options.CtlBinary is empty.
 const (
-	DefaultBinary    = "prosody"
-	DefaultCtlBinary = "prosodyctl"
+	DefaultBinary    = "prosody"    // the server
+	DefaultCtlBinary = "prosodyctl" // its control tool, used by Register
 )
 
 // File names inside Options.Dir.
@@ -103,7 +103,6 @@ type process struct {
 	cmd  *exec.Cmd
 	done chan struct{} // closed when the process has exited
 	err  error         // result of Wait; valid after done is closed
-	out  *os.File      // console log, closed after exit
 }
 
 // Installed reports whether the prosody executable can be found in PATH.
@@ -114,9 +113,10 @@ func Installed() bool {
 
 // Start writes the configuration into o.Dir, starts Prosody in the foreground
 // and waits until it accepts TCP connections on the c2s port and, if
-// o.Components is not empty, on the component port. ctx bounds only this startup wait, not the life of the process: the
-// process runs until Stop. On failure the error includes the tail of
-// Prosody's log and the process is stopped.
+// o.Components is not empty, on the component port. ctx bounds only this
+// startup wait, not the life of the process: the process runs until Stop. On
+// failure the error includes the tail of Prosody's log and the process is
+// stopped.
 //
 // When a port is zero, a free port is picked; if Prosody then fails to bind
 // it (another process took it in the meantime), Start retries with new ports.
@@ -207,11 +207,10 @@ func (s *Server) start(ctx context.Context) error {
 	}
 	cmd := exec.Command(s.opts.Binary, "-F", "--config", s.configPath)
 	cmd.Dir = s.opts.Dir
-	cmd.Stdin = nil
 	cmd.Stdout = out
 	cmd.Stderr = out
 	cmd.SysProcAttr = sysProcAttr()
-	p := &process{cmd: cmd, done: make(chan struct{}), out: out}
+	p := &process{cmd: cmd, done: make(chan struct{})}
 
 	// The parent-death signal (Linux) fires when the OS thread that forked
 	// the child exits, not the process. Keep that thread locked and alive
@@ -238,7 +237,12 @@ func (s *Server) start(ctx context.Context) error {
 	s.mu.Unlock()
 
 	if err := s.waitReady(ctx, p, logStart, consoleStart); err != nil {
-		s.stopProcess(p)
+		_ = s.stopProcess(p)
+		s.mu.Lock()
+		if s.proc == p {
+			s.proc = nil
+		}
+		s.mu.Unlock()
 		return err
 	}
 	return nil
@@ -246,16 +250,22 @@ func (s *Server) start(ctx context.Context) error {
 
 func (s *Server) waitReady(ctx context.Context, p *process, logStart, consoleStart int64) error {
 	addrs := []string{s.C2SAddr()}
+	// Prosody logs each service it activates with the ports it bound. At
+	// levels that show these lines, wait for them too: a TCP connection alone
+	// could reach another process that took a freshly picked port.
+	want := []string{fmt.Sprintf("Activated service 'c2s' on [127.0.0.1]:%d", s.opts.C2SPort)}
 	if len(s.opts.Components) > 0 {
 		// Prosody opens the component port only when an external component
 		// is configured.
 		addrs = append(addrs, s.ComponentAddr())
+		want = append(want, fmt.Sprintf("Activated service 'component' on [127.0.0.1]:%d", s.opts.ComponentPort))
 	}
+	checkLog := s.opts.LogLevel == "info" || s.opts.LogLevel == "debug"
 	tick := time.NewTicker(25 * time.Millisecond)
 	defer tick.Stop()
 	for {
-		if tail := readFrom(s.logPath, logStart); bytes.Contains(tail, []byte("Failed to open server port")) ||
-			bytes.Contains(tail, []byte("Failed to activate service")) {
+		log := readFrom(s.logPath, logStart, 0)
+		if bytes.Contains(log, []byte("Failed to open server port")) || bytes.Contains(log, []byte("Failed to activate service")) {
 			return fmt.Errorf("prosody: %w (ports %d, %d)%s", errBind, s.opts.C2SPort, s.opts.ComponentPort,
 				s.tails(logStart, consoleStart))
 		}
@@ -265,8 +275,16 @@ func (s *Server) waitReady(ctx context.Context, p *process, logStart, consoleSta
 		default:
 		}
 		ready := true
-		for _, a := range addrs {
-			c, err := net.DialTimeout("tcp", a, 250*time.Millisecond)
+		if checkLog {
+			for _, w := range want {
+				if !bytes.Contains(log, []byte(w)) {
+					ready = false
+					break
+				}
+			}
+		}
+		for i := 0; ready && i < len(addrs); i++ {
+			c, err := net.DialTimeout("tcp", addrs[i], 250*time.Millisecond)
 			if err != nil {
 				ready = false
 				break
@@ -289,10 +307,10 @@ func (s *Server) waitReady(ctx context.Context, p *process, logStart, consoleSta
 // tails renders the output written since a start, for error messages.
 func (s *Server) tails(logStart, consoleStart int64) string {
 	var b strings.Builder
-	if t := tail(readFrom(s.logPath, logStart), 40); t != "" {
+	if t := tail(readFrom(s.logPath, logStart, 64<<10), 40); t != "" {
 		fmt.Fprintf(&b, "\n--- tail of %s ---\n%s", s.logPath, t)
 	}
-	if t := tail(readFrom(s.consolePth, consoleStart), 20); t != "" {
+	if t := tail(readFrom(s.consolePth, consoleStart, 64<<10), 20); t != "" {
 		fmt.Fprintf(&b, "\n--- tail of %s ---\n%s", s.consolePth, t)
 	}
 	return b.String()
@@ -300,7 +318,7 @@ func (s *Server) tails(logStart, consoleStart int64) string {
 
 // LogTail returns the last n lines of Prosody's log file.
 func (s *Server) LogTail(n int) string {
-	return tail(readFrom(s.logPath, 0), n)
+	return tail(readFrom(s.logPath, 0, 1<<20), n)
 }
 
 // C2SAddr returns the client-to-server address, "127.0.0.1:port".
@@ -428,7 +446,9 @@ func (s *Server) stopProcess(p *process) error {
 
 // Restart stops Prosody and starts it again with the same configuration,
 // ports and data. Connected clients and components are disconnected; it is
-// meant for testing reconnection.
+// meant for testing reconnection. If stopping fails (for example because
+// Prosody had crashed), Restart returns that error without starting; call
+// Start again instead.
 func (s *Server) Restart(ctx context.Context) error {
 	if err := s.Stop(); err != nil {
 		return err
@@ -685,17 +705,16 @@ func fileSize(name string) int64 {
 	return fi.Size()
 }
 
-// readFrom returns the content of name from offset off (at most the last
-// 64 KiB of it).
-func readFrom(name string, off int64) []byte {
+// readFrom returns the content of name from offset off; if limit > 0, at most
+// its last limit bytes.
+func readFrom(name string, off, limit int64) []byte {
 	f, err := os.Open(name)
 	if err != nil {
 		return nil
 	}
 	defer f.Close()
-	const max = 64 << 10
-	if size := fileSize(name); size-off > max {
-		off = size - max
+	if size := fileSize(name); limit > 0 && size-off > limit {
+		off = size - limit
 	}
 	if _, err := f.Seek(off, io.SeekStart); err != nil {
 		return nil

@@ -11,6 +11,7 @@ import (
 	"runtime"
 	"strconv"
 	"strings"
+	"sync/atomic"
 	"testing"
 	"time"
 
@@ -92,6 +93,7 @@ func byID(id string) func(*xmppclient.Stanza) bool {
 }
 
 func TestChatMessageAndRestart(t *testing.T) {
+	t.Parallel()
 	srv := start(t, prosody.Options{Components: map[string]string{compDomain: compSecret}})
 	ctx := testCtx(t)
 	for _, u := range []string{"alice", "bob"} {
@@ -173,6 +175,7 @@ func TestChatMessageAndRestart(t *testing.T) {
 }
 
 func TestRegisterMany(t *testing.T) {
+	t.Parallel()
 	srv := start(t, prosody.Options{})
 	ctx := testCtx(t)
 	users := map[string]string{}
@@ -194,6 +197,7 @@ func TestRegisterMany(t *testing.T) {
 }
 
 func TestDiscoItemsListsComponent(t *testing.T) {
+	t.Parallel()
 	srv := start(t, prosody.Options{
 		Components:     map[string]string{compDomain: compSecret, "elsewhere.test": "x"},
 		ComponentNames: map[string]string{compDomain: "Group Chat Service"},
@@ -270,6 +274,7 @@ func componentSession(t *testing.T, ctx context.Context, srv *prosody.Server, se
 }
 
 func TestComponentAuthenticates(t *testing.T) {
+	t.Parallel()
 	srv := start(t, prosody.Options{Components: map[string]string{compDomain: compSecret}})
 	ctx := testCtx(t)
 
@@ -330,7 +335,6 @@ func TestComponentAuthenticates(t *testing.T) {
 		t.Errorf("ping not delivered to the queue: %v", err)
 	}
 
-	t0 := time.Now()
 	// A restart drops the component link.
 	if err := srv.Restart(ctx); err != nil {
 		t.Fatal(err)
@@ -340,10 +344,10 @@ func TestComponentAuthenticates(t *testing.T) {
 	case <-ctx.Done():
 		t.Fatal("component session survived a Prosody restart")
 	}
-	t.Logf("TIMING restart+served %v", time.Since(t0))
 }
 
 func TestMUCWithArchive(t *testing.T) {
+	t.Parallel()
 	srv := start(t, prosody.Options{MUC: mucDomain, MUCMAM: true})
 	ctx := testCtx(t)
 	for _, u := range []string{"alice", "bob"} {
@@ -427,6 +431,7 @@ func TestNoOrphanWhenParentDies(t *testing.T) {
 		orphanHelper(dir)
 		return
 	}
+	t.Parallel()
 	if runtime.GOOS != "linux" {
 		t.Skip("parent-death signal is Linux only")
 	}
@@ -492,4 +497,45 @@ func alive(pid int) bool {
 	s := string(b)
 	i := strings.LastIndexByte(s, ')')
 	return i < 0 || i+2 >= len(s) || s[i+2] != 'Z'
+}
+
+// TestLoadPath sends many messages through the cheap Send path and receives
+// them through the OnStanza callback.
+func TestLoadPath(t *testing.T) {
+	t.Parallel()
+	srv := start(t, prosody.Options{})
+	ctx := testCtx(t)
+	if err := srv.RegisterMany(map[string]string{"sender": "pw", "receiver": "pw"}); err != nil {
+		t.Fatal(err)
+	}
+	const n = 2000
+	var count atomic.Int64
+	all := make(chan struct{})
+	rx := dial(t, ctx, srv, "receiver@example.test/r", "pw", xmppclient.Options{OnStanza: func(s *xmppclient.Stanza) {
+		if s.Is(xmppclient.NSClient, "message") && s.ChildText("", "body") != "" && count.Add(1) == n {
+			close(all)
+		}
+	}})
+	tx := dial(t, ctx, srv, "sender@example.test/s", "pw", xmppclient.Options{})
+	t0 := time.Now()
+	var buf []byte
+	for i := 0; i < n; i++ {
+		buf = buf[:0]
+		buf = append(buf, "<message type='chat' to='receiver@example.test/r' id='l"...)
+		buf = strconv.AppendInt(buf, int64(i), 10)
+		buf = append(buf, "'><body>load</body></message>"...)
+		if err := tx.Send(ctx, buf); err != nil {
+			t.Fatal(err)
+		}
+	}
+	sent := time.Since(t0)
+	select {
+	case <-all:
+	case <-ctx.Done():
+		t.Fatalf("received %d of %d messages", count.Load(), n)
+	}
+	t.Logf("sent %d messages in %v, all received after %v", n, sent, time.Since(t0))
+	if _, err := rx.Next(ctx); err != xmppclient.ErrCallbackMode {
+		t.Errorf("Next in callback mode: %v", err)
+	}
 }

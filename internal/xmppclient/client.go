@@ -175,15 +175,20 @@ func (c *Client) handle(t xmlstream.TokenReadEncoder, start *xml.StartElement) e
 		}
 	}
 
+	c.deliver(s)
+	return nil
+}
+
+// deliver hands a received stanza to the callback or the queue.
+func (c *Client) deliver(s *Stanza) {
 	if c.opts.OnStanza != nil {
 		c.opts.OnStanza(s)
-		return nil
+		return
 	}
 	c.mu.Lock()
 	c.queue = append(c.queue, s)
 	c.notifyLocked()
 	c.mu.Unlock()
-	return nil
 }
 
 func (c *Client) notifyLocked() {
@@ -407,7 +412,9 @@ func checkElements(text string) error {
 // Close sends unavailable presence, closes the stream and waits (up to a few
 // seconds) for the server to close its side, then closes the connection.
 // Stanzas already received stay available to Next. Close returns nil if the
-// stream ended cleanly, including when it had already ended before Close.
+// stream ended cleanly. If the stream had already ended with an error (a
+// stream error such as conflict or system-shutdown, or a dropped connection),
+// Close returns that error, like Err.
 func (c *Client) Close() error {
 	c.closeOnce.Do(func() {
 		if !c.isDone() {

@@ -148,9 +148,12 @@ func decode(payload []byte) ([]eventstore.RecordedEvent, error) {
 	}
 	r := reader{b: payload[1:]}
 	n := r.uvarint()
+	if r.err != nil {
+		return nil, r.err
+	}
 	// Each event takes at least 9 bytes; a count beyond that is a lie that
 	// must not size an allocation.
-	if r.err == nil && (n == 0 || n > uint64(len(r.b))/9) {
+	if n == 0 || n > uint64(len(r.b))/9 {
 		return nil, fmt.Errorf("bad event count %d", n)
 	}
 	events := make([]eventstore.RecordedEvent, 0, n)

@@ -27,6 +27,9 @@ type Log struct {
 	Limits domain.Limits
 	groups map[string]*domain.Group
 	order  []string
+	// slots maps Random's group names to the group now using the name,
+	// which changes when a group is deleted.
+	slots map[string]string
 }
 
 // NewLog returns an empty log whose clock starts at a fixed time.
@@ -35,6 +38,7 @@ func NewLog() *Log {
 		Now:    time.Date(2025, 1, 2, 3, 4, 5, 0, time.UTC),
 		Limits: domain.DefaultLimits(),
 		groups: map[string]*domain.Group{},
+		slots:  map[string]string{},
 	}
 }
 
@@ -115,8 +119,8 @@ var Chat = Mix{Post: 880, Mention: 30, ReadAll: 40, ReadSome: 20, Add: 15, Remov
 
 // Random appends commands to l until it holds n events: groups named
 // g0..g(groups-1) created at first use by a random user, commands given by
-// users u0..u(users-1)@example.org, mostly by members. Refused commands are
-// skipped. The same r state gives the same log.
+// users u0..u(users-1)@example.org, mostly by members; a deleted group's
+// name passes to a new group (g1.123). Refused commands are skipped. The same r state gives the same log.
 func (l *Log) Random(r *rand.Rand, n, groups, users int, mix Mix) {
 	weights := []int{mix.Post, mix.Mention, mix.Resend, mix.ReadAll, mix.ReadSome, mix.Add, mix.Remove, mix.Leave, mix.Rename, mix.HandOver, mix.Delete}
 	total := 0
@@ -125,8 +129,18 @@ func (l *Log) Random(r *rand.Rand, n, groups, users int, mix Mix) {
 	}
 	user := func() string { return "u" + strconv.Itoa(r.IntN(users)) + "@example.org" }
 	for len(l.Events) < n {
-		id := "g" + strconv.Itoa(r.IntN(groups))
+		slot := "g" + strconv.Itoa(r.IntN(groups))
+		id := slot
+		if l.slots[slot] != "" {
+			id = l.slots[slot]
+		}
 		g := l.Group(id)
+		if g.Deleted() {
+			// A deleted group's id stays taken: the slot gets a new group.
+			id = slot + "." + strconv.Itoa(len(l.Events))
+			l.slots[slot] = id
+			g = l.Group(id)
+		}
 		if !g.Created() {
 			creator := user()
 			var others []domain.Member
@@ -136,9 +150,6 @@ func (l *Log) Random(r *rand.Rand, n, groups, users int, mix Mix) {
 				}
 			}
 			l.Do(id, domain.CreateGroup{GroupID: id, Name: "group " + id, Creator: domain.Member{JID: creator}, Members: others})
-			continue
-		}
-		if g.Deleted() {
 			continue
 		}
 		members := g.Members()

@@ -478,7 +478,7 @@ func TestErrorsAndUnknownRequests(t *testing.T) {
 	alice.send(`<presence to="` + gjid(groupID("bad")) + `"><x xmlns="` + nsCreate + `"/><properties><property name="name"></property></properties></presence>`)
 	wantError(t, alice.expect("bad-request for a missing name", func(s *xmppclient.Stanza) bool { return s.Is("", "presence") && s.Type() == "error" }), "modify", "bad-request", "")
 	alice.send(`<presence to="` + gjid(groupID("bad")) + `"><x xmlns="` + nsCreate + `"/><properties><property name="name">x</property><property name="members"><item jid="not a jid@@"/></property></properties></presence>`)
-	wantError(t, alice.expect("jid-malformed", func(s *xmppclient.Stanza) bool { return s.Is("", "presence") && s.Type() == "error" }), "modify", "jid-malformed", "")
+	wantError(t, alice.expect("bad-request for a bad JID", func(s *xmppclient.Stanza) bool { return s.Is("", "presence") && s.Type() == "error" }), "modify", "bad-request", "")
 	alice.send(`<message type="chat" id="c1" to="` + gjid(groupID("bad")) + `"><body>hi</body></message>`)
 	wantError(t, alice.expect("bad-request for a chat message", func(s *xmppclient.Stanza) bool { return s.Is("", "message") && s.ID() == "c1" }), "modify", "bad-request", "")
 

@@ -138,7 +138,7 @@ func TestProperties(t *testing.T) {
 		{name: "owner as value attribute", xml: pres(groupJID, "", xUpdate+props(`<property name="owner" value="hag66@shakespeare.lit"/>`)),
 			want: updateCmd(domain.UpdateGroup{NewOwner: hag})},
 		{name: "owner invalid", xml: pres(groupJID, "", xUpdate+props(`<property name="owner">not a jid@shakespeare.lit</property>`)),
-			err: &protocol.ErrJIDMalformed},
+			err: &protocol.ErrBadRequest},
 		{name: "empty name as text", xml: pres(groupJID, "", xUpdate+props(`<property name="name">  </property>`)),
 			err: &protocol.ErrBadRequest},
 		{name: "empty name as value", xml: pres(groupJID, "", xUpdate+props(`<property name="name" value=""/>`)),
@@ -170,8 +170,8 @@ func TestMemberItems(t *testing.T) {
 		{name: "create: bare jid", xml: pres(groupJID, "", xCreate+named+`<item jid="hag66@shakespeare.lit"/>`), want: create(domain.Member{JID: hag})},
 		{name: "create: jid normalized", xml: pres(groupJID, "", xCreate+named+`<item jid="Hag66@Shakespeare.LIT/PDA"/>`), want: create(domain.Member{JID: hag})},
 		{name: "create: role admin passed on", xml: pres(groupJID, "", xCreate+named+`<item jid="hag66@shakespeare.lit" role="admin"/>`), want: create(domain.Member{JID: hag, Role: domain.RoleAdmin})},
-		{name: "create: invalid jid", xml: pres(groupJID, "", xCreate+named+`<item jid="not a jid@shakespeare.lit"/>`), err: &protocol.ErrJIDMalformed},
-		{name: "create: jid without localpart", xml: pres(groupJID, "", xCreate+named+`<item jid="shakespeare.lit"/>`), err: &protocol.ErrJIDMalformed},
+		{name: "create: invalid jid", xml: pres(groupJID, "", xCreate+named+`<item jid="not a jid@shakespeare.lit"/>`), err: &protocol.ErrBadRequest},
+		{name: "create: jid without localpart", xml: pres(groupJID, "", xCreate+named+`<item jid="shakespeare.lit"/>`), err: &protocol.ErrBadRequest},
 		{name: "create: missing jid", xml: pres(groupJID, "", xCreate+named+`<item nick="n" mid="m"/>`), err: &protocol.ErrBadRequest},
 		{name: "create: empty jid", xml: pres(groupJID, "", xCreate+named+`<item jid=""/>`), err: &protocol.ErrBadRequest},
 		{name: "create: system type", xml: pres(groupJID, "", xCreate+props(`<property name="name">G</property><property name="type">system</property>`)),
@@ -188,7 +188,7 @@ func TestMemberItems(t *testing.T) {
 			want: add(hagMember, domain.Member{JID: "crone2@shakespeare.lit", MID: "m2"})},
 		{name: "add: in property members", xml: pres(groupJID, "", xAdd+props(`<property name="members">`+hagItem+`</property>`)), want: add(hagMember)},
 		{name: "add: no item", xml: pres(groupJID, "", xAdd), err: &protocol.ErrBadRequest},
-		{name: "add: invalid jid", xml: pres(groupJID, "", xAdd+`<item jid="hag66@shakespeare.lit/pda" mid="1"/><item jid="@shakespeare.lit"/>`), err: &protocol.ErrJIDMalformed},
+		{name: "add: invalid jid", xml: pres(groupJID, "", xAdd+`<item jid="hag66@shakespeare.lit/pda" mid="1"/><item jid="@shakespeare.lit"/>`), err: &protocol.ErrBadRequest},
 		{name: "add: missing jid", xml: pres(groupJID, "", xAdd+hagItem+`<item mid="m2"/>`), err: &protocol.ErrBadRequest},
 		{name: "add: at the service's address", xml: pres(service, "", xAdd+hagItem), err: &protocol.ErrBadRequest},
 
@@ -198,7 +198,7 @@ func TestMemberItems(t *testing.T) {
 		{name: "remove: in the x element", xml: pres(groupJID, "", `<x xmlns="http://jabber.org/protocol/groupchat#removemember"><item jid="hag66@shakespeare.lit"/></x>`), want: remove(domain.MemberSelector{JID: hag})},
 		{name: "remove: in property members", xml: pres(groupJID, "", xRemove+props(`<property name="members"><item mid="m1"/></property>`)), want: remove(domain.MemberSelector{MID: "m1"})},
 		{name: "remove: leave (itself)", xml: pres(groupJID, "", xRemove+`<item jid="crone1@shakespeare.lit/desktop"/>`), want: remove(domain.MemberSelector{JID: crone})},
-		{name: "remove: invalid jid", xml: pres(groupJID, "", xRemove+`<item jid="a@b@c"/>`), err: &protocol.ErrJIDMalformed},
+		{name: "remove: invalid jid", xml: pres(groupJID, "", xRemove+`<item jid="a@b@c"/>`), err: &protocol.ErrBadRequest},
 		{name: "remove: no item", xml: pres(groupJID, "", xRemove), err: &protocol.ErrBadRequest},
 		{name: "remove: at the service's address", xml: pres(service, "", xRemove+`<item mid="m1"/>`), err: &protocol.ErrBadRequest},
 
@@ -239,6 +239,9 @@ func TestMessage(t *testing.T) {
 		{name: "chat state only: gone", xml: msg(groupJID, "groupchat", `<gone xmlns="`+states+`"/>`), want: nil},
 		{name: "chat state and a forged stanza-id", xml: msg(groupJID, "groupchat", `<composing xmlns="`+states+`"/><stanza-id xmlns="urn:xmpp:sid:0" by="groupid@groupchat.shakespeare.lit" id="x"/>`), want: nil},
 		{name: "empty message", xml: msg(groupJID, "groupchat", ``), want: nil},
+		// XEP-0334, example 3: a chat state notification marked not to be
+		// stored is still only a chat state notification.
+		{name: "chat state with a no-store hint", xml: msg(groupJID, "groupchat", `<composing xmlns="`+states+`"/><no-store xmlns="urn:xmpp:hints"/>`), want: nil},
 		{name: "chat state with a body", xml: msg(groupJID, "groupchat", `<active xmlns="`+states+`"/><body>hi</body>`),
 			want: post(domain.PostMessage{Body: "hi", Payload: `<active xmlns="` + states + `"/>`})},
 
@@ -254,8 +257,8 @@ func TestMessage(t *testing.T) {
 		{name: "body in CDATA", xml: msg(groupJID, "groupchat", `<body><![CDATA[<b>not markup</b>]]></body>`), want: post(domain.PostMessage{Body: "<b>not markup</b>"})},
 		{name: "empty body", xml: msg(groupJID, "groupchat", `<body/>`), want: post(domain.PostMessage{})},
 
-		{name: "origin-id is the command id", xml: msg(groupJID, "groupchat", `<body>hi</body><origin-id xmlns="urn:xmpp:sid:0" id="origin-1"/>`),
-			want: post(domain.PostMessage{ID: "origin-1", Body: "hi", Payload: `<origin-id xmlns="urn:xmpp:sid:0" id="origin-1"/>`})},
+		{name: "origin-id is kept beside the stanza id", xml: msg(groupJID, "groupchat", `<body>hi</body><origin-id xmlns="urn:xmpp:sid:0" id="origin-1"/>`),
+			want: post(domain.PostMessage{ID: "m1", OriginID: "origin-1", Body: "hi", Payload: `<origin-id xmlns="urn:xmpp:sid:0" id="origin-1"/>`})},
 		{name: "origin-id without id", xml: msg(groupJID, "groupchat", `<body>hi</body><origin-id xmlns="urn:xmpp:sid:0"/>`),
 			want: post(domain.PostMessage{Body: "hi", Payload: `<origin-id xmlns="urn:xmpp:sid:0"/>`})},
 		{name: "no id at all", xml: `<message from="hag66@shakespeare.lit/pda" to="groupid@groupchat.shakespeare.lit" type="groupchat"><body>hi</body></message>`,
@@ -322,7 +325,7 @@ func TestIQ(t *testing.T) {
 			want: protocol.MemberInfoQuery{Group: "groupid", By: domain.MemberSelector{MID: "m1"}}},
 		{name: "memberinfo by full jid", xml: iq(groupJID, "get", `<query xmlns="`+gc+`#memberinfo"><property name="jid">hag66@shakespeare.lit/pda</property></query>`),
 			want: protocol.MemberInfoQuery{Group: "groupid", By: domain.MemberSelector{JID: hag}}},
-		{name: "memberinfo by invalid jid", xml: iq(groupJID, "get", `<query xmlns="`+gc+`#memberinfo"><property name="jid" value="a@b@c"/></query>`), err: &protocol.ErrJIDMalformed},
+		{name: "memberinfo by invalid jid", xml: iq(groupJID, "get", `<query xmlns="`+gc+`#memberinfo"><property name="jid" value="a@b@c"/></query>`), err: &protocol.ErrBadRequest},
 		{name: "memberinfo without selector", xml: iq(groupJID, "get", `<query xmlns="`+gc+`#memberinfo"/>`), err: &protocol.ErrBadRequest},
 	})
 }
@@ -430,10 +433,10 @@ func TestPayloadPassThrough(t *testing.T) {
 		{"prefixed attributes and xml:lang", wrap("", `<body>hi</body>`+customExt), "m1", "hi", nil},
 		{"children in the stanza's namespace", wrap(component, `<body>hi</body>`+threadExt+`<subject>s</subject>`), "m1", "hi", nil},
 		{"child leaving the stanza's namespace", wrap(component, `<body>hi</body><thread xmlns="">t</thread>`), "m1", "hi", nil},
-		{"everything at once", extensionsMessage, "origin-7", "> crone wrote: hi\nIndeed, 'tis time", []string{crone}},
+		{"everything at once", extensionsMessage, "hysf1v38", "> crone wrote: hi\nIndeed, 'tis time", []string{crone}},
 		{"everything at once, indented", wrap(component, "\n  <body>hi</body>\n  "+replyExt+"\n  "+receiptExt+"\n  "+reactionsExt+"\n  "+omemoExt+
 			"\n  "+xhtmlExt+"\n  "+customExt+"\n  "+hintsExt+"\n  "+originExt+"\n  "+forgedSID+"\n  "+otherSID+"\n  "+threadExt+"\n  "+mention+"\n"),
-			"origin-7", "hi", []string{crone}},
+			"m1", "hi", []string{crone}},
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
@@ -446,8 +449,12 @@ func TestPayloadPassThrough(t *testing.T) {
 				t.Fatalf("request %#v, want a Post", req)
 			}
 			c := p.Command
-			if c.ID != tt.id || c.Body != tt.body || c.Sender != hag || !reflect.DeepEqual(c.Mentions, tt.mentions) {
-				t.Errorf("command %+v, want id %q body %q mentions %v", c, tt.id, tt.body, tt.mentions)
+			wantOrigin := ""
+			if strings.Contains(c.Payload, `id="origin-7"`) {
+				wantOrigin = "origin-7"
+			}
+			if c.ID != tt.id || c.OriginID != wantOrigin || c.Body != tt.body || c.Sender != hag || !reflect.DeepEqual(c.Mentions, tt.mentions) {
+				t.Errorf("command %+v, want id %q (the stanza's, members get the same), origin-id %q, body %q, mentions %v", c, tt.id, wantOrigin, tt.body, tt.mentions)
 			}
 			// What should pass: every element child but the body and the
 			// group's claimed stanza-id.

@@ -26,6 +26,8 @@ var hostile = []string{
 	`<message xmlns="jabber:component:accept" from="hag66@shakespeare.lit/pda" to="groupid@groupchat.shakespeare.lit" type="groupchat"><body>hi</body><thread xmlns="">t</thread><p:e xmlns:p="urn:p" p:a="1" xml:lang="en"><p:f/></p:e></message>`,
 	msg(groupJID, "groupchat", `<body>hi</body><e xmlns="urn:e" xmlns:a="urn:a" xmlns:b="urn:b" xmlns:c="urn:c" xmlns:d="urn:d" xmlns:f="urn:f" xmlns:g="urn:g" xmlns:h="urn:h" xmlns:i="urn:i" xmlns:j="urn:j" xmlns:k="urn:k" xmlns:l="urn:l" a:x="1" b:x="2" c:x="3" d:x="4" f:x="5" g:x="6" h:x="7" i:x="8" j:x="9" k:x="10" l:x="11"/>`),
 	msg(groupJID, "groupchat", `<body>hi</body><u:e v:a="1"/>`),
+	msg(groupJID, "groupchat", `<body>hi</body><p:0 xmlns:p="urn:p"/>`),
+	msg(groupJID, "groupchat", `<body>hi</body><e xmlns:p="" p:x="1" x="2"/>`),
 	// Mixed content and whitespace everywhere.
 	msg(groupJID, "groupchat", "\n <body>hi</body>\n "+xhtmlExt+"\n "+omemoExt+"\n"),
 	// Addresses.

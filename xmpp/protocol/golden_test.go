@@ -412,7 +412,7 @@ func renderCases() []renderCase {
 				return protocol.GroupMessage(occupant, groupJID, postedFrom(p, "memberid"), protocol.ArchiveID(18446744073709551615)).For(croneDT)
 			},
 			check: func(t *testing.T, e *elem) {
-				checkMessage(t, e, occupant, croneDT, "origin-7")
+				checkMessage(t, e, occupant, croneDT, "hysf1v38")
 				for _, want := range []struct{ space, local string }{
 					{"", "body"}, {"urn:xmpp:reply:0", "reply"}, {"urn:xmpp:fallback:0", "fallback"},
 					{"urn:xmpp:receipts", "request"}, {"urn:xmpp:reactions:0", "reactions"},

@@ -12,6 +12,10 @@ const (
 	NSDelete     = NSGroupchat + "#deletegroup"
 	NSAdd        = NSGroupchat + "#addmember"
 	NSRemove     = NSGroupchat + "#removemember"
+	// NSCatchUp and NSReaders are the service's additions for phones:
+	// catch-up in one round trip, and who read a message.
+	NSCatchUp = NSGroupchat + "#catchup"
+	NSReaders = NSGroupchat + "#readers"
 )
 
 // Namespaces of the standards the service speaks.
@@ -23,6 +27,10 @@ const (
 	NSDiscoInfo  = "http://jabber.org/protocol/disco#info"
 	NSDiscoItems = "http://jabber.org/protocol/disco#items"
 	NSPing       = "urn:xmpp:ping"
+	NSMAM        = "urn:xmpp:mam:2"
+	NSRSM        = "http://jabber.org/protocol/rsm"
+	NSForward    = "urn:xmpp:forward:0"
+	NSDelay      = "urn:xmpp:delay"
 	NSClient     = "jabber:client"
 	NSComponent  = "jabber:component:accept"
 )
@@ -32,5 +40,9 @@ var Features = []string{
 	NSGroupchat,
 	NSItems, NSGroupInfo, NSMembers, NSMemberInfo,
 	NSCreate, NSUpdate, NSDelete, NSAdd, NSRemove,
-	NSDiscoInfo, NSDiscoItems, NSPing, NSSID, NSChatStates,
+	NSCatchUp, NSReaders,
+	NSDiscoInfo, NSDiscoItems, NSPing, NSSID, NSChatStates, NSMAM, NSRSM,
 }
+
+// GroupFeatures lists what disco#info on a group announces.
+var GroupFeatures = []string{NSGroupchat, NSSID, NSChatStates, NSMAM, NSReaders}

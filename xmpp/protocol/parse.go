@@ -159,7 +159,7 @@ func parsePresence(s Stanza) (Request, error) {
 		if o := props["owner"]; o != "" {
 			j, err := jid.Parse(o)
 			if err != nil {
-				return nil, ErrJIDMalformed.With("the owner is not a valid JID")
+				return nil, ErrBadRequest.With("the owner is not a valid JID")
 			}
 			c.NewOwner = j.Bare().String()
 		}
@@ -186,7 +186,7 @@ func parsePresence(s Stanza) (Request, error) {
 			if a := it.Attr("jid"); a != "" {
 				j, err := jid.Parse(a)
 				if err != nil {
-					return nil, ErrJIDMalformed.With("an item's jid is not a valid JID")
+					return nil, ErrBadRequest.With("an item's jid is not a valid JID")
 				}
 				sel.JID = j.Bare().String()
 			}
@@ -255,7 +255,7 @@ func memberItems(n *xmlnode.Node) ([]domain.Member, error) {
 		}
 		j, err := jid.Parse(a)
 		if err != nil || j.Localpart() == "" {
-			return nil, ErrJIDMalformed.With("an item's jid is not a valid user JID")
+			return nil, ErrBadRequest.With("an item's jid is not a valid user JID")
 		}
 		out = append(out, domain.Member{
 			JID: j.Bare().String(), MID: it.Attr("mid"), Nick: it.Attr("nick"), Role: domain.Role(it.Attr("role")),
@@ -264,9 +264,16 @@ func memberItems(n *xmlnode.Node) ([]domain.Member, error) {
 	return out, nil
 }
 
-// chatStates are XEP-0085 notifications: without a body they are not
-// messages and are not archived.
-var chatStates = map[string]bool{"active": true, "composing": true, "paused": true, "inactive": true, "gone": true}
+// transientNS are namespaces of signals that are not messages: chat states
+// (XEP-0085), processing hints (XEP-0334), delivery receipts (XEP-0184) and
+// chat markers (XEP-0333). A message carrying nothing else and no body is
+// neither archived nor counted as unread.
+var transientNS = map[string]bool{
+	NSChatStates:              true,
+	"urn:xmpp:hints":          true,
+	"urn:xmpp:receipts":       true,
+	"urn:xmpp:chat-markers:0": true,
+}
 
 func parseMessage(s Stanza) (Request, error) {
 	switch s.Type {
@@ -302,15 +309,13 @@ func parseMessage(s Stanza) (Request, error) {
 				continue
 			}
 		case c.Name.Space == NSSID && c.Name.Local == "origin-id":
-			if id := c.Attr("id"); id != "" {
-				cmd.ID = id
-			}
+			cmd.OriginID = c.Attr("id")
 		case c.Name.Space == NSDataForms && c.Name.Local == "x" && c.Attr("type") == "at":
 			if j, err := jid.Parse(c.Attr("id")); err == nil {
 				cmd.Mentions = append(cmd.Mentions, j.Bare().String())
 			}
 		}
-		if !(c.Name.Space == NSChatStates && chatStates[c.Name.Local]) {
+		if !transientNS[c.Name.Space] {
 			onlyStates = false
 		}
 		payload = xmlnode.AppendXML(payload, c, n.Name.Space)
@@ -339,6 +344,9 @@ func parseIQ(s Stanza) (Request, error) {
 	group := s.Group()
 	if s.To.Resourcepart() != "" {
 		return nil, ErrServiceUnavailable.With("occupant addresses answer no queries")
+	}
+	if r, err, ok := parseHistoryIQ(s, q); ok {
+		return r, err
 	}
 	if s.Type == "get" {
 		switch q.Name.Space {
@@ -376,7 +384,7 @@ func parseIQ(s Stanza) (Request, error) {
 			if a := props["jid"]; a != "" {
 				j, err := jid.Parse(a)
 				if err != nil {
-					return nil, ErrJIDMalformed.With("the jid property is not a valid JID")
+					return nil, ErrBadRequest.With("the jid property is not a valid JID")
 				}
 				sel.JID = j.Bare().String()
 			}

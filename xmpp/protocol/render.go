@@ -116,9 +116,10 @@ func AppendMemberItem(buf []byte, m domain.Member) []byte {
 		Attr{"jid", m.JID}, Attr{"mid", m.MID}, Attr{"nick", m.Nick}, Attr{"role", string(m.Role)})
 }
 
-// ArchiveID is the XEP-0359 stanza-id of a message: its version in the
-// group's archive.
-func ArchiveID(version uint64) string { return strconv.FormatUint(version, 10) }
+// ArchiveID is the XEP-0359 stanza-id of a message: its position in the
+// service's log, strictly increasing within a group and unique across
+// groups, so a phone remembers one number to catch up from.
+func ArchiveID(position uint64) string { return strconv.FormatUint(position, 10) }
 
 // GroupMessage renders a message as members receive it: from the sender's
 // occupant JID, with the sender's id, body and extensions unchanged, and the

@@ -32,45 +32,32 @@ func (s *Service) OnApplied(ctx context.Context, events []eventstore.RecordedEve
 		_ = json.Unmarshal(re.Metadata, &meta)
 		g := s.broadcastState(re.Stream)
 		group, gj := re.Stream, s.groupJID(re.Stream)
+		o, kind := s.render(ctx, re, e)
 		switch e := e.(type) {
 		case domain.GroupCreated:
-			o := protocol.GroupPresence(gj, protocol.NSCreate, []protocol.Property{{Name: "name", Value: e.Name}, {Name: "id", Value: e.GroupID}}, nil)
-			s.fanOut(ctx, o, e.Members, "")
+			s.fanOut(ctx, o, e.Members)
 		case domain.GroupUpdated:
-			var props []protocol.Property
-			if e.Name != "" {
-				props = append(props, protocol.Property{Name: "name", Value: e.Name})
-			}
-			if e.NewOwner != "" {
-				props = append(props, protocol.Property{Name: "owner", Value: e.NewOwner})
-			}
 			// The requester gets the new properties with the id, then
 			// everyone gets the change.
 			if meta.From != "" {
-				reply := protocol.GroupPresence(gj, protocol.NSUpdate, append(props, protocol.Property{Name: "id", Value: group}), nil)
+				reply := protocol.GroupPresence(gj, protocol.NSUpdate, append(updateProperties(e), protocol.Property{Name: "id", Value: group}), nil)
 				s.reply(ctx, reply.For(meta.From))
 			}
 			g.Apply(e)
-			s.fanOut(ctx, protocol.GroupPresence(gj, protocol.NSUpdate, props, nil), g.Members(), "")
+			s.fanOut(ctx, o, g.Members())
 			continue
 		case domain.GroupDeleted:
-			s.fanOut(ctx, protocol.GroupPresence(gj, protocol.NSDelete, nil, nil), e.Members, "")
+			s.fanOut(ctx, o, e.Members)
 		case domain.MemberAdded:
 			g.Apply(e)
-			s.fanOut(ctx, protocol.GroupPresence(gj, protocol.NSAdd, nil, e.Members), g.Members(), "")
+			s.fanOut(ctx, o, g.Members())
 			continue
 		case domain.MemberRemoved:
-			s.fanOut(ctx, protocol.GroupPresence(gj, protocol.NSRemove, nil, e.Members), g.Members(), "")
+			s.fanOut(ctx, o, g.Members())
 		case domain.MessagePosted:
-			o := protocol.GroupMessage(s.occupant(group, e.MID), gj, e, protocol.ArchiveID(re.Version))
-			s.fanOut(ctx, o, g.Members(), "")
+			s.fanOut(ctx, o, g.Members())
 		case domain.MessageRead:
-			if e.Message != nil && e.Message.Sender != e.Reader {
-				id := e.Message.ID
-				if id == "" {
-					id = protocol.ArchiveID(e.Message.Version)
-				}
-				o := protocol.ReadReceipt(s.occupant(group, e.MID), id)
+			if kind != "" {
 				to = s.online.Resources(to[:0], e.Message.Sender)
 				for _, full := range to {
 					s.reply(ctx, o.For(full))
@@ -82,12 +69,9 @@ func (s *Service) OnApplied(ctx context.Context, events []eventstore.RecordedEve
 }
 
 // fanOut sends one rendered stanza to every online resource of members.
-func (s *Service) fanOut(ctx context.Context, o protocol.Outbound, members []domain.Member, skip string) {
+func (s *Service) fanOut(ctx context.Context, o protocol.Outbound, members []domain.Member) {
 	var to []string
 	for _, m := range members {
-		if m.JID == skip {
-			continue
-		}
 		to = s.online.Resources(to[:0], m.JID)
 		for _, full := range to {
 			if err := s.out.Send(ctx, o.For(full)); err != nil {
@@ -95,4 +79,56 @@ func (s *Service) fanOut(ctx context.Context, o protocol.Outbound, members []dom
 			}
 		}
 	}
+}
+
+// archiveIDAt is the archive id of the event at a group's version, for
+// messages their sender gave no id.
+func (s *Service) archiveIDAt(ctx context.Context, group string, version uint64) string {
+	evs, err := s.store.ReadStream(ctx, group, version, 1)
+	if err != nil || len(evs) == 0 {
+		return ""
+	}
+	return protocol.ArchiveID(evs[0].Position)
+}
+
+func updateProperties(e domain.GroupUpdated) []protocol.Property {
+	var props []protocol.Property
+	if e.Name != "" {
+		props = append(props, protocol.Property{Name: "name", Value: e.Name})
+	}
+	if e.NewOwner != "" {
+		props = append(props, protocol.Property{Name: "owner", Value: e.NewOwner})
+	}
+	return props
+}
+
+// render is the stanza members receive for an event (addressed by For),
+// and its kind ("presence" or "message"); kind is empty for events nobody
+// receives (a read of one's own message).
+func (s *Service) render(ctx context.Context, re eventstore.RecordedEvent, e domain.Event) (protocol.Outbound, string) {
+	group, gj := re.Stream, s.groupJID(re.Stream)
+	switch e := e.(type) {
+	case domain.GroupCreated:
+		return protocol.GroupPresence(gj, protocol.NSCreate, []protocol.Property{{Name: "name", Value: e.Name}, {Name: "id", Value: e.GroupID}}, nil), "presence"
+	case domain.GroupUpdated:
+		return protocol.GroupPresence(gj, protocol.NSUpdate, updateProperties(e), nil), "presence"
+	case domain.GroupDeleted:
+		return protocol.GroupPresence(gj, protocol.NSDelete, nil, nil), "presence"
+	case domain.MemberAdded:
+		return protocol.GroupPresence(gj, protocol.NSAdd, nil, e.Members), "presence"
+	case domain.MemberRemoved:
+		return protocol.GroupPresence(gj, protocol.NSRemove, nil, e.Members), "presence"
+	case domain.MessagePosted:
+		return protocol.GroupMessage(s.occupant(group, e.MID), gj, e, protocol.ArchiveID(re.Position)), "message"
+	case domain.MessageRead:
+		if e.Message == nil || e.Message.Sender == e.Reader {
+			return protocol.Outbound{}, ""
+		}
+		id := e.Message.ID
+		if id == "" {
+			id = s.archiveIDAt(ctx, group, e.Message.Version)
+		}
+		return protocol.ReadReceipt(s.occupant(group, e.MID), id), "message"
+	}
+	return protocol.Outbound{}, ""
 }

@@ -48,6 +48,7 @@ type GroupSummary struct {
 	Role     domain.Role
 	Unread   int
 	Mentions int
+	Deleted  bool
 }
 
 // ReadModel is what the service asks of the projections.
@@ -57,10 +58,49 @@ type ReadModel interface {
 	WaitFor(ctx context.Context, pos uint64) error
 	// GroupsOf lists the live groups a user belongs to.
 	GroupsOf(ctx context.Context, jid string) ([]GroupSummary, error)
+	// GroupByID finds a group, deleted ones included.
+	GroupByID(ctx context.Context, id string) (GroupSummary, bool, error)
 	// GroupByName finds a live group by its exact name.
 	GroupByName(ctx context.Context, name string) (GroupSummary, bool, error)
 	// MessageByID finds a message of a group by the id its sender gave it.
 	MessageByID(ctx context.Context, group, id string) (domain.MessageRef, bool, error)
+	// MessageByPosition finds a message of a group by its archive id.
+	MessageByPosition(ctx context.Context, group string, position uint64) (domain.MessageRef, bool, error)
+	// Timeline lists the events a user may see (history follows
+	// membership), in position order, and how many the range holds.
+	Timeline(ctx context.Context, q TimelineQuery) ([]TimelineEntry, int, error)
+	// WasMember reports whether jid is or ever was a member of group.
+	WasMember(ctx context.Context, group, jid string) (bool, error)
+	// ReadBy lists the bare JIDs of the members who have read a group up to
+	// version or beyond.
+	ReadBy(ctx context.Context, group string, version uint64) ([]string, error)
+	// Members lists a group's current members.
+	Members(ctx context.Context, group string) ([]domain.Member, error)
+}
+
+// TimelineQuery selects events for catch-up and archive queries.
+type TimelineQuery struct {
+	// JID is whose view: events of the spans it was a member, and read
+	// receipts addressed to it.
+	JID string
+	// Group limits the query to one group ("" is every group).
+	Group string
+	// MessagesOnly keeps only messages (archive queries).
+	MessagesOnly bool
+	// After and Before bound positions, exclusive (0 is open).
+	After, Before uint64
+	// Start and End bound the events' time, inclusive (zero is open).
+	Start, End time.Time
+	// Max is the page size; Last takes the last Max events of the range
+	// instead of the first.
+	Max  int
+	Last bool
+}
+
+// TimelineEntry locates one event of a timeline in the log.
+type TimelineEntry struct {
+	Group             string
+	Version, Position uint64
 }
 
 // Service is the component's behaviour; see the package documentation.
@@ -190,7 +230,11 @@ func (s *Service) HandleOversized(ctx context.Context, top *xmlnode.Node, err er
 	if perr != nil || st.Type == "error" {
 		return
 	}
-	s.reply(ctx, protocol.ErrorReply(st, protocol.ErrPolicyViolation.With("the stanza is too large")))
+	e := protocol.ErrPolicyViolation.With("the stanza is too large or too deeply nested")
+	if errors.Is(err, xmlnode.ErrInvalidName) {
+		e = protocol.ErrBadRequest.With("the stanza uses a name that is not valid namespaced XML")
+	}
+	s.reply(ctx, protocol.ErrorReply(st, e))
 }
 
 // HandleStanza takes one incoming stanza; it never blocks for long.

@@ -288,9 +288,13 @@ func (sh *shard) resolveRead(ctx context.Context, group, id string) (*domain.Mes
 	if ok {
 		return &ref, nil
 	}
-	if v, perr := strconv.ParseUint(id, 10, 64); perr == nil {
-		if m, err := sh.messageAt(ctx, group, v); err == nil {
-			return &domain.MessageRef{ID: m.ID, Version: v, Sender: m.Sender}, nil
+	if pos, perr := strconv.ParseUint(id, 10, 64); perr == nil {
+		ref, ok, err := sh.s.reads.MessageByPosition(ctx, group, pos)
+		if err != nil {
+			return nil, err
+		}
+		if ok {
+			return &ref, nil
 		}
 	}
 	return nil, protocol.ErrNotExists.With("no such message in the group")
@@ -303,33 +307,34 @@ func notExists(err error) error {
 	return protocol.ErrNotExists.With("the group does not exist")
 }
 
-// messageAt reads the message stored at an archive version.
-func (sh *shard) messageAt(ctx context.Context, group string, version uint64) (domain.MessagePosted, error) {
+// messageAt reads the message stored at a group's version, and its
+// position in the log.
+func (sh *shard) messageAt(ctx context.Context, group string, version uint64) (domain.MessagePosted, uint64, error) {
 	evs, err := sh.s.store.ReadStream(ctx, group, version, 1)
 	if err != nil {
-		return domain.MessagePosted{}, err
+		return domain.MessagePosted{}, 0, err
 	}
 	if len(evs) == 1 && evs[0].Version == version {
 		e, err := domain.DecodeEvent(evs[0].Type, evs[0].Data)
 		if err != nil {
-			return domain.MessagePosted{}, err
+			return domain.MessagePosted{}, 0, err
 		}
 		if m, ok := e.(domain.MessagePosted); ok {
-			return m, nil
+			return m, evs[0].Position, nil
 		}
 	}
-	return domain.MessagePosted{}, protocol.ErrNotExists.With("no such message in the group")
+	return domain.MessagePosted{}, 0, protocol.ErrNotExists.With("no such message in the group")
 }
 
 // reflectOriginal answers a resent message with the original's reflection,
 // to the resending resource only: nothing is stored or fanned out again.
 func (sh *shard) reflectOriginal(ctx context.Context, st protocol.Stanza, group string, ref domain.MessageRef) {
-	m, err := sh.messageAt(ctx, group, ref.Version)
+	m, pos, err := sh.messageAt(ctx, group, ref.Version)
 	if err != nil {
 		sh.s.log.Error("reading a resent message's original failed", "group", group, "version", ref.Version, "err", err)
 		sh.s.reply(ctx, protocol.ErrorReply(st, protocol.ErrorFor(err)))
 		return
 	}
-	o := protocol.GroupMessage(sh.s.occupant(group, m.MID), sh.s.groupJID(group), m, protocol.ArchiveID(ref.Version))
+	o := protocol.GroupMessage(sh.s.occupant(group, m.MID), sh.s.groupJID(group), m, protocol.ArchiveID(pos))
 	sh.s.reply(ctx, o.For(st.From.String()))
 }

@@ -6,6 +6,7 @@ import (
 	"fmt"
 	"io"
 	"strings"
+	"unicode"
 )
 
 // Node is one XML element. Name.Space is the element's namespace URI (not a
@@ -99,18 +100,35 @@ func DefaultLimits() Limits {
 // ErrTooLarge is returned (wrapped in *LimitError) when an element exceeds a limit.
 var ErrTooLarge = errors.New("xmlnode: element exceeds a limit")
 
-// LimitError reports an element that broke a limit. The reader has consumed
-// the rest of the element, so the stream can go on; Partial holds the top
-// element's name and attributes so the caller can answer it.
+// ErrInvalidName is returned (wrapped in *LimitError) for an element or
+// attribute name that could not be written back as namespaced XML.
+var ErrInvalidName = errors.New("xmlnode: invalid element or attribute name")
+
+// LimitError reports an element that was refused: it broke a limit or used
+// a name that cannot be written back. The reader has consumed the rest of
+// the element, so the stream can go on; Partial holds the top element's name
+// and attributes so the caller can answer it.
 type LimitError struct {
 	What    string
 	Partial *Node
+	cause   error
 }
 
-func (e *LimitError) Error() string { return "xmlnode: " + e.What + " exceeds its limit" }
+func (e *LimitError) Error() string {
+	if e.cause == ErrInvalidName {
+		return "xmlnode: invalid " + e.What
+	}
+	return "xmlnode: " + e.What + " exceeds its limit"
+}
 
-// Unwrap makes errors.Is(err, ErrTooLarge) true.
-func (e *LimitError) Unwrap() error { return ErrTooLarge }
+// Unwrap makes errors.Is(err, ErrTooLarge) or errors.Is(err,
+// ErrInvalidName) true.
+func (e *LimitError) Unwrap() error {
+	if e.cause == nil {
+		return ErrTooLarge
+	}
+	return e.cause
+}
 
 // Read reads the element that start opens from r (the tokens after start up
 // to its matching end). Namespace declarations are dropped from Attrs; their
@@ -119,9 +137,11 @@ func Read(r xml.TokenReader, start xml.StartElement, lim Limits) (*Node, error) 
 	rd := reader{lim: lim}
 	root := rd.newNode(start)
 	stack := []*Node{root}
-	var text []strings.Builder
-	text = append(text, strings.Builder{})
+	text := []*strings.Builder{{}}
 	var limitErr *LimitError
+	if rd.invalid != "" {
+		limitErr = &LimitError{What: rd.invalid, cause: ErrInvalidName}
+	}
 	for len(stack) > 0 {
 		tok, err := r.Token()
 		if err != nil {
@@ -142,12 +162,15 @@ func Read(r xml.TokenReader, start xml.StartElement, lim Limits) (*Node, error) 
 				}
 			}
 			n := rd.newNode(t)
+			if limitErr == nil && rd.invalid != "" {
+				limitErr = &LimitError{What: rd.invalid, cause: ErrInvalidName}
+			}
 			if limitErr == nil {
 				top := stack[len(stack)-1]
 				top.Children = append(top.Children, n)
 			}
 			stack = append(stack, n)
-			text = append(text, strings.Builder{})
+			text = append(text, &strings.Builder{})
 		case xml.EndElement:
 			top := stack[len(stack)-1]
 			top.Text = text[len(text)-1].String()
@@ -180,14 +203,28 @@ type reader struct {
 	lim   Limits
 	size  int
 	count int
+	// invalid names what made the element unwritable, if anything.
+	invalid string
 }
 
 func (rd *reader) newNode(start xml.StartElement) *Node {
 	n := &Node{Name: start.Name}
 	rd.size += len(start.Name.Local) + len(start.Name.Space)
+	if !isNCName(start.Name.Local) {
+		rd.invalid = "element name"
+	}
 	for _, a := range start.Attr {
-		if a.Name.Space == "xmlns" || (a.Name.Space == "" && a.Name.Local == "xmlns") {
+		if a.Name.Space == "xmlns" {
+			if a.Value == "" {
+				rd.invalid = "namespace declaration"
+			}
 			continue
+		}
+		if a.Name.Space == "" && a.Name.Local == "xmlns" {
+			continue
+		}
+		if !isNCName(a.Name.Local) {
+			rd.invalid = "attribute name"
 		}
 		rd.size += len(a.Name.Local) + len(a.Value)
 		n.Attrs = append(n.Attrs, a)
@@ -207,4 +244,21 @@ func Parse(s string, lim Limits) (*Node, error) {
 			return Read(d, start, lim)
 		}
 	}
+}
+
+// isNCName reports whether s is a name without a colon, as XML namespaces
+// require of local names.
+func isNCName(s string) bool {
+	if s == "" {
+		return false
+	}
+	for i, r := range s {
+		switch {
+		case r == '_' || unicode.IsLetter(r):
+		case i > 0 && (r == '-' || r == '.' || unicode.IsDigit(r) || unicode.Is(unicode.Mn, r) || unicode.Is(unicode.Mc, r) || r == '\u00B7'):
+		default:
+			return false
+		}
+	}
+	return true
 }

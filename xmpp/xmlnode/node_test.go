@@ -190,6 +190,42 @@ func TestManyNamespacedAttributes(t *testing.T) {
 	}
 }
 
+// TestOddNames: encoding/xml splits a name at its colon without checking
+// that the local part is itself a name ("p:0" gives local "0"), and lets a
+// prefix be bound to the empty namespace. Whatever Read accepts, AppendXML
+// must write so that it reads back to the same tree.
+func TestOddNames(t *testing.T) {
+	for _, in := range []string{
+		`<A00000000:0/>`,
+		`<a><p:0 xmlns:p="urn:p"/></a>`,
+		`<a xmlns:p="urn:p" p:0="1"/>`,
+		`<p:a xmlns:p="" p:0=""></p:a>`,
+		`<a xmlns:p="" p:x="1" x="2"/>`,
+		`<a:/>`,
+		`<:a/>`,
+		`<a b:="1"/>`,
+	} {
+		t.Run(in, func(t *testing.T) {
+			n, err := parse(in, xmlnode.DefaultLimits())
+			if err != nil {
+				var pe *panicError
+				if errors.As(err, &pe) {
+					t.Fatalf("Read panics: %v", err)
+				}
+				return // refused: fine
+			}
+			out := n.String()
+			back, err := parse(out, xmlnode.Limits{})
+			if err != nil {
+				t.Fatalf("accepted, then written as XML that does not read back: %v\nout: %s", err, out)
+			}
+			if d := diffTree(n, back); d != "" {
+				t.Errorf("read back differs: %s\nout: %s", d, out)
+			}
+		})
+	}
+}
+
 func TestEscaping(t *testing.T) {
 	const nasty = "<a href=\"x\">&amp; 'q' \r\n\t]]> é 🙂"
 	n := &xmlnode.Node{

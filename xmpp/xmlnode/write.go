@@ -2,6 +2,7 @@ package xmlnode
 
 import (
 	"encoding/xml"
+	"strconv"
 	"strings"
 )
 
@@ -30,7 +31,7 @@ func AppendXML(buf []byte, n *Node, parentNS string) []byte {
 		default:
 			// A namespaced attribute needs a prefix of its own.
 			prefixes++
-			p := "ns" + string(rune('0'+prefixes%10))
+			p := "ns" + strconv.Itoa(prefixes)
 			buf = appendAttr(buf, "xmlns:"+p, a.Name.Space)
 			buf = appendAttr(buf, p+":"+a.Name.Local, a.Value)
 		}

@@ -1,0 +1,197 @@
+package protocol
+
+import (
+	"strconv"
+	"time"
+
+	"github.com/uuchat/groupchat/xmpp/xmlnode"
+)
+
+// Page is an XEP-0059 result-set request: at most Max items after or before
+// a cursor (archive ids). Last asks for the last page (an empty <before/>).
+type Page struct {
+	Max    int
+	After  string
+	Before string
+	Last   bool
+}
+
+// MaxPage bounds Page.Max whatever the client asks.
+const MaxPage = 500
+
+// DefaultPage is the page size when the client gives none.
+const DefaultPage = 100
+
+// CatchUp asks, on the service JID, for everything the user missed after
+// the position in Page.After: counters of every group and the events, paged.
+type CatchUp struct{ Page Page }
+
+// ArchiveQuery is an XEP-0313 (MAM v2) query to a group's archive.
+type ArchiveQuery struct {
+	Group   string
+	QueryID string
+	// Start and End bound the messages' time (inclusive); zero is open.
+	Start, End time.Time
+	// AfterID and BeforeID bound archive ids (exclusive).
+	AfterID, BeforeID string
+	Page              Page
+}
+
+// ArchiveForm asks for the MAM query form of a group.
+type ArchiveForm struct{ Group string }
+
+// Readers asks which members have read a message (named by the id its
+// sender gave it or by its archive id).
+type Readers struct {
+	Group     string
+	MessageID string
+}
+
+func (CatchUp) request()      {}
+func (ArchiveQuery) request() {}
+func (ArchiveForm) request()  {}
+func (Readers) request()      {}
+
+// parseHistoryIQ recognises the history IQs; ok is false for others.
+func parseHistoryIQ(s Stanza, q *xmlnode.Node) (r Request, err error, ok bool) {
+	group := s.Group()
+	switch {
+	case q.Name.Space == NSCatchUp && s.Type == "get":
+		if group != "" {
+			return nil, ErrBadRequest.With("ask the service's JID for catch-up"), true
+		}
+		p, err := parsePage(q)
+		return CatchUp{Page: p}, err, true
+	case q.Name.Space == NSReaders && s.Type == "get":
+		if group == "" {
+			return nil, ErrBadRequest.With("ask the group's JID"), true
+		}
+		id := q.Attr("id")
+		if id == "" {
+			return nil, ErrBadRequest.With("name the message with an id attribute"), true
+		}
+		return Readers{Group: group, MessageID: id}, nil, true
+	case q.Name.Space == NSMAM && q.Name.Local == "query":
+		if group == "" {
+			return nil, ErrServiceUnavailable.With("the service keeps archives per group: query the group's JID"), true
+		}
+		if s.Type == "get" {
+			return ArchiveForm{Group: group}, nil, true
+		}
+		aq := ArchiveQuery{Group: group, QueryID: q.Attr("queryid")}
+		if x := q.Child(NSDataForms, "x"); x != nil {
+			for _, f := range x.ChildrenNamed("", "field") {
+				v := ""
+				if val := f.Child("", "value"); val != nil {
+					v = val.Text
+				}
+				var err error
+				switch f.Attr("var") {
+				case "start":
+					aq.Start, err = time.Parse(time.RFC3339Nano, v)
+				case "end":
+					aq.End, err = time.Parse(time.RFC3339Nano, v)
+				case "after-id":
+					aq.AfterID = v
+				case "before-id":
+					aq.BeforeID = v
+				case "FORM_TYPE", "with":
+					// with: every message of a group is from the group.
+				default:
+					return nil, ErrBadRequest.With("unsupported field " + f.Attr("var")), true
+				}
+				if err != nil {
+					return nil, ErrBadRequest.With("the " + f.Attr("var") + " field is not an XEP-0082 date-time"), true
+				}
+			}
+		}
+		var err error
+		aq.Page, err = parsePage(q)
+		return aq, err, true
+	}
+	return nil, nil, false
+}
+
+func parsePage(q *xmlnode.Node) (Page, error) {
+	p := Page{Max: DefaultPage}
+	set := q.Child(NSRSM, "set")
+	if set == nil {
+		return p, nil
+	}
+	if m := set.Child(NSRSM, "max"); m != nil {
+		n, err := strconv.Atoi(m.Text)
+		if err != nil || n < 0 {
+			return p, ErrBadRequest.With("<max/> must be a non-negative number")
+		}
+		p.Max = n
+	}
+	if p.Max > MaxPage {
+		p.Max = MaxPage
+	}
+	if a := set.Child(NSRSM, "after"); a != nil {
+		p.After = a.Text
+	}
+	if b := set.Child(NSRSM, "before"); b != nil {
+		if b.Text == "" {
+			p.Last = true
+		} else {
+			p.Before = b.Text
+		}
+	}
+	return p, nil
+}
+
+// AppendForwarded appends an XEP-0297 forwarded stanza with its XEP-0203
+// delay: the inner stanza is written in jabber:client, as forwarding needs.
+func AppendForwarded(buf []byte, at time.Time, inner Outbound, to string) []byte {
+	buf = AppendStart(buf, "forwarded", false, A("xmlns", NSForward))
+	buf = AppendStart(buf, "delay", true, A("xmlns", NSDelay), A("stamp", at.UTC().Format("2006-01-02T15:04:05.000Z")))
+	stanza := inner.For(to).AppendTo(nil)
+	// The inner stanza starts "<message " or "<presence ": declare its
+	// namespace right after the element name.
+	for i, c := range stanza {
+		if c == ' ' {
+			buf = append(buf, stanza[:i]...)
+			buf = append(buf, ` xmlns="jabber:client"`...)
+			buf = append(buf, stanza[i:]...)
+			break
+		}
+	}
+	return AppendEnd(buf, "forwarded")
+}
+
+// AppendSet appends an XEP-0059 result set: first, last and count.
+func AppendSet(buf []byte, first, last string, firstIndex, count int) []byte {
+	buf = AppendStart(buf, "set", false, A("xmlns", NSRSM))
+	if first != "" {
+		buf = AppendElementText(buf, "first", first, A("index", strconv.Itoa(firstIndex)))
+		buf = AppendElementText(buf, "last", last)
+	}
+	buf = AppendElementText(buf, "count", strconv.Itoa(count))
+	return AppendEnd(buf, "set")
+}
+
+// ArchiveResult renders one XEP-0313 result message carrying a forwarded
+// archived stanza.
+func ArchiveResult(groupJID, queryID, archiveID string, at time.Time, inner Outbound, to string) Outbound {
+	tail := append(make([]byte, 0, 256+len(inner.Tail)), `">`...)
+	tail = AppendStart(tail, "result", false, A("xmlns", NSMAM), A("queryid", queryID), A("id", archiveID))
+	tail = AppendForwarded(tail, at, inner, to)
+	tail = AppendEnd(tail, "result")
+	tail = AppendEnd(tail, "message")
+	return Outbound{Head: envelope("message", groupJID, "", ""), To: to, Tail: tail}
+}
+
+// WithStanzaID returns o with an XEP-0359 stanza-id appended inside its
+// element (for forwarded presences and receipts in catch-up, which carry
+// their position like messages do).
+func WithStanzaID(o Outbound, kind, by, id string) Outbound {
+	end := "</" + kind + ">"
+	if len(o.Tail) < len(end) || string(o.Tail[len(o.Tail)-len(end):]) != end {
+		return o
+	}
+	tail := append([]byte(nil), o.Tail[:len(o.Tail)-len(end)]...)
+	tail = AppendStart(tail, "stanza-id", true, A("xmlns", NSSID), A("by", by), A("id", id))
+	o.Tail = append(tail, end...)
+	return o
+}

@@ -1,0 +1,263 @@
+package service
+
+import (
+	"context"
+	"strconv"
+
+	"github.com/uuchat/groupchat/domain"
+	"github.com/uuchat/groupchat/eventstore"
+	"github.com/uuchat/groupchat/xmpp/protocol"
+)
+
+// parsePosition reads an archive id given by a client.
+func parsePosition(s, what string) (uint64, error) {
+	if s == "" {
+		return 0, nil
+	}
+	n, err := strconv.ParseUint(s, 10, 64)
+	if err != nil {
+		return 0, protocol.ErrBadRequest.With(what + " is not an archive id")
+	}
+	return n, nil
+}
+
+// loadEntries reads the events a timeline names, in its order, reading
+// consecutive versions of a group in one go.
+func (s *Service) loadEntries(ctx context.Context, entries []TimelineEntry) ([]eventstore.RecordedEvent, []domain.Event, error) {
+	recs := make([]eventstore.RecordedEvent, 0, len(entries))
+	evs := make([]domain.Event, 0, len(entries))
+	byKey := map[string]map[uint64]int{}
+	// Group the wanted versions per stream into runs.
+	type run struct {
+		group    string
+		from, to uint64 // inclusive
+	}
+	var runs []run
+	last := map[string]int{}
+	for i, e := range entries {
+		if byKey[e.Group] == nil {
+			byKey[e.Group] = map[uint64]int{}
+		}
+		byKey[e.Group][e.Version] = i
+		if j, ok := last[e.Group]; ok && runs[j].to+1 == e.Version {
+			runs[j].to = e.Version
+			continue
+		}
+		last[e.Group] = len(runs)
+		runs = append(runs, run{e.Group, e.Version, e.Version})
+	}
+	found := make([]eventstore.RecordedEvent, len(entries))
+	for _, r := range runs {
+		n := int(r.to-r.from) + 1
+		got, err := s.store.ReadStream(ctx, r.group, r.from, n)
+		if err != nil {
+			return nil, nil, err
+		}
+		for _, re := range got {
+			if i, ok := byKey[r.group][re.Version]; ok {
+				found[i] = re
+			}
+		}
+	}
+	for _, re := range found {
+		if re.Stream == "" {
+			continue
+		}
+		e, err := domain.DecodeEvent(re.Type, re.Data)
+		if err != nil {
+			return nil, nil, err
+		}
+		recs = append(recs, re)
+		evs = append(evs, e)
+	}
+	return recs, evs, nil
+}
+
+// answerCatchUp renders the one-round-trip catch-up: the counters of every
+// group of the user, then the events after the client's position, paged.
+func (s *Service) answerCatchUp(ctx context.Context, st protocol.Stanza, r protocol.CatchUp) ([]byte, error) {
+	user := st.Requester()
+	after, err := parsePosition(r.Page.After, "<after/>")
+	if err != nil {
+		return nil, err
+	}
+	before, err := parsePosition(r.Page.Before, "<before/>")
+	if err != nil {
+		return nil, err
+	}
+	groups, err := s.reads.GroupsOf(ctx, user)
+	if err != nil {
+		return nil, err
+	}
+	q := TimelineQuery{JID: user, After: after, Before: before, Max: r.Page.Max}
+	// A phone that never synced (no position) gets the latest page.
+	q.Last = r.Page.Last || before > 0 || r.Page.After == ""
+	entries, total, err := s.reads.Timeline(ctx, q)
+	if err != nil {
+		return nil, err
+	}
+	recs, evs, err := s.loadEntries(ctx, entries)
+	if err != nil {
+		return nil, err
+	}
+	last, _ := s.store.LastPosition(ctx)
+	payload := protocol.AppendStart(nil, "query", false, a("xmlns", protocol.NSCatchUp), a("position", strconv.FormatUint(last, 10)))
+	for _, g := range groups {
+		payload = protocol.AppendStart(payload, "group", true,
+			a("jid", s.groupJID(g.ID)), a("id", g.ID), a("name", g.Name), a("role", string(g.Role)),
+			a("members", strconv.Itoa(g.Members)), a("unread", strconv.Itoa(g.Unread)), a("mentions", strconv.Itoa(g.Mentions)))
+	}
+	to := st.From.String()
+	for i, re := range recs {
+		o, kind := s.render(ctx, re, evs[i])
+		if kind == "" {
+			continue
+		}
+		if _, isMsg := evs[i].(domain.MessagePosted); !isMsg {
+			o = protocol.WithStanzaID(o, kind, s.groupJID(re.Stream), protocol.ArchiveID(re.Position))
+		}
+		payload = protocol.AppendForwarded(payload, evs[i].OccurredAt(), o, to)
+	}
+	payload = appendPageSet(payload, recs, total, q.Last)
+	return protocol.AppendEnd(payload, "query"), nil
+}
+
+func appendPageSet(buf []byte, recs []eventstore.RecordedEvent, total int, last bool) []byte {
+	if len(recs) == 0 {
+		return protocol.AppendSet(buf, "", "", 0, total)
+	}
+	index := 0
+	if last {
+		index = total - len(recs)
+	}
+	return protocol.AppendSet(buf, protocol.ArchiveID(recs[0].Position), protocol.ArchiveID(recs[len(recs)-1].Position), index, total)
+}
+
+// answerArchive runs an XEP-0313 query: one result message per archived
+// message, then the IQ result with <fin/>. History follows membership.
+func (s *Service) answerArchive(ctx context.Context, st protocol.Stanza, r protocol.ArchiveQuery) error {
+	user := st.Requester()
+	if err := s.checkArchiveAccess(ctx, r.Group, user); err != nil {
+		return err
+	}
+	q := TimelineQuery{JID: user, Group: r.Group, MessagesOnly: true, Start: r.Start, End: r.End, Max: r.Page.Max, Last: r.Page.Last}
+	var err error
+	if q.After, err = parsePosition(r.AfterID, "after-id"); err != nil {
+		return err
+	}
+	if q.Before, err = parsePosition(r.BeforeID, "before-id"); err != nil {
+		return err
+	}
+	if r.Page.After != "" {
+		if q.After, err = parsePosition(r.Page.After, "<after/>"); err != nil {
+			return err
+		}
+	}
+	if r.Page.Before != "" {
+		if q.Before, err = parsePosition(r.Page.Before, "<before/>"); err != nil {
+			return err
+		}
+		q.Last = true
+	}
+	entries, total, err := s.reads.Timeline(ctx, q)
+	if err != nil {
+		return err
+	}
+	recs, evs, err := s.loadEntries(ctx, entries)
+	if err != nil {
+		return err
+	}
+	to, gj := st.From.String(), s.groupJID(r.Group)
+	for i, re := range recs {
+		o, _ := s.render(ctx, re, evs[i])
+		s.reply(ctx, protocol.ArchiveResult(gj, r.QueryID, protocol.ArchiveID(re.Position), evs[i].OccurredAt(), o, to))
+	}
+	complete := len(recs) >= total
+	payload := protocol.AppendStart(nil, "fin", false, a("xmlns", protocol.NSMAM), a("complete", strconv.FormatBool(complete)))
+	payload = appendPageSet(payload, recs, total, q.Last)
+	payload = protocol.AppendEnd(payload, "fin")
+	s.reply(ctx, protocol.IQResult(st, payload))
+	return nil
+}
+
+func (s *Service) checkArchiveAccess(ctx context.Context, group, user string) error {
+	was, err := s.reads.WasMember(ctx, group, user)
+	if err != nil {
+		return err
+	}
+	if !was {
+		g, ok, err := s.reads.GroupByID(ctx, group)
+		if err != nil {
+			return err
+		}
+		if !ok || g.Deleted {
+			return protocol.ErrNotExists.With("the group does not exist")
+		}
+		return protocol.ErrForbidden.With("only members may read the group's history")
+	}
+	return nil
+}
+
+// archiveForm answers a MAM form request: the fields the service supports.
+func archiveForm() []byte {
+	p := protocol.AppendStart(nil, "query", false, a("xmlns", protocol.NSMAM))
+	p = protocol.AppendStart(p, "x", false, a("xmlns", protocol.NSDataForms), a("type", "form"))
+	p = protocol.AppendStart(p, "field", false, a("var", "FORM_TYPE"), a("type", "hidden"))
+	p = protocol.AppendElementText(p, "value", protocol.NSMAM)
+	p = protocol.AppendEnd(p, "field")
+	for _, f := range []struct{ name, typ string }{{"start", "text-single"}, {"end", "text-single"}, {"after-id", "text-single"}, {"before-id", "text-single"}} {
+		p = protocol.AppendStart(p, "field", true, a("var", f.name), a("type", f.typ))
+	}
+	p = protocol.AppendEnd(p, "x")
+	return protocol.AppendEnd(p, "query")
+}
+
+// answerReaders tells the sender of a message which members have read it.
+func (s *Service) answerReaders(ctx context.Context, st protocol.Stanza, r protocol.Readers) ([]byte, error) {
+	user := st.Requester()
+	ref, ok, err := s.reads.MessageByID(ctx, r.Group, r.MessageID)
+	if err != nil {
+		return nil, err
+	}
+	if !ok {
+		if pos, perr := strconv.ParseUint(r.MessageID, 10, 64); perr == nil {
+			ref, ok, err = s.reads.MessageByPosition(ctx, r.Group, pos)
+			if err != nil {
+				return nil, err
+			}
+		}
+	}
+	if !ok {
+		if err := s.checkArchiveAccess(ctx, r.Group, user); err != nil {
+			return nil, err
+		}
+		return nil, protocol.ErrNotExists.With("no such message in the group")
+	}
+	if ref.Sender != user {
+		return nil, protocol.ErrNotAllowed.With("only the sender of a message may ask who read it")
+	}
+	readers, err := s.reads.ReadBy(ctx, r.Group, ref.Version)
+	if err != nil {
+		return nil, err
+	}
+	members, err := s.reads.Members(ctx, r.Group)
+	if err != nil {
+		return nil, err
+	}
+	read := map[string]bool{}
+	for _, j := range readers {
+		read[j] = true
+	}
+	p := protocol.AppendStart(nil, "query", false, a("xmlns", protocol.NSReaders), a("id", r.MessageID))
+	for _, m := range members {
+		if m.JID == user {
+			continue
+		}
+		el := "unread"
+		if read[m.JID] {
+			el = "read"
+		}
+		p = protocol.AppendStart(p, el, true, a("jid", m.JID), a("mid", m.MID), a("nick", m.Nick))
+	}
+	return protocol.AppendEnd(p, "query"), nil
+}
