@@ -33,6 +33,21 @@ type (
 		Position              uint64
 		At                    int64
 	}
+	// timelineRow is an event members may be shown in history and
+	// catch-up; ReceiptTo is the one member a read receipt is for.
+	timelineRow struct {
+		Position, Version uint64
+		At                int64
+		Kind              string
+		ReceiptTo         string
+	}
+)
+
+// The kinds of timeline rows.
+const (
+	kindMessage = "message"
+	kindRead    = "read"
+	kindChange  = "change"
 )
 
 // tables is what the rules change. Two implementations exist, and must give
@@ -61,6 +76,8 @@ type tables interface {
 	// unread and mention counts to what is left after it: the messages of
 	// others, and the mentions of jid, with a greater version.
 	markRead(group, jid string, upto uint64) error
+	// addTimeline records an event in the group's timeline.
+	addTimeline(group string, r timelineRow) error
 }
 
 // applyEvent applies one decoded event to t. The stream name is the group
@@ -86,6 +103,9 @@ func applyEvent(t tables, ev eventstore.RecordedEvent, e domain.Event) error {
 		if err := addMembers(t, &g, c.Members, ev.Version, at); err != nil {
 			return err
 		}
+		if err := t.addTimeline(id, timelineRow{Position: ev.Position, Version: ev.Version, At: at, Kind: kindChange}); err != nil {
+			return err
+		}
 		return t.putGroup(g, false)
 	}
 	if !exists {
@@ -94,6 +114,7 @@ func applyEvent(t tables, ev eventstore.RecordedEvent, e domain.Event) error {
 	if ev.Version != g.Version+1 {
 		return invalid(ev, fmt.Sprintf("follows version %d of its stream", g.Version))
 	}
+	row := timelineRow{Position: ev.Position, Version: ev.Version, At: at, Kind: kindChange}
 	switch e := e.(type) {
 	case domain.GroupUpdated:
 		if e.Name != "" {
@@ -135,14 +156,26 @@ func applyEvent(t tables, ev eventstore.RecordedEvent, e domain.Event) error {
 			}
 		}
 	case domain.MessagePosted:
-		row := messageRow{Version: ev.Version, ClientID: e.ID, Sender: e.Sender, MID: e.MID, Position: ev.Position, At: at}
-		if err := t.addMessage(id, row, mentioned(e)); err != nil {
+		msg := messageRow{Version: ev.Version, ClientID: e.ID, Sender: e.Sender, MID: e.MID, Position: ev.Position, At: at}
+		if err := t.addMessage(id, msg, mentioned(e)); err != nil {
 			return err
 		}
+		row.Kind = kindMessage
 	case domain.MessageRead:
 		// A read reaches at most the group's last event before it, so that
 		// a message posted later is always after everyone's read-up-to.
 		if err := t.markRead(id, e.Reader, min(e.Upto, g.Version)); err != nil {
+			return err
+		}
+		// A receipt goes to the sender of the message read, and only
+		// there; a read naming no message, or one's own, goes nowhere.
+		row.Kind = kindRead
+		if e.Message != nil && e.Message.Sender != e.Reader {
+			row.ReceiptTo = e.Message.Sender
+		}
+	}
+	if row.Kind != kindRead || row.ReceiptTo != "" {
+		if err := t.addTimeline(id, row); err != nil {
 			return err
 		}
 	}

@@ -10,29 +10,64 @@ import (
 	"slices"
 	"sort"
 	"strings"
+	"sync"
 
 	"github.com/uuchat/groupchat/domain"
 	"github.com/uuchat/groupchat/eventstore"
 )
 
-// Builder folds a log into the tables in memory and then writes them to a
-// fresh file in bulk: the fast path of a rebuild (package replay). It runs
-// the same rules as Apply, so the file it writes holds the same rows as one
-// built by applying the same events one batch at a time.
+// chunkRows is how many messages of one group the Builder gathers before
+// handing them to its writer: long runs of consecutive keys, so each run
+// lands in one place of the table's B-tree.
+const chunkRows = 512
+
+// Builder folds a log into a fresh database file: the fast path of a
+// rebuild (package replay). It runs the same rules as Apply, so the file it
+// writes holds the same rows as one built by applying the same events
+// batch by batch, but it writes each row once, in key order, with SQLite's
+// journal off and the indexes built at the end.
 //
-// It keeps every table in memory until WriteFile, messages included (about
-// 150 bytes each). A Builder is not safe for concurrent use, and after an
-// error from Add it must be discarded.
+// Messages and timeline rows never change once written, so a goroutine of
+// the Builder inserts them while the fold goes on, in chunks of one group's
+// consecutive rows; everything else (groups, members, spans, counters,
+// mentions) is kept in memory and written by Finish. All rows go in one transaction: a
+// failed build leaves a file to delete, never a database to trust.
+//
+// A Builder is not safe for concurrent use. After an error from Add it must
+// be discarded with Abort.
 type Builder struct {
+	path string
+	db   *sql.DB
+	tx   *sql.Tx
+
 	groups   map[string]*memGroup
 	position uint64
 	events   uint64
+	messages int
+
+	// chunks carries messages to the writer goroutine, which reports on
+	// written when it has stopped. failed is closed if it stops early, so
+	// that Add does not block on a writer that no longer reads.
+	chunks  chan messageChunk
+	written chan error
+	failed  chan struct{}
+	werr    error
+	done    bool
+	once    sync.Once
+}
+
+// messageChunk is a run of one group's messages and timeline rows for the
+// writer goroutine.
+type messageChunk struct {
+	group    string
+	rows     []messageRow
+	timeline []timelineRow
 }
 
 // memGroup is one group's rows. Counters are not kept as counts: a
 // member's unread and mention counts are, by definition, the others'
-// messages and its mentions after its read-up-to version, so WriteFile
-// computes them from the message versions below, and the incremental
+// messages and its mentions after its read-up-to version, so Finish
+// computes them from the message versions kept here, and the incremental
 // counting in Apply is checked against that definition by the tests.
 type memGroup struct {
 	row     groupRow
@@ -40,11 +75,14 @@ type memGroup struct {
 	spans   []spanRow
 	// open indexes spans by member for the member's current span.
 	open map[string]int
-	msgs []messageRow
-	// own holds each sender's message versions, mentions each mentioned
-	// member's, both ascending.
+	// versions are the versions of the group's messages; own each
+	// sender's, mentions each mentioned member's; all ascending.
+	versions []uint64
 	own      map[string][]uint64
 	mentions map[string][]uint64
+	// pending and pendingTimeline are rows not yet handed to the writer.
+	pending         []messageRow
+	pendingTimeline []timelineRow
 }
 
 type memMember struct {
@@ -58,14 +96,107 @@ type spanRow struct {
 	Closed   bool
 }
 
-// NewBuilder returns an empty Builder, the state before the first event.
-func NewBuilder() *Builder {
-	return &Builder{groups: make(map[string]*memGroup)}
+// NewBuilder creates a database file at path, which must not exist, and
+// returns a Builder folding events into it, in the state before the first
+// event. ctx bounds the whole build.
+func NewBuilder(ctx context.Context, path string) (*Builder, error) {
+	if err := checkPath(path); err != nil {
+		return nil, err
+	}
+	if _, err := os.Lstat(path); !errors.Is(err, fs.ErrNotExist) {
+		return nil, fmt.Errorf("projections: build %s: file exists", path)
+	}
+	db, err := sql.Open("sqlite3", path+"?_journal_mode=OFF&_synchronous=OFF&_locking_mode=EXCLUSIVE&_cache_size=-65536")
+	if err != nil {
+		return nil, fmt.Errorf("projections: build %s: %w", path, err)
+	}
+	db.SetMaxOpenConns(1)
+	b := &Builder{
+		path:    path,
+		db:      db,
+		groups:  make(map[string]*memGroup),
+		chunks:  make(chan messageChunk, 16),
+		written: make(chan error, 1),
+		failed:  make(chan struct{}),
+	}
+	fail := func(err error) (*Builder, error) {
+		db.Close()
+		removeDB(path)
+		return nil, fmt.Errorf("projections: build %s: %w", path, err)
+	}
+	// Sorting for the indexes at the end may use a helper thread: the
+	// fold is over by then, and a core would otherwise sit idle.
+	if _, err := db.ExecContext(ctx, "PRAGMA temp_store = MEMORY; PRAGMA threads = 2;"+tablesDDL); err != nil {
+		return fail(err)
+	}
+	if b.tx, err = db.BeginTx(ctx, nil); err != nil {
+		return fail(err)
+	}
+	msgs, err := newBulkInsert(ctx, b.tx, "messages", "group_id, version, client_id, sender, mid, position, at", 7, 1)
+	if err != nil {
+		b.tx.Rollback()
+		return fail(err)
+	}
+	timeline, err := newBulkInsert(ctx, b.tx, "timeline", "group_id, position, version, at, kind, receipt_to", 6, 1)
+	if err != nil {
+		msgs.close()
+		b.tx.Rollback()
+		return fail(err)
+	}
+	go b.writeMessages(msgs, timeline)
+	return b, nil
+}
+
+// writeMessages is the writer goroutine: it inserts the chunks it is
+// handed until the channel closes.
+func (b *Builder) writeMessages(msgs, timeline *bulkInsert) {
+	var err error
+	defer func() { b.written <- err }()
+	defer msgs.close()
+	defer timeline.close()
+	for c := range b.chunks {
+		if err = writeChunk(msgs, timeline, c); err != nil {
+			close(b.failed)
+			for range b.chunks {
+			}
+			return
+		}
+	}
+	if err = msgs.flush(); err == nil {
+		err = timeline.flush()
+	}
+}
+
+func writeChunk(msgs, timeline *bulkInsert, c messageChunk) error {
+	if err := msgs.share(c.group); err != nil {
+		return err
+	}
+	for _, m := range c.rows {
+		if err := msgs.add(int64(m.Version), m.ClientID, m.Sender, m.MID, int64(m.Position), m.At); err != nil {
+			return err
+		}
+	}
+	if err := timeline.share(c.group); err != nil {
+		return err
+	}
+	for _, r := range c.timeline {
+		var to any
+		if r.ReceiptTo != "" {
+			to = r.ReceiptTo
+		}
+		if err := timeline.add(int64(r.Position), int64(r.Version), r.At, r.Kind, to); err != nil {
+			return err
+		}
+	}
+	return nil
 }
 
 // Add applies ev, whose decoded event is e (as returned by Decode). Events
 // must come in position order.
 func (b *Builder) Add(ev eventstore.RecordedEvent, e domain.Event) error {
+	if b.done {
+		return errors.New("projections: build: Add after Finish or Abort")
+	}
 	if ev.Position <= b.position {
 		return fmt.Errorf("%w: position %d follows position %d", ErrInvalidEvent, ev.Position, b.position)
 	}
@@ -78,7 +209,7 @@ func (b *Builder) Add(ev eventstore.RecordedEvent, e domain.Event) error {
 }
 
 // Position is the position of the last event added: the checkpoint the
-// written file will carry.
+// file will carry.
 func (b *Builder) Position() uint64 { return b.position }
 
 // Events is the number of events added.
@@ -88,13 +219,7 @@ func (b *Builder) Events() uint64 { return b.events }
 func (b *Builder) Groups() int { return len(b.groups) }
 
 // Messages is the number of messages in every group.
-func (b *Builder) Messages() int {
-	n := 0
-	for _, g := range b.groups {
-		n += len(g.msgs)
-	}
-	return n
-}
+func (b *Builder) Messages() int { return b.messages }
 
 func (b *Builder) group(id string) (groupRow, bool, error) {
 	g, ok := b.groups[id]
@@ -152,18 +277,52 @@ func (b *Builder) setRole(group, jid string, role domain.Role) error {
 
 func (b *Builder) addMessage(group string, row messageRow, mentions []string) error {
 	g := b.groups[group]
-	// Share the member's strings instead of keeping a decoded copy per
-	// message: a million messages hold a few hundred distinct senders.
-	if m, ok := g.members[row.Sender]; ok {
-		row.Sender = m.JID
-		if row.MID == m.MID {
-			row.MID = m.MID
-		}
-	}
-	g.msgs = append(g.msgs, row)
+	b.messages++
+	g.versions = append(g.versions, row.Version)
 	g.own[row.Sender] = append(g.own[row.Sender], row.Version)
 	for _, j := range mentions {
 		g.mentions[j] = append(g.mentions[j], row.Version)
+	}
+	if g.pending == nil {
+		g.pending = make([]messageRow, 0, chunkRows)
+	}
+	g.pending = append(g.pending, row)
+	if len(g.pending) == chunkRows {
+		return b.handOver(group, g)
+	}
+	return nil
+}
+
+func (b *Builder) addTimeline(group string, r timelineRow) error {
+	g := b.groups[group]
+	if g.pendingTimeline == nil {
+		g.pendingTimeline = make([]timelineRow, 0, chunkRows)
+	}
+	g.pendingTimeline = append(g.pendingTimeline, r)
+	if len(g.pendingTimeline) == chunkRows {
+		return b.handOver(group, g)
+	}
+	return nil
+}
+
+func (b *Builder) handOver(group string, g *memGroup) error {
+	select {
+	case b.chunks <- messageChunk{group: group, rows: g.pending, timeline: g.pendingTimeline}:
+		g.pending, g.pendingTimeline = nil, nil
+		return nil
+	case <-b.failed:
+		return b.stopWriter()
+	}
+}
+
+// stopWriter closes the writer's channel and waits for it, once.
+func (b *Builder) stopWriter() error {
+	b.once.Do(func() {
+		close(b.chunks)
+		b.werr = <-b.written
+	})
+	if b.werr != nil {
+		return fmt.Errorf("projections: build %s: %w", b.path, b.werr)
 	}
 	return nil
 }
@@ -180,54 +339,23 @@ func (g *memGroup) counters(m *memMember) (unread, mentions int) {
 	after := func(vs []uint64) int {
 		return len(vs) - sort.Search(len(vs), func(i int) bool { return vs[i] > m.readUpto })
 	}
-	all := len(g.msgs) - sort.Search(len(g.msgs), func(i int) bool { return g.msgs[i].Version > m.readUpto })
-	return all - after(g.own[m.JID]), after(g.mentions[m.JID])
+	return after(g.versions) - after(g.own[m.JID]), after(g.mentions[m.JID])
 }
 
-// WriteFile writes the tables to a new database file at path, which must
-// not exist, ready to be opened with Open: same schema, indexes and
-// checkpoint as a database built by Apply. The rows go in key order in one
-// transaction with SQLite's journal off (a failed write leaves a file to
-// delete, never a database to trust), and the indexes are built once at the
-// end; the file is switched to WAL mode before it is closed. On error the
-// partial file is removed.
-func (b *Builder) WriteFile(ctx context.Context, path string) (err error) {
-	if err := checkPath(path); err != nil {
-		return err
+// Finish writes the messages still pending and every other table, builds
+// the indexes, commits and closes the file, switched to WAL mode so that
+// Open takes it like any other. On error the file is removed.
+func (b *Builder) Finish(ctx context.Context) (err error) {
+	if b.done {
+		return errors.New("projections: build: Finish after Finish or Abort")
 	}
-	if _, err := os.Lstat(path); !errors.Is(err, fs.ErrNotExist) {
-		return fmt.Errorf("projections: write %s: file exists", path)
-	}
-	db, err := sql.Open("sqlite3", path+"?_journal_mode=OFF&_synchronous=OFF&_locking_mode=EXCLUSIVE&_cache_size=-262144")
-	if err != nil {
-		return fmt.Errorf("projections: write %s: %w", path, err)
-	}
-	db.SetMaxOpenConns(1)
-	defer func() {
-		if cerr := db.Close(); cerr != nil && err == nil {
-			err = fmt.Errorf("projections: write %s: %w", path, cerr)
-		}
-		if err != nil {
-			removeDB(path)
-		}
-	}()
-	if err := b.write(ctx, db); err != nil {
-		return fmt.Errorf("projections: write %s: %w", path, err)
-	}
-	return nil
-}
-
-func (b *Builder) write(ctx context.Context, db *sql.DB) (err error) {
-	if _, err := db.ExecContext(ctx, "PRAGMA temp_store = MEMORY;"+tablesDDL); err != nil {
-		return err
-	}
-	tx, err := db.BeginTx(ctx, nil)
-	if err != nil {
-		return err
-	}
+	b.done = true
 	defer func() {
 		if err != nil {
-			tx.Rollback()
+			b.tx.Rollback()
+			b.db.Close()
+			removeDB(b.path)
+			err = fmt.Errorf("projections: build %s: %w", b.path, err)
 		}
 	}()
 	ids := make([]string, 0, len(b.groups))
@@ -235,39 +363,62 @@ func (b *Builder) write(ctx context.Context, db *sql.DB) (err error) {
 		ids = append(ids, id)
 	}
 	slices.Sort(ids)
+	for _, id := range ids {
+		if g := b.groups[id]; len(g.pending)+len(g.pendingTimeline) > 0 {
+			if err := b.handOver(id, g); err != nil {
+				return err
+			}
+		}
+	}
+	if err := b.stopWriter(); err != nil {
+		return err
+	}
 	for _, table := range []func(context.Context, *sql.Tx, []string) error{
-		b.writeGroups, b.writeMembers, b.writeSpans, b.writeCounters, b.writeMessages, b.writeMentions,
+		b.writeGroups, b.writeMembers, b.writeSpans, b.writeCounters, b.writeMentions,
 	} {
-		if err := table(ctx, tx, ids); err != nil {
+		if err := table(ctx, b.tx, ids); err != nil {
 			return err
 		}
 	}
-	if _, err := tx.ExecContext(ctx, `INSERT INTO checkpoint (id, position) VALUES (1, ?)`, int64(b.position)); err != nil {
+	if _, err := b.tx.ExecContext(ctx, `INSERT INTO checkpoint (id, position) VALUES (1, ?)`, int64(b.position)); err != nil {
 		return err
 	}
-	if _, err := tx.ExecContext(ctx, indexesDDL+fmt.Sprintf("PRAGMA user_version = %d;", schemaVersion)); err != nil {
+	if _, err := b.tx.ExecContext(ctx, indexesDDL+fmt.Sprintf("PRAGMA user_version = %d;", schemaVersion)); err != nil {
 		return err
 	}
-	if err := tx.Commit(); err != nil {
+	if err := b.tx.Commit(); err != nil {
 		return err
 	}
 	// journal_mode is stored in the file: the live database it becomes
 	// opens in WAL mode like any other.
 	var mode string
-	if err := db.QueryRowContext(ctx, "PRAGMA locking_mode = NORMAL").Scan(&mode); err != nil {
+	if err := b.db.QueryRowContext(ctx, "PRAGMA locking_mode = NORMAL").Scan(&mode); err != nil {
 		return err
 	}
-	if err := db.QueryRowContext(ctx, "PRAGMA journal_mode = WAL").Scan(&mode); err != nil {
+	if err := b.db.QueryRowContext(ctx, "PRAGMA journal_mode = WAL").Scan(&mode); err != nil {
 		return err
 	}
 	if !strings.EqualFold(mode, "wal") {
 		return fmt.Errorf("journal mode is %s, not wal", mode)
 	}
-	return nil
+	return b.db.Close()
+}
+
+// Abort stops the build and removes the file. It does nothing after
+// Finish.
+func (b *Builder) Abort() {
+	if b.done {
+		return
+	}
+	b.done = true
+	b.stopWriter()
+	b.tx.Rollback()
+	b.db.Close()
+	removeDB(b.path)
 }
 
 func (b *Builder) writeGroups(ctx context.Context, tx *sql.Tx, ids []string) error {
-	ins, err := newBulkInsert(ctx, tx, "groups", "id, name, type, deleted, created_at, updated_at, version, members, owner", 9)
+	ins, err := newBulkInsert(ctx, tx, "groups", "id, name, type, deleted, created_at, updated_at, version, members, owner", 9, 0)
 	if err != nil {
 		return err
 	}
@@ -282,16 +433,19 @@ func (b *Builder) writeGroups(ctx context.Context, tx *sql.Tx, ids []string) err
 }
 
 func (b *Builder) writeMembers(ctx context.Context, tx *sql.Tx, ids []string) error {
-	ins, err := newBulkInsert(ctx, tx, "members", "group_id, jid, mid, nick, role, joined_version, joined_seq, joined_at", 8)
+	ins, err := newBulkInsert(ctx, tx, "members", "group_id, jid, mid, nick, role, joined_version, joined_seq, joined_at", 8, 1)
 	if err != nil {
 		return err
 	}
 	defer ins.close()
 	for _, id := range ids {
+		if err := ins.share(id); err != nil {
+			return err
+		}
 		g := b.groups[id]
 		for _, jid := range sortedKeys(g.members) {
 			m := g.members[jid]
-			if err := ins.add(id, m.JID, m.MID, m.Nick, string(m.Role), int64(m.JoinedVersion), m.JoinedSeq, m.JoinedAt); err != nil {
+			if err := ins.add(m.JID, m.MID, m.Nick, string(m.Role), int64(m.JoinedVersion), m.JoinedSeq, m.JoinedAt); err != nil {
 				return err
 			}
 		}
@@ -300,12 +454,15 @@ func (b *Builder) writeMembers(ctx context.Context, tx *sql.Tx, ids []string) er
 }
 
 func (b *Builder) writeSpans(ctx context.Context, tx *sql.Tx, ids []string) error {
-	ins, err := newBulkInsert(ctx, tx, "spans", "group_id, jid, from_version, to_version", 4)
+	ins, err := newBulkInsert(ctx, tx, "spans", "group_id, jid, from_version, to_version", 4, 1)
 	if err != nil {
 		return err
 	}
 	defer ins.close()
 	for _, id := range ids {
+		if err := ins.share(id); err != nil {
+			return err
+		}
 		spans := slices.Clone(b.groups[id].spans)
 		slices.SortFunc(spans, func(x, y spanRow) int {
 			if c := strings.Compare(x.JID, y.JID); c != 0 {
@@ -318,7 +475,7 @@ func (b *Builder) writeSpans(ctx context.Context, tx *sql.Tx, ids []string) erro
 			if s.Closed {
 				to = int64(s.To)
 			}
-			if err := ins.add(id, s.JID, int64(s.From), to); err != nil {
+			if err := ins.add(s.JID, int64(s.From), to); err != nil {
 				return err
 			}
 		}
@@ -327,33 +484,20 @@ func (b *Builder) writeSpans(ctx context.Context, tx *sql.Tx, ids []string) erro
 }
 
 func (b *Builder) writeCounters(ctx context.Context, tx *sql.Tx, ids []string) error {
-	ins, err := newBulkInsert(ctx, tx, "counters", "group_id, jid, unread, mentions, read_upto", 5)
+	ins, err := newBulkInsert(ctx, tx, "counters", "group_id, jid, unread, mentions, read_upto", 5, 1)
 	if err != nil {
 		return err
 	}
 	defer ins.close()
 	for _, id := range ids {
+		if err := ins.share(id); err != nil {
+			return err
+		}
 		g := b.groups[id]
 		for _, jid := range sortedKeys(g.members) {
 			m := g.members[jid]
 			unread, mentions := g.counters(m)
-			if err := ins.add(id, m.JID, unread, mentions, int64(m.readUpto)); err != nil {
-				return err
-			}
-		}
-	}
-	return ins.flush()
-}
-
-func (b *Builder) writeMessages(ctx context.Context, tx *sql.Tx, ids []string) error {
-	ins, err := newBulkInsert(ctx, tx, "messages", "group_id, version, client_id, sender, mid, position, at", 7)
-	if err != nil {
-		return err
-	}
-	defer ins.close()
-	for _, id := range ids {
-		for _, m := range b.groups[id].msgs {
-			if err := ins.add(id, int64(m.Version), m.ClientID, m.Sender, m.MID, int64(m.Position), m.At); err != nil {
+			if err := ins.add(m.JID, unread, mentions, int64(m.readUpto)); err != nil {
 				return err
 			}
 		}
@@ -362,16 +506,19 @@ func (b *Builder) writeMessages(ctx context.Context, tx *sql.Tx, ids []string) e
 }
 
 func (b *Builder) writeMentions(ctx context.Context, tx *sql.Tx, ids []string) error {
-	ins, err := newBulkInsert(ctx, tx, "mentions", "group_id, jid, version", 3)
+	ins, err := newBulkInsert(ctx, tx, "mentions", "group_id, jid, version", 3, 1)
 	if err != nil {
 		return err
 	}
 	defer ins.close()
 	for _, id := range ids {
+		if err := ins.share(id); err != nil {
+			return err
+		}
 		g := b.groups[id]
 		for _, jid := range sortedKeys(g.mentions) {
 			for _, v := range g.mentions[jid] {
-				if err := ins.add(id, jid, int64(v)); err != nil {
+				if err := ins.add(jid, int64(v)); err != nil {
 					return err
 				}
 			}
@@ -402,21 +549,26 @@ func compareUint(a, b uint64) int {
 // bulkInsert inserts rows many at a time: one statement with a VALUES list
 // of rowsPerStmt rows, so the per-statement cost (a call into SQLite, a
 // step, a reset) is paid once per few hundred rows instead of once a row.
+// The first shared columns are bound once per statement (as ?1, ?2, ...)
+// for all its rows: a chunk of one group's messages binds the group id once.
 type bulkInsert struct {
-	ctx   context.Context
-	tx    *sql.Tx
-	table string
-	cols  string
-	ncol  int
-	n     int // rows per full statement
-	full  *sql.Stmt
-	args  []any
+	ctx    context.Context
+	tx     *sql.Tx
+	table  string
+	cols   string
+	ncol   int
+	shared int
+	n      int // rows per full statement
+	full   *sql.Stmt
+	// args holds the shared values, then the pending rows' own values.
+	args []any
 }
 
-func newBulkInsert(ctx context.Context, tx *sql.Tx, table, cols string, ncol int) (*bulkInsert, error) {
+func newBulkInsert(ctx context.Context, tx *sql.Tx, table, cols string, ncol, shared int) (*bulkInsert, error) {
 	// SQLite binds at most 32766 parameters to one statement.
 	n := min(256, 32766/ncol)
-	b := &bulkInsert{ctx: ctx, tx: tx, table: table, cols: cols, ncol: ncol, n: n, args: make([]any, 0, n*ncol)}
+	b := &bulkInsert{ctx: ctx, tx: tx, table: table, cols: cols, ncol: ncol, shared: shared, n: n,
+		args: make([]any, shared, shared+n*(ncol-shared))}
 	var err error
 	b.full, err = tx.PrepareContext(ctx, b.query(n))
 	if err != nil {
@@ -426,35 +578,59 @@ func newBulkInsert(ctx context.Context, tx *sql.Tx, table, cols string, ncol int
 }
 
 func (b *bulkInsert) query(rows int) string {
-	row := "(" + strings.Repeat("?, ", b.ncol-1) + "?)"
+	var row strings.Builder
+	row.WriteByte('(')
+	for i := range b.ncol {
+		if i > 0 {
+			row.WriteString(", ")
+		}
+		if i < b.shared {
+			fmt.Fprintf(&row, "?%d", i+1)
+		} else {
+			row.WriteByte('?')
+		}
+	}
+	row.WriteByte(')')
 	var q strings.Builder
-	q.Grow(len(b.table) + len(b.cols) + rows*(len(row)+2) + 32)
 	q.WriteString("INSERT INTO " + b.table + " (" + b.cols + ") VALUES ")
 	for i := range rows {
 		if i > 0 {
 			q.WriteString(", ")
 		}
-		q.WriteString(row)
+		q.WriteString(row.String())
 	}
 	return q.String()
 }
 
+// share sets the shared columns' values for the rows added next.
+func (b *bulkInsert) share(vals ...any) error {
+	if len(b.args) > b.shared && !slices.Equal(b.args[:b.shared], vals) {
+		if err := b.flush(); err != nil {
+			return err
+		}
+	}
+	copy(b.args, vals)
+	return nil
+}
+
+// add adds a row: the values of its columns after the shared ones.
 func (b *bulkInsert) add(vals ...any) error {
 	b.args = append(b.args, vals...)
-	if len(b.args) < b.n*b.ncol {
+	if len(b.args) < cap(b.args) {
 		return nil
 	}
 	_, err := b.full.ExecContext(b.ctx, b.args...)
-	b.args = b.args[:0]
+	b.args = b.args[:b.shared]
 	return err
 }
 
 func (b *bulkInsert) flush() error {
-	if len(b.args) == 0 {
+	rows := (len(b.args) - b.shared) / (b.ncol - b.shared)
+	if rows == 0 {
 		return nil
 	}
-	_, err := b.tx.ExecContext(b.ctx, b.query(len(b.args)/b.ncol), b.args...)
-	b.args = b.args[:0]
+	_, err := b.tx.ExecContext(b.ctx, b.query(rows), b.args...)
+	b.args = b.args[:b.shared]
 	return err
 }
 

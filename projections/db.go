@@ -102,7 +102,10 @@ func (db *DB) init() error {
 	switch version {
 	case schemaVersion:
 	case 0:
-		if _, err := db.w.ExecContext(ctx, tablesDDL+indexesDDL+fmt.Sprintf("PRAGMA user_version = %d;", schemaVersion)); err != nil {
+		// The checkpoint row exists from the start, as in a rebuilt file.
+		if _, err := db.w.ExecContext(ctx, tablesDDL+indexesDDL+
+			"INSERT INTO checkpoint (id, position) VALUES (1, 0);"+
+			fmt.Sprintf("PRAGMA user_version = %d;", schemaVersion)); err != nil {
 			return fmt.Errorf("projections: create tables in %s: %w", db.path, err)
 		}
 	default:

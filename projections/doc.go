@@ -24,6 +24,9 @@
 //	            global position, time; looked up by version, by client id,
 //	            by sender and client id.
 //	mentions    which member each message mentions.
+//	timeline    every event a member may be shown in history and catch-up
+//	            (messages, group and membership changes, read receipts with
+//	            the one member they are for), by group and position.
 //	checkpoint  the global position of the last event applied.
 //
 // # Counters
@@ -50,6 +53,12 @@
 // in bulk, which is how package replay rebuilds a file fast. Dump prints
 // every row so the two can be compared.
 //
+// # Reading
+//
 // Queries run on a pool of read-only connections that the writer never
-// blocks.
+// blocks: the directory (GroupsOf, Group, GroupByName, Members), counters,
+// message lookups by client id, version and position, who read a message,
+// membership spans, and Timeline, which pages through what a user may see
+// (history follows membership: events within its spans, read receipts only
+// when addressed to it).
 package projections

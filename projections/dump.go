@@ -2,6 +2,7 @@ package projections
 
 import (
 	"context"
+	"errors"
 	"fmt"
 	"slices"
 	"strconv"
@@ -78,4 +79,17 @@ func formatValue(v any) string {
 	default:
 		return fmt.Sprint(v)
 	}
+}
+
+// DumpCheckpoint returns the checkpoint a dump was taken at.
+func DumpCheckpoint(dump map[string][]string) (uint64, error) {
+	rows := dump["checkpoint"]
+	if len(rows) != 1 {
+		return 0, errors.New("projections: the dump has no checkpoint")
+	}
+	_, v, ok := strings.Cut(rows[0], "\tposition=")
+	if !ok {
+		return 0, fmt.Errorf("projections: checkpoint row %q", rows[0])
+	}
+	return strconv.ParseUint(v, 10, 64)
 }

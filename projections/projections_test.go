@@ -197,7 +197,11 @@ func TestCounters(t *testing.T) {
 // built folds events with a Builder and dumps the file it writes.
 func built(t testing.TB, events []eventstore.RecordedEvent) map[string][]string {
 	t.Helper()
-	b := projections.NewBuilder()
+	path := filepath.Join(t.TempDir(), "built.db")
+	b, err := projections.NewBuilder(context.Background(), path)
+	if err != nil {
+		t.Fatal(err)
+	}
 	for _, ev := range events {
 		e, err := projections.Decode(ev)
 		if err != nil {
@@ -207,8 +211,7 @@ func built(t testing.TB, events []eventstore.RecordedEvent) map[string][]string 
 			t.Fatal(err)
 		}
 	}
-	path := filepath.Join(t.TempDir(), "built.db")
-	if err := b.WriteFile(context.Background(), path); err != nil {
+	if err := b.Finish(context.Background()); err != nil {
 		t.Fatal(err)
 	}
 	db, err := projections.Open(path)

@@ -5,6 +5,9 @@ import (
 	"database/sql"
 	"errors"
 	"fmt"
+	"slices"
+	"strconv"
+	"strings"
 	"time"
 
 	"github.com/uuchat/groupchat/domain"
@@ -273,4 +276,117 @@ func (db *DB) Spans(ctx context.Context, group, jid string) ([]Span, error) {
 		return nil, db.queryErr("spans", err)
 	}
 	return out, nil
+}
+
+// MessageByPosition returns the message of a group at a global position,
+// the archive id clients see; ok is false if no message of the group is
+// there.
+func (db *DB) MessageByPosition(ctx context.Context, group string, position uint64) (ref domain.MessageRef, pos uint64, ok bool, err error) {
+	return db.message(ctx, `SELECT m.client_id, m.version, m.sender, m.position
+		FROM timeline t JOIN messages m ON m.group_id = t.group_id AND m.version = t.version
+		WHERE t.group_id = ? AND t.position = ? AND t.kind = 'message'`, group, int64(position))
+}
+
+// TimelineQuery selects the events a user may be shown, for catch-up and
+// archive queries. History follows membership: only events within the
+// user's membership spans, and of read receipts only those addressed to the
+// user (the sender of the message read).
+type TimelineQuery struct {
+	// JID is the bare JID whose view is asked for.
+	JID string
+	// Group limits the query to one group ("" is every group JID was ever
+	// a member of).
+	Group string
+	// MessagesOnly keeps only messages (archive queries).
+	MessagesOnly bool
+	// After and Before bound positions, exclusive (0 is open).
+	After, Before uint64
+	// Start and End bound the events' time, inclusive (zero is open).
+	Start, End time.Time
+	// Max is the page size (0 or less: no limit); Last takes the last Max
+	// events of the range instead of the first.
+	Max  int
+	Last bool
+}
+
+// TimelineEntry locates one event of a timeline in the log.
+type TimelineEntry struct {
+	Group             string
+	Version, Position uint64
+}
+
+// Timeline returns a page of the events q selects, in position order, and
+// how many events the whole range holds. Page and count are read in one
+// transaction, so they agree.
+func (db *DB) Timeline(ctx context.Context, q TimelineQuery) ([]TimelineEntry, int, error) {
+	where := []string{
+		"s.jid = ?1",
+		"t.version >= s.from_version",
+		"(s.to_version IS NULL OR t.version < s.to_version)",
+		"(t.kind <> 'read' OR t.receipt_to = ?1)",
+		"t.position > ?2",
+	}
+	args := []any{q.JID, int64(q.After)}
+	if q.Group != "" {
+		where = append(where, "s.group_id = ?3")
+		args = append(args, q.Group)
+	} else {
+		args = append(args, nil)
+	}
+	if q.MessagesOnly {
+		where = append(where, "t.kind = 'message'")
+	}
+	if q.Before > 0 {
+		where = append(where, "t.position < ?4")
+	}
+	args = append(args, int64(q.Before))
+	if !q.Start.IsZero() {
+		where = append(where, "t.at >= ?5")
+	}
+	args = append(args, q.Start.UnixNano())
+	if !q.End.IsZero() {
+		where = append(where, "t.at <= ?6")
+	}
+	args = append(args, q.End.UnixNano())
+	from := ` FROM spans s JOIN timeline t ON t.group_id = s.group_id WHERE ` + strings.Join(where, " AND ")
+
+	tx, err := db.r.BeginTx(ctx, nil)
+	if err != nil {
+		return nil, 0, db.queryErr("timeline", err)
+	}
+	defer tx.Rollback()
+	var total int
+	if err := tx.QueryRowContext(ctx, `SELECT count(*)`+from, args...).Scan(&total); err != nil {
+		return nil, 0, db.queryErr("timeline", err)
+	}
+	order := " ORDER BY t.position"
+	if q.Last {
+		order += " DESC"
+	}
+	limit := ""
+	if q.Max > 0 {
+		limit = " LIMIT " + strconv.Itoa(q.Max)
+	}
+	rows, err := tx.QueryContext(ctx, `SELECT t.group_id, t.version, t.position`+from+order+limit, args...)
+	if err != nil {
+		return nil, 0, db.queryErr("timeline", err)
+	}
+	defer rows.Close()
+	var out []TimelineEntry
+	for rows.Next() {
+		var e TimelineEntry
+		var version, pos int64
+		if err := rows.Scan(&e.Group, &version, &pos); err != nil {
+			return nil, 0, db.queryErr("timeline", err)
+		}
+		e.Version, e.Position = uint64(version), uint64(pos)
+		out = append(out, e)
+	}
+	if err := rows.Err(); err != nil {
+		return nil, 0, db.queryErr("timeline", err)
+	}
+	if q.Last {
+		slices.Reverse(out)
+	}
+	return out, total, nil
 }

@@ -3,7 +3,7 @@ package projections
 // schemaVersion is stored in PRAGMA user_version. A file with another
 // version is refused rather than migrated: the database is disposable and a
 // rebuild from the log is the migration.
-const schemaVersion = 1
+const schemaVersion = 2
 
 // The tables are WITHOUT ROWID with their natural keys as primary keys, so a
 // lookup by key reads one B-tree and a bulk load in key order only appends.
@@ -63,6 +63,15 @@ CREATE TABLE IF NOT EXISTS mentions (
 	version  INTEGER NOT NULL,
 	PRIMARY KEY (group_id, jid, version)
 ) WITHOUT ROWID;
+CREATE TABLE IF NOT EXISTS timeline (
+	group_id   TEXT    NOT NULL,
+	position   INTEGER NOT NULL,
+	version    INTEGER NOT NULL,
+	at         INTEGER NOT NULL,
+	kind       TEXT    NOT NULL,
+	receipt_to TEXT,
+	PRIMARY KEY (group_id, position)
+) WITHOUT ROWID;
 CREATE TABLE IF NOT EXISTS checkpoint (
 	id       INTEGER PRIMARY KEY CHECK (id = 1),
 	position INTEGER NOT NULL
@@ -79,6 +88,7 @@ CREATE TABLE IF NOT EXISTS checkpoint (
 const indexesDDL = `
 CREATE INDEX IF NOT EXISTS groups_name ON groups (name, created_at);
 CREATE INDEX IF NOT EXISTS members_jid ON members (jid);
+CREATE INDEX IF NOT EXISTS spans_jid ON spans (jid);
 CREATE INDEX IF NOT EXISTS messages_client_id ON messages (group_id, client_id, sender);
 `
 
@@ -95,5 +105,6 @@ var tableKeys = []struct {
 	{"counters", []string{"group_id", "jid"}, []string{"unread", "mentions", "read_upto"}},
 	{"messages", []string{"group_id", "version"}, []string{"client_id", "sender", "mid", "position", "at"}},
 	{"mentions", []string{"group_id", "jid", "version"}, nil},
+	{"timeline", []string{"group_id", "position"}, []string{"version", "at", "kind", "receipt_to"}},
 	{"checkpoint", []string{"id"}, []string{"position"}},
 }

@@ -35,3 +35,38 @@ func (r readModel) MessageByID(ctx context.Context, group, id string) (domain.Me
 	ref, _, ok, err := r.db.MessageByID(ctx, group, id)
 	return ref, ok, err
 }
+
+func (r readModel) GroupByID(ctx context.Context, id string) (service.GroupSummary, bool, error) {
+	g, ok, err := r.db.Group(ctx, id)
+	return service.GroupSummary{ID: g.ID, Name: g.Name, Type: g.Type, Members: g.Members, Deleted: g.Deleted}, ok, err
+}
+
+func (r readModel) MessageByPosition(ctx context.Context, group string, position uint64) (domain.MessageRef, bool, error) {
+	ref, _, ok, err := r.db.MessageByPosition(ctx, group, position)
+	return ref, ok, err
+}
+
+func (r readModel) WasMember(ctx context.Context, group, jid string) (bool, error) {
+	spans, err := r.db.Spans(ctx, group, jid)
+	return len(spans) > 0, err
+}
+
+func (r readModel) ReadBy(ctx context.Context, group string, version uint64) ([]string, error) {
+	return r.db.ReadBy(ctx, group, version)
+}
+
+func (r readModel) Members(ctx context.Context, group string) ([]domain.Member, error) {
+	return r.db.Members(ctx, group)
+}
+
+func (r readModel) Timeline(ctx context.Context, q service.TimelineQuery) ([]service.TimelineEntry, int, error) {
+	entries, total, err := r.db.Timeline(ctx, projections.TimelineQuery(q))
+	if err != nil {
+		return nil, 0, err
+	}
+	out := make([]service.TimelineEntry, len(entries))
+	for i, e := range entries {
+		out[i] = service.TimelineEntry(e)
+	}
+	return out, total, nil
+}

@@ -5,6 +5,7 @@ import (
 	"errors"
 	"flag"
 	"fmt"
+	"io/fs"
 	"log/slog"
 	"os"
 	"path/filepath"
@@ -13,8 +14,10 @@ import (
 	"time"
 
 	"github.com/uuchat/groupchat/domain"
+	"github.com/uuchat/groupchat/eventstore"
 	"github.com/uuchat/groupchat/eventstore/sqlite"
 	"github.com/uuchat/groupchat/projections"
+	"github.com/uuchat/groupchat/replay"
 	"github.com/uuchat/groupchat/xmpp/link"
 	"github.com/uuchat/groupchat/xmpp/presence"
 	"github.com/uuchat/groupchat/xmpp/service"
@@ -155,7 +158,11 @@ func serve(ctx context.Context, cfg serveConfig, log *slog.Logger, ready func())
 		return fmt.Errorf("opening the event log: %w", err)
 	}
 	defer store.Close()
-	proj, err := projections.Open(filepath.Join(cfg.Data, "projections.db"))
+	projPath := filepath.Join(cfg.Data, "projections.db")
+	if err := rebuildIfMissing(ctx, store, projPath, log); err != nil {
+		return err
+	}
+	proj, err := projections.Open(projPath)
 	if err != nil {
 		return fmt.Errorf("opening the projections: %w", err)
 	}
@@ -219,4 +226,25 @@ func serve(ctx context.Context, cfg serveConfig, log *slog.Logger, ready func())
 		log.Info("stopped")
 		return nil
 	}
+}
+
+// rebuildIfMissing rebuilds the projections from the log when their file is
+// gone (an operator deleted it, or it is a new machine with an old log).
+// Rebuilding, unlike replaying through the projector, broadcasts nothing:
+// members already received those events, or will catch up on them.
+func rebuildIfMissing(ctx context.Context, store eventstore.Store, path string, log *slog.Logger) error {
+	if _, err := os.Stat(path); !errors.Is(err, fs.ErrNotExist) {
+		return err
+	}
+	last, err := store.LastPosition(ctx)
+	if err != nil || last == 0 {
+		return err
+	}
+	log.Info("projections missing: rebuilding them from the event log", "events_to", last)
+	stats, err := replay.Rebuild(ctx, store, path, nil)
+	if err != nil {
+		return fmt.Errorf("rebuilding the projections: %w", err)
+	}
+	log.Info("projections rebuilt", "events", stats.Events, "took", (stats.Fold + stats.Write).Round(time.Millisecond))
+	return nil
 }

@@ -6,6 +6,7 @@ import (
 	"errors"
 	"fmt"
 	"io"
+	"runtime"
 	"strings"
 	"time"
 
@@ -73,6 +74,15 @@ type writer struct {
 	dest    [3]driver.Value
 }
 
+// writerPragmas tune the writing connection. Checkpointing every 10,000
+// pages (~40 MiB of log) instead of SQLite's 1,000 matters most: appends
+// from many groups dirty scattered index pages, and a longer log lets one
+// checkpoint write each hot page once instead of ten times. The size limit
+// gives the space back after a burst.
+const writerPragmas = `PRAGMA temp_store = MEMORY;
+PRAGMA wal_autocheckpoint = 10000;
+PRAGMA journal_size_limit = 67108864;`
+
 func openWriter(dsn string, opts Options) (*writer, error) {
 	c, err := (&sqlite3.SQLiteDriver{}).Open(dsn)
 	if err != nil {
@@ -100,13 +110,7 @@ func (w *writer) init() error {
 	if !strings.EqualFold(mode, "wal") {
 		return fmt.Errorf("eventstore/sqlite: journal mode is %q, need wal", mode)
 	}
-	// Checkpoint every 10,000 pages (~40 MiB of log) instead of SQLite's
-	// 1,000: appends from many groups dirty scattered index pages, and a
-	// longer log lets one checkpoint write each hot page once instead of
-	// ten times. The size limit gives the space back after a burst.
-	if _, err := w.conn.Exec(`PRAGMA temp_store = MEMORY;
-		PRAGMA wal_autocheckpoint = 10000;
-		PRAGMA journal_size_limit = 67108864;`, nil); err != nil {
+	if _, err := w.conn.Exec(writerPragmas, nil); err != nil {
 		return fmt.Errorf("eventstore/sqlite: %w", err)
 	}
 	uv, err := w.queryString("PRAGMA user_version")
@@ -195,6 +199,14 @@ func (w *writer) close() error {
 	return errors.Join(errs...)
 }
 
+// lingerYields is how many times the writer yields the processor when the
+// queue runs dry before it commits. The callers answered by the previous
+// commit are runnable at that moment; a couple of yields let them queue
+// their next appends into this batch. Bigger batches share more of the
+// index pages each commit writes, which measurably raises throughput under
+// load, while a lone caller pays only two scheduler round trips.
+const lingerYields = 2
+
 // run is the writer goroutine. It returns once reqs is closed and drained,
 // having answered every request it received.
 func (w *writer) run(reqs <-chan *request, n *notifier) {
@@ -207,6 +219,7 @@ func (w *writer) run(reqs <-chan *request, n *notifier) {
 		batch = append(batch[:0], r)
 		events := len(r.events)
 		open := true
+		idle := 0
 	drain:
 		for events < w.maxBatch {
 			select {
@@ -217,8 +230,13 @@ func (w *writer) run(reqs <-chan *request, n *notifier) {
 				}
 				batch = append(batch, r)
 				events += len(r.events)
+				idle = 0
 			default:
-				break drain
+				if idle == lingerYields {
+					break drain
+				}
+				idle++
+				runtime.Gosched()
 			}
 		}
 		w.commitBatch(batch, n)

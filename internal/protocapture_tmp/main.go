@@ -4,7 +4,6 @@ package main
 
 import (
 	"context"
-	"encoding/xml"
 	"flag"
 	"fmt"
 	"sort"
@@ -48,44 +47,79 @@ func pretty(s *xmppclient.Stanza, from string) string {
 }
 
 func esc(s string) string {
-	var b strings.Builder
-	xml.EscapeText(&b, []byte(s))
-	return strings.ReplaceAll(b.String(), "&#34;", "&quot;")
+	return strings.NewReplacer("&", "&amp;", "<", "&lt;", ">", "&gt;").Replace(s)
+}
+
+func escAttr(s string) string {
+	return strings.NewReplacer("&", "&amp;", "<", "&lt;", `"`, "&quot;").Replace(s)
+}
+
+var orders = map[string][]string{
+	"item":     {"jid", "id", "mid", "name", "nick", "type", "members", "role", "unread", "mentions"},
+	"group":    {"jid", "id", "name", "role", "members", "unread", "mentions"},
+	"identity": {"category", "type", "name"},
+	"message":  {"from", "id", "to", "type"},
+	"presence": {"from", "id", "to", "type"},
+	"iq":       {"from", "id", "to", "type"},
+}
+var generic = []string{"by", "queryid", "var", "type", "to", "id", "position", "name", "value", "index", "complete", "stamp"}
+
+func rank(el, attr string) int {
+	o, ok := orders[el]
+	if !ok {
+		o = generic
+	}
+	for i, a := range o {
+		if a == attr {
+			return i
+		}
+	}
+	return 99
 }
 
 func write(b *strings.Builder, s *xmppclient.Stanza, parentNS string, depth int, from string) {
 	ind := strings.Repeat("  ", depth)
 	b.WriteString(ind + "<" + s.Name.Local)
-	if s.Name.Space != parentNS {
-		fmt.Fprintf(b, ` xmlns="%s"`, esc(s.Name.Space))
-	}
 	var attrs []string
+	var names []string
+	if s.Name.Space != parentNS {
+		attrs = append(attrs, fmt.Sprintf(`xmlns="%s"`, escAttr(s.Name.Space)))
+		names = append(names, "xmlns")
+	}
 	if from != "" {
-		attrs = append(attrs, fmt.Sprintf(`from="%s"`, esc(from)))
+		attrs = append(attrs, fmt.Sprintf(`from="%s"`, escAttr(from)))
+		names = append(names, "from")
 	}
 	for _, a := range s.Attrs {
-		if a.Name.Space == "" && a.Name.Local == "from" && from != "" {
+		if a.Name.Space != "" {
+			continue // xml:lang added by the server
+		}
+		if a.Name.Local == "from" && from != "" {
 			continue
 		}
-		attrs = append(attrs, fmt.Sprintf(`%s="%s"`, a.Name.Local, esc(a.Value)))
+		attrs = append(attrs, fmt.Sprintf(`%s="%s"`, a.Name.Local, escAttr(a.Value)))
+		names = append(names, a.Name.Local)
 	}
-	if depth == 0 && len(attrs) > 1 {
-		// stanza: order from, id, to, type
-		order := map[string]int{"from": 0, "id": 1, "to": 2, "type": 3}
-		sort.SliceStable(attrs, func(i, j int) bool {
-			ni := attrs[i][:strings.IndexByte(attrs[i], '=')]
-			nj := attrs[j][:strings.IndexByte(attrs[j], '=')]
-			oi, ok1 := order[ni]
-			oj, ok2 := order[nj]
-			if !ok1 {
-				oi = 9
-			}
-			if !ok2 {
-				oj = 9
-			}
-			return oi < oj
-		})
-		for i, a := range attrs {
+	idx := make([]int, len(attrs))
+	for i := range idx {
+		idx[i] = i
+	}
+	sort.SliceStable(idx, func(i, j int) bool {
+		ni, nj := names[idx[i]], names[idx[j]]
+		if ni == "xmlns" {
+			return nj != "xmlns"
+		}
+		if nj == "xmlns" {
+			return false
+		}
+		return rank(s.Name.Local, ni) < rank(s.Name.Local, nj)
+	})
+	sorted := make([]string, len(attrs))
+	for i, k := range idx {
+		sorted[i] = attrs[k]
+	}
+	if depth == 0 && len(sorted) > 1 {
+		for i, a := range sorted {
 			if i == 0 {
 				b.WriteString(" " + a)
 			} else {
@@ -93,7 +127,7 @@ func write(b *strings.Builder, s *xmppclient.Stanza, parentNS string, depth int,
 			}
 		}
 	} else {
-		for _, a := range attrs {
+		for _, a := range sorted {
 			b.WriteString(" " + a)
 		}
 	}
@@ -137,7 +171,8 @@ func settle() {
 	}
 }
 
-func dump() {
+func dump() map[*cl][]*xmppclient.Stanza {
+	got := map[*cl][]*xmppclient.Stanza{}
 	for _, c := range clients {
 		for {
 			ctx, cancel := context.WithTimeout(context.Background(), time.Millisecond)
@@ -147,11 +182,13 @@ func dump() {
 				break
 			}
 			fmt.Printf("--- received by %s:\n%s", rep.Replace(c.name), pretty(s, ""))
+			got[c] = append(got[c], s)
 		}
 	}
+	return got
 }
 
-func step(label string, c *cl, text string) {
+func step(label string, c *cl, text string) map[*cl][]*xmppclient.Stanza {
 	fmt.Printf("\n===== %s\n", label)
 	s, err := xmppclient.ParseStanza(text)
 	if err != nil {
@@ -164,7 +201,7 @@ func step(label string, c *cl, text string) {
 		panic(err)
 	}
 	settle()
-	dump()
+	return dump()
 }
 
 const (
@@ -197,7 +234,6 @@ func main() {
 	step("create system not admin", aliceP, `<presence to="`+g("announce")+`"><x xmlns="`+gc+`#creategroup"/><properties><property name="name">News</property><property name="type">system</property></properties></presence>`)
 	step("create empty name", aliceP, `<presence to="`+g("noname")+`"><x xmlns="`+gc+`#creategroup"/><properties><property name="name"></property></properties></presence>`)
 	step("create bad jid", aliceP, `<presence to="`+g("badjid")+`"><x xmlns="`+gc+`#creategroup"/><properties><property name="name">x</property><property name="members"><item jid="not a jid@@"/></property></properties></presence>`)
-	step("create bad group id", aliceP, `<presence to="`+g("Upper")+`"><x xmlns="`+gc+`#creategroup"/><properties><property name="name">x</property></properties></presence>`)
 	step("items alice", aliceP, `<iq type="get" id="i1" to="`+svc+`"><query xmlns="`+gc+`#items"/></iq>`)
 	step("disco items service bob", bob, `<iq type="get" id="di1" to="`+svc+`"><query xmlns="http://jabber.org/protocol/disco#items"/></iq>`)
 	step("disco info group", dave, `<iq type="get" id="dg1" to="`+g("coven")+`"><query xmlns="http://jabber.org/protocol/disco#info"/></iq>`)
@@ -223,7 +259,13 @@ func main() {
 	step("rename", aliceP, `<presence to="`+g("coven")+`"><x xmlns="`+gc+`#updategroup"/><properties><property name="name">The Coven</property></properties></presence>`)
 	step("update nothing", aliceP, `<presence to="`+g("coven")+`"><x xmlns="`+gc+`#updategroup"/></presence>`)
 	step("message", aliceP, `<message type="groupchat" id="hysf1v37" to="`+g("coven")+`"><body>Harpier cries: 'tis time, 'tis time.</body></message>`)
-	step("message extensions", bob, `<message type="groupchat" id="b1" to="`+g("coven")+`"><body>Agreed.</body><origin-id xmlns="urn:xmpp:sid:0" id="b1-origin"/><stanza-id xmlns="urn:xmpp:sid:0" by="`+g("coven")+`" id="999"/><reply xmlns="urn:xmpp:reply:0" to="`+g("coven")+`/alice" id="hysf1v37"/><request xmlns="urn:xmpp:receipts"/><active xmlns="http://jabber.org/protocol/chatstates"/></message>`)
+	gotB1 := step("message extensions", bob, `<message type="groupchat" id="b1" to="`+g("coven")+`"><body>Agreed.</body><origin-id xmlns="urn:xmpp:sid:0" id="b1-origin"/><stanza-id xmlns="urn:xmpp:sid:0" by="`+g("coven")+`" id="999"/><reply xmlns="urn:xmpp:reply:0" to="`+g("coven")+`/alice" id="hysf1v37"/><request xmlns="urn:xmpp:receipts"/><active xmlns="http://jabber.org/protocol/chatstates"/></message>`)
+	b1sid := ""
+	for _, st := range gotB1[carol] {
+		if x := st.Child("urn:xmpp:sid:0", "stanza-id"); x != nil {
+			b1sid = x.Attr("id")
+		}
+	}
 	step("mention", aliceP, `<message type="groupchat" id="m1" to="`+g("coven")+`"><body>@Bob look</body><x xmlns="jabber:x:data" type="at" id="bob@localhost/pda"/></message>`)
 	step("chat state only", bob, `<message type="groupchat" id="cs1" to="`+g("coven")+`"><composing xmlns="http://jabber.org/protocol/chatstates"/></message>`)
 	step("no id message", carol, `<message type="groupchat" to="`+g("coven")+`"><body>hi all</body></message>`)
@@ -232,9 +274,40 @@ func main() {
 	step("read with id", bob, `<message type="groupchat" to="`+g("coven")+`"><read xmlns="http://jabber.org/protocol/chatstates" id="hysf1v37"/></message>`)
 	step("items bob 2", bob, `<iq type="get" id="i4" to="`+svc+`"><query xmlns="`+gc+`#items"/></iq>`)
 	step("read without id", bob, `<message type="groupchat" to="`+g("coven")+`"><read xmlns="http://jabber.org/protocol/chatstates"/></message>`)
-	step("read own", bob, `<message type="groupchat" to="`+g("coven")+`"><read xmlns="http://jabber.org/protocol/chatstates" id="b1-origin"/></message>`)
+	step("read own", bob, `<message type="groupchat" to="`+g("coven")+`"><read xmlns="http://jabber.org/protocol/chatstates" id="b1"/></message>`)
+	step("read by origin-id", bob, `<message type="groupchat" id="r8" to="`+g("coven")+`"><read xmlns="http://jabber.org/protocol/chatstates" id="b1-origin"/></message>`)
+	step("read by archive id", carol, `<message type="groupchat" to="`+g("coven")+`"><read xmlns="http://jabber.org/protocol/chatstates" id="`+b1sid+`"/></message>`)
 	step("read unknown", bob, `<message type="groupchat" id="r9" to="`+g("coven")+`"><read xmlns="http://jabber.org/protocol/chatstates" id="nosuch"/></message>`)
 	step("items bob 3", bob, `<iq type="get" id="i5" to="`+svc+`"><query xmlns="`+gc+`#items"/></iq>`)
+	step("readers", aliceP, `<iq type="get" id="rd1" to="`+g("coven")+`"><query xmlns="`+gc+`#readers" id="hysf1v37"/></iq>`)
+	step("readers not sender", bob, `<iq type="get" id="rd2" to="`+g("coven")+`"><query xmlns="`+gc+`#readers" id="hysf1v37"/></iq>`)
+	step("readers unknown", bob, `<iq type="get" id="rd3" to="`+g("coven")+`"><query xmlns="`+gc+`#readers" id="nosuch"/></iq>`)
+	step("mam form", bob, `<iq type="get" id="mf1" to="`+g("coven")+`"><query xmlns="urn:xmpp:mam:2"/></iq>`)
+	got := step("mam page 1", carol, `<iq type="set" id="mam1" to="`+g("coven")+`"><query xmlns="urn:xmpp:mam:2" queryid="q1"><set xmlns="http://jabber.org/protocol/rsm"><max>2</max></set></query></iq>`)
+	last := ""
+	for _, s := range got[carol] {
+		if s.ID() == "mam1" {
+			last = s.Find("fin/set/last").Text
+		}
+	}
+	step("mam page 2", carol, `<iq type="set" id="mam2" to="`+g("coven")+`"><query xmlns="urn:xmpp:mam:2" queryid="q2"><set xmlns="http://jabber.org/protocol/rsm"><max>2</max><after>`+last+`</after></set></query></iq>`)
+	step("mam last page", bob, `<iq type="set" id="mam3" to="`+g("coven")+`"><query xmlns="urn:xmpp:mam:2" queryid="q3"><set xmlns="http://jabber.org/protocol/rsm"><max>1</max><before/></set></query></iq>`)
+	step("mam by time", bob, `<iq type="set" id="mam4" to="`+g("coven")+`"><query xmlns="urn:xmpp:mam:2" queryid="q4"><x xmlns="jabber:x:data" type="submit"><field var="FORM_TYPE" type="hidden"><value>urn:xmpp:mam:2</value></field><field var="start"><value>2000-01-01T00:00:00Z</value></field></x><set xmlns="http://jabber.org/protocol/rsm"><max>1</max></set></query></iq>`)
+	step("mam non member", dave, `<iq type="set" id="mam5" to="`+g("coven")+`"><query xmlns="urn:xmpp:mam:2" queryid="q5"/></iq>`)
+	step("mam at service", dave, `<iq type="set" id="mam6" to="`+svc+`"><query xmlns="urn:xmpp:mam:2" queryid="q6"/></iq>`)
+	step("mam bad field", bob, `<iq type="set" id="mam7" to="`+g("coven")+`"><query xmlns="urn:xmpp:mam:2" queryid="q7"><x xmlns="jabber:x:data" type="submit"><field var="fulltext"><value>x</value></field></x></query></iq>`)
+	got = step("catchup first page", carol, `<iq type="get" id="cu1" to="`+svc+`"><query xmlns="`+gc+`#catchup"><set xmlns="http://jabber.org/protocol/rsm"><max>3</max><after>0</after></set></query></iq>`)
+	last = ""
+	for _, s := range got[carol] {
+		if s.ID() == "cu1" {
+			if l := s.Find("query/set/last"); l != nil {
+				last = l.Text
+			}
+		}
+	}
+	step("catchup next page", carol, `<iq type="get" id="cu2" to="`+svc+`"><query xmlns="`+gc+`#catchup"><set xmlns="http://jabber.org/protocol/rsm"><max>3</max><after>`+last+`</after></set></query></iq>`)
+	step("catchup no position", bob, `<iq type="get" id="cu3" to="`+svc+`"><query xmlns="`+gc+`#catchup"><set xmlns="http://jabber.org/protocol/rsm"><max>2</max></set></query></iq>`)
+	step("catchup at group", bob, `<iq type="get" id="cu4" to="`+g("coven")+`"><query xmlns="`+gc+`#catchup"/></iq>`)
 	step("resend", aliceP, `<message type="groupchat" id="hysf1v37" to="`+g("coven")+`"><body>Harpier cries: 'tis time, 'tis time.</body></message>`)
 	step("resend origin", bob, `<message type="groupchat" id="b1-retry" to="`+g("coven")+`"><body>Agreed.</body><origin-id xmlns="urn:xmpp:sid:0" id="b1-origin"/></message>`)
 	step("chat type", bob, `<message type="chat" id="c1" to="`+g("coven")+`"><body>hi</body></message>`)
@@ -252,6 +325,8 @@ func main() {
 	step("add admin", aliceP, `<presence to="`+g("coven")+`"><x xmlns="`+gc+`#addmember"/><item jid="dave@localhost" nick="Dave" role="admin"/></presence>`)
 	step("admin removes member", dave, `<presence to="`+g("coven")+`"><x xmlns="`+gc+`#removemember"/><item jid="carol@localhost"/></presence>`)
 	step("removed posts", carol, `<message type="groupchat" id="c5" to="`+g("coven")+`"><body>still here?</body></message>`)
+	step("mam after removal", carol, `<iq type="set" id="mam9" to="`+g("coven")+`"><query xmlns="urn:xmpp:mam:2" queryid="q9"><set xmlns="http://jabber.org/protocol/rsm"><max>1</max><before/></set></query></iq>`)
+	step("catchup after removal", carol, `<iq type="get" id="cu5" to="`+svc+`"><query xmlns="`+gc+`#catchup"><set xmlns="http://jabber.org/protocol/rsm"><max>2</max><before/></set></query></iq>`)
 	step("admin removes owner", dave, `<presence to="`+g("coven")+`"><x xmlns="`+gc+`#removemember"/><item mid="alice"/></presence>`)
 	step("remove unknown", dave, `<presence to="`+g("coven")+`"><x xmlns="`+gc+`#removemember"/><item nick="Nobody"/></presence>`)
 	step("leave", bob, `<presence to="`+g("coven")+`"><x xmlns="`+gc+`#removemember"/><item jid="bob@localhost"/></presence>`)
@@ -264,6 +339,7 @@ func main() {
 	step("post deleted", dave, `<message type="groupchat" id="late" to="`+g("coven")+`"><body>hello?</body></message>`)
 	step("recreate deleted", dave, `<presence to="`+g("coven")+`"><x xmlns="`+gc+`#creategroup"/><properties><property name="name">Coven II</property></properties></presence>`)
 	step("unavailable", aliceD, `<presence type="unavailable" to="`+svc+`"/>`)
+	step("mam removed member", carol, `<iq type="set" id="mam8" to="`+g("coven")+`"><query xmlns="urn:xmpp:mam:2" queryid="q8"/></iq>`)
 	step("items alice end", aliceP, `<iq type="get" id="i9" to="`+svc+`"><query xmlns="`+gc+`#items"/></iq>`)
 	for _, c := range clients {
 		c.c.Close()

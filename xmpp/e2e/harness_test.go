@@ -135,6 +135,9 @@ func (h *harness) startComponent(extraEnv ...string) (*component, error) {
 		"GROUPCHAT_SECRET="+secret,
 		"GROUPCHAT_DATA="+filepath.Join(h.dir, "data"),
 		"GROUPCHAT_LOG_LEVEL=debug",
+		// Tests post in bursts far beyond a person's pace.
+		"GROUPCHAT_MESSAGE_RATE=2000",
+		"GROUPCHAT_MESSAGE_BURST=2000",
 	)
 	cmd.Env = append(cmd.Env, extraEnv...)
 	cmd.SysProcAttr = &syscall.SysProcAttr{Pdeathsig: syscall.SIGKILL}

@@ -34,7 +34,7 @@ func (sh *shard) answer(ctx context.Context, j job) {
 	case protocol.DiscoInfo:
 		payload = protocol.AppendStart(nil, "query", false, a("xmlns", protocol.NSDiscoInfo), a("node", r.Node))
 		payload = protocol.AppendStart(payload, "identity", true, a("category", "groupchat"), a("type", "text"), a("name", g.Name()))
-		for _, f := range []string{protocol.NSGroupchat, protocol.NSSID, protocol.NSChatStates} {
+		for _, f := range protocol.GroupFeatures {
 			payload = protocol.AppendStart(payload, "feature", true, a("var", f))
 		}
 		payload = protocol.AppendEnd(payload, "query")
@@ -82,6 +82,34 @@ func (s *Service) appendGroupItem(buf []byte, g GroupSummary) []byte {
 		a("type", string(g.Type)), a("members", strconv.Itoa(g.Members)))
 }
 
+// archiveQuery runs an archive query on a query worker: its results are
+// several stanzas, sent in order before the IQ result.
+func (s *Service) archiveQuery(ctx context.Context, st protocol.Stanza, r protocol.ArchiveQuery) {
+	q := func(ctx context.Context) {
+		err := s.catchUpProjections(ctx)
+		if err == nil {
+			err = s.answerArchive(ctx, st, r)
+		}
+		if err != nil {
+			s.reply(ctx, protocol.ErrorReply(st, protocol.ErrorFor(err)))
+		}
+	}
+	select {
+	case s.queries <- q:
+	case <-ctx.Done():
+	}
+}
+
+// catchUpProjections waits until the projections hold every committed
+// event, so a query sees what its asker already saw acknowledged.
+func (s *Service) catchUpProjections(ctx context.Context) error {
+	last, err := s.store.LastPosition(ctx)
+	if err != nil {
+		return err
+	}
+	return s.reads.WaitFor(ctx, last)
+}
+
 // serviceQuery answers, on a query worker, what the projections know across
 // groups, after they have caught up with everything already committed.
 func (s *Service) serviceQuery(ctx context.Context, st protocol.Stanza, req protocol.Request) {
@@ -100,11 +128,7 @@ func (s *Service) serviceQuery(ctx context.Context, st protocol.Stanza, req prot
 }
 
 func (s *Service) answerServiceQuery(ctx context.Context, st protocol.Stanza, req protocol.Request) ([]byte, error) {
-	last, err := s.store.LastPosition(ctx)
-	if err != nil {
-		return nil, err
-	}
-	if err := s.reads.WaitFor(ctx, last); err != nil {
+	if err := s.catchUpProjections(ctx); err != nil {
 		return nil, err
 	}
 	switch r := req.(type) {
@@ -131,6 +155,10 @@ func (s *Service) answerServiceQuery(ctx context.Context, st protocol.Stanza, re
 			payload = protocol.AppendStart(payload, "item", true, a("jid", s.groupJID(g.ID)), a("name", g.Name))
 		}
 		return protocol.AppendEnd(payload, "query"), nil
+	case protocol.CatchUp:
+		return s.answerCatchUp(ctx, st, r)
+	case protocol.Readers:
+		return s.answerReaders(ctx, st, r)
 	case protocol.FindByName:
 		g, ok, err := s.reads.GroupByName(ctx, r.Name)
 		if err != nil {

@@ -92,7 +92,7 @@ func (s *Service) answerCatchUp(ctx context.Context, st protocol.Stanza, r proto
 	q := TimelineQuery{JID: user, After: after, Before: before, Max: r.Page.Max}
 	// A phone that never synced (no position) gets the latest page.
 	q.Last = r.Page.Last || before > 0 || r.Page.After == ""
-	entries, total, err := s.reads.Timeline(ctx, q)
+	entries, total, err := s.timeline(ctx, q)
 	if err != nil {
 		return nil, err
 	}
@@ -159,7 +159,7 @@ func (s *Service) answerArchive(ctx context.Context, st protocol.Stanza, r proto
 		}
 		q.Last = true
 	}
-	entries, total, err := s.reads.Timeline(ctx, q)
+	entries, total, err := s.timeline(ctx, q)
 	if err != nil {
 		return err
 	}
@@ -260,4 +260,15 @@ func (s *Service) answerReaders(ctx context.Context, st protocol.Stanza, r proto
 		p = protocol.AppendStart(p, el, true, a("jid", m.JID), a("mid", m.MID), a("nick", m.Nick))
 	}
 	return protocol.AppendEnd(p, "query"), nil
+}
+
+// timeline runs a timeline query; a page of zero (RSM <max>0</max>) asks
+// for the count alone.
+func (s *Service) timeline(ctx context.Context, q TimelineQuery) ([]TimelineEntry, int, error) {
+	if q.Max > 0 {
+		return s.reads.Timeline(ctx, q)
+	}
+	q.Max = 1
+	_, total, err := s.reads.Timeline(ctx, q)
+	return nil, total, err
 }

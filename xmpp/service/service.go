@@ -275,8 +275,12 @@ func (s *Service) HandleStanza(ctx context.Context, n *xmlnode.Node) {
 	switch r := req.(type) {
 	case protocol.Ping:
 		s.reply(ctx, protocol.IQResult(st, nil))
-	case protocol.ItemsQuery, protocol.FindByName:
+	case protocol.ItemsQuery, protocol.FindByName, protocol.CatchUp, protocol.Readers:
 		s.serviceQuery(ctx, st, r)
+	case protocol.ArchiveForm:
+		s.reply(ctx, protocol.IQResult(st, archiveForm()))
+	case protocol.ArchiveQuery:
+		s.archiveQuery(ctx, st, r)
 	case protocol.DiscoInfo:
 		if r.Group == "" {
 			s.reply(ctx, protocol.IQResult(st, s.serviceDiscoInfo()))

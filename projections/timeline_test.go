@@ -1,0 +1,124 @@
+package projections_test
+
+import (
+	"context"
+	"slices"
+	"testing"
+	"time"
+
+	"github.com/uuchat/groupchat/domain"
+	"github.com/uuchat/groupchat/projections"
+)
+
+func TestTimelineFollowsMembership(t *testing.T) {
+	ctx := context.Background()
+	l := newGroup(t)                                                                                                // g0: created, with bob
+	m1 := post(l, t, bob, "b1")                                                                                     // g1
+	l.Must(t, "h", domain.CreateGroup{GroupID: "h", Name: "H", Creator: domain.Member{JID: bob}})                   // h0
+	l.Must(t, "g", domain.MarkRead{Reader: carol, Message: &domain.MessageRef{ID: "b1", Version: m1, Sender: bob}}) // g2: to bob
+	l.Must(t, "g", domain.MarkRead{Reader: alice})                                                                  // g3: to nobody
+	l.Must(t, "g", domain.RemoveMembers{By: alice, Members: []domain.MemberSelector{{JID: bob}}})                   // g4
+	post(l, t, alice, "a1")                                                                                         // g5: bob away
+	l.Must(t, "g", domain.AddMembers{By: alice, Members: []domain.Member{{JID: bob}}})                              // g6
+	post(l, t, carol, "c1")                                                                                         // g7
+	l.Must(t, "h", domain.PostMessage{Sender: bob, ID: "b2", Body: "in h"})                                         // h1
+	db := openDB(t)
+	apply(t, db, l.Events)
+	pos := map[string]uint64{}
+	for _, e := range l.Events {
+		pos[e.Stream+string(rune('0'+e.Version))] = e.Position
+	}
+	entries := func(q projections.TimelineQuery) ([]string, int) {
+		t.Helper()
+		got, total, err := db.Timeline(ctx, q)
+		if err != nil {
+			t.Fatal(err)
+		}
+		var out []string
+		for i, e := range got {
+			key := e.Group + string(rune('0'+e.Version))
+			if pos[key] != e.Position {
+				t.Errorf("entry %s has position %d, want %d", key, e.Position, pos[key])
+			}
+			if i > 0 && got[i-1].Position >= e.Position {
+				t.Errorf("entries out of position order: %v", got)
+			}
+			out = append(out, key)
+		}
+		return out, total
+	}
+	tests := []struct {
+		name  string
+		q     projections.TimelineQuery
+		want  []string
+		total int
+	}{
+		{"bob's catch-up: his groups, his spans, receipts to him",
+			projections.TimelineQuery{JID: bob},
+			[]string{"g0", "g1", "h0", "g2", "g4", "g6", "g7", "h1"}, 8},
+		{"carol does not get her own receipt",
+			projections.TimelineQuery{JID: carol, Group: "g"},
+			[]string{"g0", "g1", "g4", "g5", "g6", "g7"}, 6},
+		{"messages only, one group",
+			projections.TimelineQuery{JID: bob, Group: "g", MessagesOnly: true},
+			[]string{"g1", "g7"}, 2},
+		{"after a position",
+			projections.TimelineQuery{JID: bob, After: pos["g2"]},
+			[]string{"g4", "g6", "g7", "h1"}, 4},
+		{"first page",
+			projections.TimelineQuery{JID: bob, Max: 3},
+			[]string{"g0", "g1", "h0"}, 8},
+		{"last page, still in position order",
+			projections.TimelineQuery{JID: bob, Max: 3, Last: true},
+			[]string{"g6", "g7", "h1"}, 8},
+		{"before a position, last page",
+			projections.TimelineQuery{JID: bob, Before: pos["g6"], Max: 2, Last: true},
+			[]string{"g2", "g4"}, 5},
+		{"a stranger sees nothing",
+			projections.TimelineQuery{JID: dave},
+			nil, 0},
+	}
+	for _, tt := range tests {
+		got, total := entries(tt.q)
+		if !slices.Equal(got, tt.want) || total != tt.total {
+			t.Errorf("%s: %v (total %d), want %v (total %d)", tt.name, got, total, tt.want, tt.total)
+		}
+	}
+
+	// Time bounds are inclusive; each command in the log is a millisecond
+	// after the previous one.
+	at := func(key string) time.Time {
+		for _, e := range l.Events {
+			if e.Position == pos[key] {
+				return e.Recorded
+			}
+		}
+		t.Fatalf("no event %s", key)
+		return time.Time{}
+	}
+	got, total := entries(projections.TimelineQuery{JID: bob, Group: "g", Start: at("g1"), End: at("g4")})
+	if want := []string{"g1", "g2", "g4"}; !slices.Equal(got, want) || total != 3 {
+		t.Errorf("between g1 and g4: %v (total %d), want %v", got, total, want)
+	}
+}
+
+func TestMessageByPosition(t *testing.T) {
+	ctx := context.Background()
+	l := newGroup(t)
+	post(l, t, alice, "a1")
+	l.Must(t, "h", domain.CreateGroup{GroupID: "h", Name: "H", Creator: domain.Member{JID: bob}})
+	db := openDB(t)
+	apply(t, db, l.Events)
+	ref, p, ok, err := db.MessageByPosition(ctx, "g", 2)
+	if err != nil || !ok || ref != (domain.MessageRef{ID: "a1", Version: 1, Sender: alice}) || p != 2 {
+		t.Errorf("MessageByPosition(g, 2) = %+v, %d, %v, %v", ref, p, ok, err)
+	}
+	for _, c := range []struct {
+		group string
+		pos   uint64
+	}{{"g", 1}, {"h", 2}, {"g", 3}, {"g", 99}} {
+		if _, _, ok, _ := db.MessageByPosition(ctx, c.group, c.pos); ok {
+			t.Errorf("MessageByPosition(%s, %d) found a message", c.group, c.pos)
+		}
+	}
+}
