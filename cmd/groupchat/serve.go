@@ -152,6 +152,11 @@ func serve(ctx context.Context, cfg serveConfig, log *slog.Logger, ready func())
 		return fmt.Errorf("data directory %s is not writable: %w", cfg.Data, err)
 	}
 	os.Remove(probe)
+	release, err := lockData(cfg.Data)
+	if err != nil {
+		return err
+	}
+	defer release()
 
 	store, err := sqlite.Open(filepath.Join(cfg.Data, "events.db"), sqlite.Options{Synchronous: cfg.Sync})
 	if err != nil {
