@@ -33,9 +33,10 @@ type (
 		Position              uint64
 		At                    int64
 	}
-	// timelineRow is an event members may be shown in history and
-	// catch-up; ReceiptTo is the one member a read receipt is for.
-	timelineRow struct {
+	// noticeRow is an event other than a message that members may be
+	// shown in history and catch-up; ReceiptTo is the one member a read
+	// receipt is for.
+	noticeRow struct {
 		Position, Version uint64
 		At                int64
 		Kind              string
@@ -43,11 +44,11 @@ type (
 	}
 )
 
-// The kinds of timeline rows.
+// The kinds of notices: a change to the group or its members, or a read
+// receipt.
 const (
-	kindMessage = "message"
-	kindRead    = "read"
-	kindChange  = "change"
+	kindChange = "change"
+	kindRead   = "read"
 )
 
 // tables is what the rules change. Two implementations exist, and must give
@@ -76,8 +77,9 @@ type tables interface {
 	// unread and mention counts to what is left after it: the messages of
 	// others, and the mentions of jid, with a greater version.
 	markRead(group, jid string, upto uint64) error
-	// addTimeline records an event in the group's timeline.
-	addTimeline(group string, r timelineRow) error
+	// addNotice records an event other than a message that members are
+	// shown.
+	addNotice(group string, r noticeRow) error
 }
 
 // applyEvent applies one decoded event to t. The stream name is the group
@@ -103,7 +105,7 @@ func applyEvent(t tables, ev eventstore.RecordedEvent, e domain.Event) error {
 		if err := addMembers(t, &g, c.Members, ev.Version, at); err != nil {
 			return err
 		}
-		if err := t.addTimeline(id, timelineRow{Position: ev.Position, Version: ev.Version, At: at, Kind: kindChange}); err != nil {
+		if err := t.addNotice(id, noticeRow{Position: ev.Position, Version: ev.Version, At: at, Kind: kindChange}); err != nil {
 			return err
 		}
 		return t.putGroup(g, false)
@@ -114,7 +116,7 @@ func applyEvent(t tables, ev eventstore.RecordedEvent, e domain.Event) error {
 	if ev.Version != g.Version+1 {
 		return invalid(ev, fmt.Sprintf("follows version %d of its stream", g.Version))
 	}
-	row := timelineRow{Position: ev.Position, Version: ev.Version, At: at, Kind: kindChange}
+	notice := noticeRow{Position: ev.Position, Version: ev.Version, At: at, Kind: kindChange}
 	switch e := e.(type) {
 	case domain.GroupUpdated:
 		if e.Name != "" {
@@ -160,7 +162,6 @@ func applyEvent(t tables, ev eventstore.RecordedEvent, e domain.Event) error {
 		if err := t.addMessage(id, msg, mentioned(e)); err != nil {
 			return err
 		}
-		row.Kind = kindMessage
 	case domain.MessageRead:
 		// A read reaches at most the group's last event before it, so that
 		// a message posted later is always after everyone's read-up-to.
@@ -169,13 +170,13 @@ func applyEvent(t tables, ev eventstore.RecordedEvent, e domain.Event) error {
 		}
 		// A receipt goes to the sender of the message read, and only
 		// there; a read naming no message, or one's own, goes nowhere.
-		row.Kind = kindRead
+		notice.Kind = kindRead
 		if e.Message != nil && e.Message.Sender != e.Reader {
-			row.ReceiptTo = e.Message.Sender
+			notice.ReceiptTo = e.Message.Sender
 		}
 	}
-	if row.Kind != kindRead || row.ReceiptTo != "" {
-		if err := t.addTimeline(id, row); err != nil {
+	if _, isMessage := e.(domain.MessagePosted); !isMessage && (notice.Kind != kindRead || notice.ReceiptTo != "") {
+		if err := t.addNotice(id, notice); err != nil {
 			return err
 		}
 	}

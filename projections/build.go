@@ -27,8 +27,8 @@ const chunkRows = 512
 // batch by batch, but it writes each row once, in key order, with SQLite's
 // journal off and the indexes built at the end.
 //
-// Messages and timeline rows never change once written, so a goroutine of
-// the Builder inserts them while the fold goes on, in chunks of one group's
+// Messages and notices never change once written, so a goroutine of the
+// Builder inserts them while the fold goes on, in chunks of one group's
 // consecutive rows; everything else (groups, members, spans, counters,
 // mentions) is kept in memory and written by Finish. All rows go in one transaction: a
 // failed build leaves a file to delete, never a database to trust.
@@ -56,12 +56,12 @@ type Builder struct {
 	once    sync.Once
 }
 
-// messageChunk is a run of one group's messages and timeline rows for the
+// messageChunk is a run of one group's messages and notices for the
 // writer goroutine.
 type messageChunk struct {
-	group    string
-	rows     []messageRow
-	timeline []timelineRow
+	group   string
+	rows    []messageRow
+	notices []noticeRow
 }
 
 // memGroup is one group's rows. Counters are not kept as counts: a
@@ -80,9 +80,9 @@ type memGroup struct {
 	versions []uint64
 	own      map[string][]uint64
 	mentions map[string][]uint64
-	// pending and pendingTimeline are rows not yet handed to the writer.
-	pending         []messageRow
-	pendingTimeline []timelineRow
+	// pending and pendingNotices are rows not yet handed to the writer.
+	pending        []messageRow
+	pendingNotices []noticeRow
 }
 
 type memMember struct {
@@ -137,25 +137,25 @@ func NewBuilder(ctx context.Context, path string) (*Builder, error) {
 		b.tx.Rollback()
 		return fail(err)
 	}
-	timeline, err := newBulkInsert(ctx, b.tx, "timeline", "group_id, position, version, at, kind, receipt_to", 6, 1)
+	notices, err := newBulkInsert(ctx, b.tx, "notices", "group_id, position, version, at, kind, receipt_to", 6, 1)
 	if err != nil {
 		msgs.close()
 		b.tx.Rollback()
 		return fail(err)
 	}
-	go b.writeMessages(msgs, timeline)
+	go b.writeMessages(msgs, notices)
 	return b, nil
 }
 
 // writeMessages is the writer goroutine: it inserts the chunks it is
 // handed until the channel closes.
-func (b *Builder) writeMessages(msgs, timeline *bulkInsert) {
+func (b *Builder) writeMessages(msgs, notices *bulkInsert) {
 	var err error
 	defer func() { b.written <- err }()
 	defer msgs.close()
-	defer timeline.close()
+	defer notices.close()
 	for c := range b.chunks {
-		if err = writeChunk(msgs, timeline, c); err != nil {
+		if err = writeChunk(msgs, notices, c); err != nil {
 			close(b.failed)
 			for range b.chunks {
 			}
@@ -163,11 +163,11 @@ func (b *Builder) writeMessages(msgs, timeline *bulkInsert) {
 		}
 	}
 	if err = msgs.flush(); err == nil {
-		err = timeline.flush()
+		err = notices.flush()
 	}
 }
 
-func writeChunk(msgs, timeline *bulkInsert, c messageChunk) error {
+func writeChunk(msgs, notices *bulkInsert, c messageChunk) error {
 	if err := msgs.share(c.group); err != nil {
 		return err
 	}
@@ -176,15 +176,15 @@ func writeChunk(msgs, timeline *bulkInsert, c messageChunk) error {
 			return err
 		}
 	}
-	if err := timeline.share(c.group); err != nil {
+	if err := notices.share(c.group); err != nil {
 		return err
 	}
-	for _, r := range c.timeline {
+	for _, r := range c.notices {
 		var to any
 		if r.ReceiptTo != "" {
 			to = r.ReceiptTo
 		}
-		if err := timeline.add(int64(r.Position), int64(r.Version), r.At, r.Kind, to); err != nil {
+		if err := notices.add(int64(r.Position), int64(r.Version), r.At, r.Kind, to); err != nil {
 			return err
 		}
 	}
@@ -293,13 +293,13 @@ func (b *Builder) addMessage(group string, row messageRow, mentions []string) er
 	return nil
 }
 
-func (b *Builder) addTimeline(group string, r timelineRow) error {
+func (b *Builder) addNotice(group string, r noticeRow) error {
 	g := b.groups[group]
-	if g.pendingTimeline == nil {
-		g.pendingTimeline = make([]timelineRow, 0, chunkRows)
+	if g.pendingNotices == nil {
+		g.pendingNotices = make([]noticeRow, 0, chunkRows)
 	}
-	g.pendingTimeline = append(g.pendingTimeline, r)
-	if len(g.pendingTimeline) == chunkRows {
+	g.pendingNotices = append(g.pendingNotices, r)
+	if len(g.pendingNotices) == chunkRows {
 		return b.handOver(group, g)
 	}
 	return nil
@@ -307,8 +307,8 @@ func (b *Builder) addTimeline(group string, r timelineRow) error {
 
 func (b *Builder) handOver(group string, g *memGroup) error {
 	select {
-	case b.chunks <- messageChunk{group: group, rows: g.pending, timeline: g.pendingTimeline}:
-		g.pending, g.pendingTimeline = nil, nil
+	case b.chunks <- messageChunk{group: group, rows: g.pending, notices: g.pendingNotices}:
+		g.pending, g.pendingNotices = nil, nil
 		return nil
 	case <-b.failed:
 		return b.stopWriter()
@@ -364,7 +364,7 @@ func (b *Builder) Finish(ctx context.Context) (err error) {
 	}
 	slices.Sort(ids)
 	for _, id := range ids {
-		if g := b.groups[id]; len(g.pending)+len(g.pendingTimeline) > 0 {
+		if g := b.groups[id]; len(g.pending)+len(g.pendingNotices) > 0 {
 			if err := b.handOver(id, g); err != nil {
 				return err
 			}

@@ -24,9 +24,9 @@
 //	            global position, time; looked up by version, by client id,
 //	            by sender and client id.
 //	mentions    which member each message mentions.
-//	timeline    every event a member may be shown in history and catch-up
-//	            (messages, group and membership changes, read receipts with
-//	            the one member they are for), by group and position.
+//	notices     the other events a member may be shown in history and
+//	            catch-up: group and membership changes, and read receipts
+//	            with the one member each is for.
 //	checkpoint  the global position of the last event applied.
 //
 // # Counters

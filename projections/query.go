@@ -282,9 +282,8 @@ func (db *DB) Spans(ctx context.Context, group, jid string) ([]Span, error) {
 // the archive id clients see; ok is false if no message of the group is
 // there.
 func (db *DB) MessageByPosition(ctx context.Context, group string, position uint64) (ref domain.MessageRef, pos uint64, ok bool, err error) {
-	return db.message(ctx, `SELECT m.client_id, m.version, m.sender, m.position
-		FROM timeline t JOIN messages m ON m.group_id = t.group_id AND m.version = t.version
-		WHERE t.group_id = ? AND t.position = ? AND t.kind = 'message'`, group, int64(position))
+	return db.message(ctx, `SELECT client_id, version, sender, position FROM messages
+		WHERE group_id = ? AND position = ?`, group, int64(position))
 }
 
 // TimelineQuery selects the events a user may be shown, for catch-up and
@@ -319,36 +318,39 @@ type TimelineEntry struct {
 // how many events the whole range holds. Page and count are read in one
 // transaction, so they agree.
 func (db *DB) Timeline(ctx context.Context, q TimelineQuery) ([]TimelineEntry, int, error) {
-	where := []string{
-		"s.jid = ?1",
-		"t.version >= s.from_version",
-		"(s.to_version IS NULL OR t.version < s.to_version)",
-		"(t.kind <> 'read' OR t.receipt_to = ?1)",
-		"t.position > ?2",
+	// The same conditions select from messages and from notices: within
+	// one of the user's spans, and within the range asked for.
+	cond := []string{
+		"s.jid = ?",
+		"x.version >= s.from_version",
+		"(s.to_version IS NULL OR x.version < s.to_version)",
+		"x.position > ?",
 	}
-	args := []any{q.JID, int64(q.After)}
+	condArgs := []any{q.JID, int64(q.After)}
 	if q.Group != "" {
-		where = append(where, "s.group_id = ?3")
-		args = append(args, q.Group)
-	} else {
-		args = append(args, nil)
-	}
-	if q.MessagesOnly {
-		where = append(where, "t.kind = 'message'")
+		cond = append(cond, "s.group_id = ?")
+		condArgs = append(condArgs, q.Group)
 	}
 	if q.Before > 0 {
-		where = append(where, "t.position < ?4")
+		cond = append(cond, "x.position < ?")
+		condArgs = append(condArgs, int64(q.Before))
 	}
-	args = append(args, int64(q.Before))
 	if !q.Start.IsZero() {
-		where = append(where, "t.at >= ?5")
+		cond = append(cond, "x.at >= ?")
+		condArgs = append(condArgs, q.Start.UnixNano())
 	}
-	args = append(args, q.Start.UnixNano())
 	if !q.End.IsZero() {
-		where = append(where, "t.at <= ?6")
+		cond = append(cond, "x.at <= ?")
+		condArgs = append(condArgs, q.End.UnixNano())
 	}
-	args = append(args, q.End.UnixNano())
-	from := ` FROM spans s JOIN timeline t ON t.group_id = s.group_id WHERE ` + strings.Join(where, " AND ")
+	where := strings.Join(cond, " AND ")
+	union := `SELECT x.group_id, x.version, x.position FROM spans s JOIN messages x ON x.group_id = s.group_id WHERE ` + where
+	args := condArgs
+	if !q.MessagesOnly {
+		union += ` UNION ALL SELECT x.group_id, x.version, x.position FROM spans s JOIN notices x ON x.group_id = s.group_id
+			WHERE ` + where + ` AND (x.kind <> 'read' OR x.receipt_to = ?)`
+		args = append(append(slices.Clone(condArgs), condArgs...), q.JID)
+	}
 
 	tx, err := db.r.BeginTx(ctx, nil)
 	if err != nil {
@@ -356,18 +358,17 @@ func (db *DB) Timeline(ctx context.Context, q TimelineQuery) ([]TimelineEntry, i
 	}
 	defer tx.Rollback()
 	var total int
-	if err := tx.QueryRowContext(ctx, `SELECT count(*)`+from, args...).Scan(&total); err != nil {
+	if err := tx.QueryRowContext(ctx, `SELECT count(*) FROM (`+union+`)`, args...).Scan(&total); err != nil {
 		return nil, 0, db.queryErr("timeline", err)
 	}
-	order := " ORDER BY t.position"
+	page := `SELECT group_id, version, position FROM (` + union + `) ORDER BY position`
 	if q.Last {
-		order += " DESC"
+		page += " DESC"
 	}
-	limit := ""
 	if q.Max > 0 {
-		limit = " LIMIT " + strconv.Itoa(q.Max)
+		page += " LIMIT " + strconv.Itoa(q.Max)
 	}
-	rows, err := tx.QueryContext(ctx, `SELECT t.group_id, t.version, t.position`+from+order+limit, args...)
+	rows, err := tx.QueryContext(ctx, page, args...)
 	if err != nil {
 		return nil, 0, db.queryErr("timeline", err)
 	}

@@ -63,7 +63,7 @@ CREATE TABLE IF NOT EXISTS mentions (
 	version  INTEGER NOT NULL,
 	PRIMARY KEY (group_id, jid, version)
 ) WITHOUT ROWID;
-CREATE TABLE IF NOT EXISTS timeline (
+CREATE TABLE IF NOT EXISTS notices (
 	group_id   TEXT    NOT NULL,
 	position   INTEGER NOT NULL,
 	version    INTEGER NOT NULL,
@@ -85,11 +85,14 @@ CREATE TABLE IF NOT EXISTS checkpoint (
 // messages_client_id serves both lookups a message id needs: by (group,
 // client id) for a read receipt naming a message, and by (group, client id,
 // sender) for a sender's resend, the leading columns being shared.
+// messages_position finds a message by its archive id and pages a group's
+// messages by position.
 const indexesDDL = `
 CREATE INDEX IF NOT EXISTS groups_name ON groups (name, created_at);
 CREATE INDEX IF NOT EXISTS members_jid ON members (jid);
 CREATE INDEX IF NOT EXISTS spans_jid ON spans (jid);
 CREATE INDEX IF NOT EXISTS messages_client_id ON messages (group_id, client_id, sender);
+CREATE INDEX IF NOT EXISTS messages_position ON messages (group_id, position);
 `
 
 // tableKeys lists every table with its key columns (first) and the other
@@ -105,6 +108,6 @@ var tableKeys = []struct {
 	{"counters", []string{"group_id", "jid"}, []string{"unread", "mentions", "read_upto"}},
 	{"messages", []string{"group_id", "version"}, []string{"client_id", "sender", "mid", "position", "at"}},
 	{"mentions", []string{"group_id", "jid", "version"}, nil},
-	{"timeline", []string{"group_id", "position"}, []string{"version", "at", "kind", "receipt_to"}},
+	{"notices", []string{"group_id", "position"}, []string{"version", "at", "kind", "receipt_to"}},
 	{"checkpoint", []string{"id"}, []string{"position"}},
 }

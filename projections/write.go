@@ -116,7 +116,7 @@ const (
 	stCountUnread
 	stCountMention
 	stMarkRead
-	stInsertTimeline
+	stInsertNotice
 	numStmts
 )
 
@@ -150,7 +150,7 @@ var writeSQL = [numStmts]string{
 		mentions = (SELECT count(*) FROM mentions x
 			WHERE x.group_id = ?1 AND x.jid = ?2 AND x.version > max(counters.read_upto, ?3))
 		WHERE group_id = ?1 AND jid = ?2`,
-	stInsertTimeline: `INSERT INTO timeline (group_id, position, version, at, kind, receipt_to) VALUES (?, ?, ?, ?, ?, ?)`,
+	stInsertNotice: `INSERT INTO notices (group_id, position, version, at, kind, receipt_to) VALUES (?, ?, ?, ?, ?, ?)`,
 }
 
 type writeStmts [numStmts]*sql.Stmt
@@ -313,10 +313,10 @@ func (t *sqlTables) markRead(group, jid string, upto uint64) error {
 	return t.exec(stMarkRead, group, jid, int64(upto))
 }
 
-func (t *sqlTables) addTimeline(group string, r timelineRow) error {
+func (t *sqlTables) addNotice(group string, r noticeRow) error {
 	var to any
 	if r.ReceiptTo != "" {
 		to = r.ReceiptTo
 	}
-	return t.exec(stInsertTimeline, group, int64(r.Position), int64(r.Version), r.At, r.Kind, to)
+	return t.exec(stInsertNotice, group, int64(r.Position), int64(r.Version), r.At, r.Kind, to)
 }

@@ -8,7 +8,7 @@
 // Rebuild cuts the log into pages by position, reads and decodes the pages
 // on every core, and folds them in order with a projections.Builder, which
 // runs the same rules as Apply. What never changes once written (messages,
-// the timeline) goes to the new file while the fold goes on; everything else
+// notices) goes to the new file while the fold goes on; everything else
 // is folded in memory and written at the end, each table in key order, all
 // in one transaction with SQLite's journal off, and the indexes are built
 // once, by sorting, after the rows are in. Writing the outcome rather than

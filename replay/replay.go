@@ -30,7 +30,7 @@ type Stats struct {
 	// of those tables.
 	Groups, Messages int
 	// Fold is the time spent reading, decoding and folding the log (and
-	// meanwhile writing the messages and timeline); Write the time spent
+	// meanwhile writing the messages and notices); Write the time spent
 	// writing the rest and building the indexes.
 	Fold, Write time.Duration
 }

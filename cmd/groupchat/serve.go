@@ -20,6 +20,7 @@ import (
 	"github.com/uuchat/groupchat/replay"
 	"github.com/uuchat/groupchat/xmpp/link"
 	"github.com/uuchat/groupchat/xmpp/presence"
+	"github.com/uuchat/groupchat/xmpp/readmodel"
 	"github.com/uuchat/groupchat/xmpp/service"
 	"github.com/uuchat/groupchat/xmpp/xmlnode"
 )
@@ -187,7 +188,7 @@ func serve(ctx context.Context, cfg serveConfig, log *slog.Logger, ready func())
 	svc := service.New(service.Config{
 		Domain: cfg.Domain, Name: cfg.Name, Limits: cfg.Limits, SystemAdmins: admins,
 		MessageRate: cfg.MessageRate, MessageBurst: cfg.MessageBurst,
-	}, store, readModel{proj}, online, log)
+	}, store, readmodel.ReadModel{DB: proj}, online, log)
 	started := time.Now()
 	if err := svc.Load(ctx, checkpoint); err != nil {
 		return fmt.Errorf("loading groups from the event log: %w", err)

@@ -378,7 +378,9 @@ func TestAddAndRemoveMembers(t *testing.T) {
 
 	// dave now takes part.
 	dave.send(`<message type="groupchat" id="d1" to="` + gjid(group) + `"><body>hello</body></message>`)
-	bob.expect("dave's message", func(s *xmppclient.Stanza) bool { return s.Is("", "message") && s.ID() == "d1" && s.From() == gjid(group)+"/dave" })
+	bob.expect("dave's message", func(s *xmppclient.Stanza) bool {
+		return s.Is("", "message") && s.ID() == "d1" && s.From() == gjid(group)+"/dave"
+	})
 
 	// The owner removes dave: everyone, dave included, is told.
 	alice.send(`<presence to="` + gjid(group) + `"><x xmlns="` + nsRemove + `"/><item jid="dave@` + xmppDomain + `"/></presence>`)
