@@ -116,7 +116,9 @@ func applyEvent(t tables, ev eventstore.RecordedEvent, e domain.Event) error {
 	if ev.Version != g.Version+1 {
 		return invalid(ev, fmt.Sprintf("follows version %d of its stream", g.Version))
 	}
-	notice := noticeRow{Position: ev.Position, Version: ev.Version, At: at, Kind: kindChange}
+	// Every event but a message is a notice members are shown, unless
+	// it is a read that concerns nobody else.
+	notice := &noticeRow{Position: ev.Position, Version: ev.Version, At: at, Kind: kindChange}
 	switch e := e.(type) {
 	case domain.GroupUpdated:
 		if e.Name != "" {
@@ -162,6 +164,7 @@ func applyEvent(t tables, ev eventstore.RecordedEvent, e domain.Event) error {
 		if err := t.addMessage(id, msg, mentioned(e)); err != nil {
 			return err
 		}
+		notice = nil
 	case domain.MessageRead:
 		// A read reaches at most the group's last event before it, so that
 		// a message posted later is always after everyone's read-up-to.
@@ -170,13 +173,14 @@ func applyEvent(t tables, ev eventstore.RecordedEvent, e domain.Event) error {
 		}
 		// A receipt goes to the sender of the message read, and only
 		// there; a read naming no message, or one's own, goes nowhere.
-		notice.Kind = kindRead
 		if e.Message != nil && e.Message.Sender != e.Reader {
-			notice.ReceiptTo = e.Message.Sender
+			notice.Kind, notice.ReceiptTo = kindRead, e.Message.Sender
+		} else {
+			notice = nil
 		}
 	}
-	if _, isMessage := e.(domain.MessagePosted); !isMessage && (notice.Kind != kindRead || notice.ReceiptTo != "") {
-		if err := t.addNotice(id, notice); err != nil {
+	if notice != nil {
+		if err := t.addNotice(id, *notice); err != nil {
 			return err
 		}
 	}

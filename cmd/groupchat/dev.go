@@ -4,6 +4,7 @@ import (
 	"context"
 	"flag"
 	"fmt"
+	"net"
 	"os"
 	"path/filepath"
 
@@ -44,6 +45,16 @@ func (devCommand) Run(ctx context.Context, args []string) error {
 	log, err := newLogger(cfg.LogLevel, cfg.LogFormat)
 	if err != nil {
 		return err
+	}
+	for _, p := range []struct {
+		port int
+		flag string
+	}{{*c2s, "--c2s-port"}, {*compPort, "--component-port"}} {
+		l, err := net.Listen("tcp", fmt.Sprintf("127.0.0.1:%d", p.port))
+		if err != nil {
+			return fmt.Errorf("port %d on 127.0.0.1 is in use (a system-wide Prosody? stop it with 'systemctl stop prosody'), or choose another with %s", p.port, p.flag)
+		}
+		l.Close()
 	}
 	srv, err := prosody.Start(ctx, prosody.Options{
 		Dir: filepath.Join(abs, "prosody"), Domain: *domain,
