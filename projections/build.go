@@ -16,9 +16,10 @@ import (
 	"github.com/uuchat/groupchat/eventstore"
 )
 
-// chunkRows is how many messages of one group the Builder gathers before
-// handing them to its writer: long runs of consecutive keys, so each run
-// lands in one place of the table's B-tree.
+// chunkRows is how many messages (or notices) of one group the Builder
+// gathers before handing them to its writer: runs of consecutive keys, so
+// each run lands in one place of the table's B-tree. What is still pending
+// at the end is written while nothing else runs, hence not more.
 const chunkRows = 512
 
 // Builder folds a log into a fresh database file: the fast path of a
@@ -30,8 +31,9 @@ const chunkRows = 512
 // Messages and notices never change once written, so a goroutine of the
 // Builder inserts them while the fold goes on, in chunks of one group's
 // consecutive rows; everything else (groups, members, spans, counters,
-// mentions) is kept in memory and written by Finish. All rows go in one transaction: a
-// failed build leaves a file to delete, never a database to trust.
+// mentions) is kept in memory and written by Finish. All rows go in one
+// transaction: a failed build leaves a file to delete, never a database to
+// trust.
 //
 // A Builder is not safe for concurrent use. After an error from Add it must
 // be discarded with Abort.
@@ -45,7 +47,7 @@ type Builder struct {
 	events   uint64
 	messages int
 
-	// chunks carries messages to the writer goroutine, which reports on
+	// chunks carries rows to the writer goroutine, which reports on
 	// written when it has stopped. failed is closed if it stops early, so
 	// that Add does not block on a writer that no longer reads.
 	chunks  chan messageChunk

@@ -85,9 +85,11 @@ type harness struct {
 	srv  *prosody.Server
 	dir  string
 	comp *component
+	// env is added to every start of the component.
+	env []string
 }
 
-func newHarness(dir string) (*harness, error) {
+func newHarness(dir string, env ...string) (*harness, error) {
 	ctx, cancel := context.WithTimeout(context.Background(), time.Minute)
 	defer cancel()
 	srv, err := prosody.Start(ctx, prosody.Options{
@@ -105,6 +107,7 @@ func newHarness(dir string) (*harness, error) {
 		}
 	}
 	h := &harness{srv: srv, dir: dir}
+	h.env = env
 	if h.comp, err = h.startComponent(); err != nil {
 		srv.Stop()
 		return nil, err
@@ -139,6 +142,7 @@ func (h *harness) startComponent(extraEnv ...string) (*component, error) {
 		"GROUPCHAT_MESSAGE_RATE=2000",
 		"GROUPCHAT_MESSAGE_BURST=2000",
 	)
+	cmd.Env = append(cmd.Env, h.env...)
 	cmd.Env = append(cmd.Env, extraEnv...)
 	cmd.SysProcAttr = &syscall.SysProcAttr{Pdeathsig: syscall.SIGKILL}
 	stderr, err := cmd.StderrPipe()

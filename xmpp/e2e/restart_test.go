@@ -16,9 +16,9 @@ import (
 
 // privateHarness starts a Prosody and a component of the test's own, for
 // tests that kill or restart them.
-func privateHarness(t *testing.T) *harness {
+func privateHarness(t *testing.T, env ...string) *harness {
 	t.Helper()
-	h, err := newHarness(t.TempDir())
+	h, err := newHarness(t.TempDir(), env...)
 	if err != nil {
 		t.Fatal(err)
 	}
