@@ -115,7 +115,7 @@ var Churn = Mix{Post: 30, Mention: 10, Resend: 4, ReadAll: 8, ReadSome: 10, Add:
 
 // Chat is a busy service: mostly messages, some reads, a few membership
 // changes, no deletions.
-var Chat = Mix{Post: 880, Mention: 30, ReadAll: 40, ReadSome: 20, Add: 15, Remove: 10, Leave: 4, Rename: 1}
+var Chat = Mix{Post: 870, Mention: 30, ReadAll: 40, ReadSome: 20, Add: 16, Remove: 8, Leave: 4, Rename: 1}
 
 // Random appends commands to l until it holds n events: groups named
 // g0..g(groups-1) created at first use by a random user, commands given by
@@ -167,6 +167,10 @@ func (l *Log) Random(r *rand.Rand, n, groups, users int, mix Mix) {
 		for k < len(weights) && w >= weights[k] {
 			w -= weights[k]
 			k++
+		}
+		// Most changes to a group come from its owner, who may make them.
+		if o, ok := g.Owner(); ok && k >= 5 && k != 7 && r.IntN(5) > 0 {
+			actor = o.JID
 		}
 		var cmd domain.Command
 		switch k {
