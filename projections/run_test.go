@@ -5,6 +5,7 @@ import (
 	"errors"
 	"path/filepath"
 	"reflect"
+	"runtime"
 	"sync"
 	"testing"
 	"time"
@@ -105,6 +106,7 @@ func TestRunFollowsTheStore(t *testing.T) {
 	if err := l.AppendTo(ctx, store); err != nil {
 		t.Fatal(err)
 	}
+	baseline := runtime.NumGoroutine()
 	rec := &recorder{t: t}
 	stop := startRun(t, db, store, rec.onApplied)
 	waitFor(t, db, 2)
@@ -129,6 +131,14 @@ func TestRunFollowsTheStore(t *testing.T) {
 	waitFor(t, db, appended[len(appended)-1])
 	if err := stop(); err != nil {
 		t.Fatalf("Run returned %v after its context ended", err)
+	}
+	// Run's goroutines, and the router's, are gone once it returns (the
+	// runtime may take a moment to retire them).
+	for i := 0; runtime.NumGoroutine() > baseline && i < 100; i++ {
+		time.Sleep(10 * time.Millisecond)
+	}
+	if n := runtime.NumGoroutine(); n > baseline {
+		t.Errorf("%d goroutines after Run returned, %d before it started", n, baseline)
 	}
 	want := []uint64{1, 2}
 	want = append(want, appended...)

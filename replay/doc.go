@@ -22,10 +22,14 @@
 //
 // # Putting a rebuilt file in place
 //
-// With the service stopped (nothing may have the live file open):
+// A rebuild can run beside the service, since it only reads the log. To put
+// its result in place:
 //
-//	groupchat replay rebuild -o projections.db.new   # Rebuild
-//	groupchat replay swap projections.db.new projections.db   # Swap
+//  1. Rebuild(ctx, store, "projections.db.new", progress), optionally Verify
+//     the live file first to see what will change;
+//  2. stop the service, so that nothing has the live file open;
+//  3. Swap("projections.db", "projections.db.new");
+//  4. start the service.
 //
 // Swap removes the live file's -wal and -shm companions first, because a
 // write-ahead log left beside the new file would be replayed into it, then

@@ -32,6 +32,8 @@ type Difference struct {
 	Omitted int
 }
 
+// String describes the difference for a person: the table, the row's key,
+// and each side's other columns.
 func (d Difference) String() string {
 	if d.Omitted > 0 {
 		return fmt.Sprintf("%s: %d more rows differ", d.Table, d.Omitted)

@@ -185,6 +185,7 @@ func serve(ctx context.Context, cfg serveConfig, log *slog.Logger, ready func())
 		}
 	}
 	online := presence.NewTracker()
+	restoreOnline(cfg.Data, online, log)
 	svc := service.New(service.Config{
 		Domain: cfg.Domain, Name: cfg.Name, Limits: cfg.Limits, SystemAdmins: admins,
 		MessageRate: cfg.MessageRate, MessageBurst: cfg.MessageBurst,
@@ -203,7 +204,7 @@ func serve(ctx context.Context, cfg serveConfig, log *slog.Logger, ready func())
 	ctx, cancel := context.WithCancel(ctx)
 	defer cancel()
 	var wg sync.WaitGroup
-	errs := make(chan error, 3)
+	errs := make(chan error, 4)
 	start := func(name string, f func(context.Context) error) {
 		wg.Add(1)
 		go func() {
@@ -215,6 +216,7 @@ func serve(ctx context.Context, cfg serveConfig, log *slog.Logger, ready func())
 		}()
 	}
 	start("service", svc.Run)
+	start("online list", func(ctx context.Context) error { return saveOnline(ctx, cfg.Data, online, time.Second, log) })
 	start("projections", func(ctx context.Context) error { return proj.Run(ctx, store, svc.OnApplied) })
 	start("component link", func(ctx context.Context) error {
 		err := lnk.Run(ctx, ready)

@@ -133,3 +133,22 @@ func TestServeRefusesToStartWithClearErrors(t *testing.T) {
 		})
 	}
 }
+
+func TestLiveDeliveryResumesAfterServiceRestart(t *testing.T) {
+	h := privateHarness(t)
+	alice := h.login(t, "alice", "pda")
+	bob := h.login(t, "bob", "pda")
+	group := groupID("resume")
+	createGroup(alice, group, "Resume "+group, "bob")
+	bob.expect("the creategroup broadcast", presenceWith(group, nsCreate))
+
+	// The service restarts; bob stays connected to the server and says nothing.
+	h.comp.stop(syscall.SIGTERM)
+	comp, err := h.startComponent()
+	if err != nil {
+		t.Fatal(err)
+	}
+	h.comp = comp
+	alice.send(`<message type="groupchat" id="live" to="` + gjid(group) + `"><body>are you there?</body></message>`)
+	bob.expect("a live message after the service restarted", func(s *xmppclient.Stanza) bool { return s.Is("", "message") && s.ID() == "live" })
+}

@@ -493,3 +493,29 @@ func TestErrorsAndUnknownRequests(t *testing.T) {
 		t.Errorf("the group is intact: %v", it)
 	}
 }
+
+func TestChatStatesAreRelayedNotArchived(t *testing.T) {
+	alice := shared.login(t, "alice", "pda")
+	bob := shared.login(t, "bob", "pda")
+	group := groupID("typing")
+	createGroup(alice, group, "Typing "+group, "bob")
+	bob.expect("the creategroup broadcast", presenceWith(group, nsCreate))
+
+	alice.send(`<message type="groupchat" id="t1" to="` + gjid(group) + `"><composing xmlns="` + nsChatStates + `"/></message>`)
+	m := bob.expect("alice typing", func(s *xmppclient.Stanza) bool { return s.Is("", "message") && s.Child(nsChatStates, "composing") != nil })
+	if m.From() != gjid(group)+"/alice" || m.Type() != "groupchat" || m.Child(nsSID, "stanza-id") != nil {
+		t.Errorf("a chat state comes from the occupant, live only: %s", m.Raw)
+	}
+	if ids := mamIDs(t, bob, group); len(ids) != 0 {
+		t.Errorf("chat states are not archived: %v", ids)
+	}
+	if it := itemsOf(bob)[group]; it == nil || it.Attr("unread") != "0" {
+		t.Errorf("chat states are not unread: %v", it)
+	}
+
+	// A deleted group's history is gone for queries.
+	alice.send(`<presence to="` + gjid(group) + `"><x xmlns="` + nsDelete + `"/></presence>`)
+	bob.expect("the deletegroup broadcast", presenceWith(group, nsDelete))
+	res := bob.iq(`<iq type="set" id="mamgone" to="`+gjid(group)+`"><query xmlns="urn:xmpp:mam:2" queryid="g"/></iq>`, "mamgone")
+	wantError(t, res, "cancel", "item-not-found", "not-exists")
+}

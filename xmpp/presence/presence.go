@@ -13,6 +13,7 @@ type Tracker struct {
 	mu        sync.RWMutex
 	resources map[string]map[string]struct{}
 	count     int
+	changes   uint64
 }
 
 // NewTracker returns an empty tracker.
@@ -43,6 +44,7 @@ func (t *Tracker) Online(full jid.JID) {
 	if _, ok := set[f]; !ok {
 		set[f] = struct{}{}
 		t.count++
+		t.changes++
 	}
 }
 
@@ -55,6 +57,7 @@ func (t *Tracker) Offline(j jid.JID) {
 	if set == nil {
 		return
 	}
+	t.changes++
 	if j.Resourcepart() == "" {
 		t.count -= len(set)
 		delete(t.resources, bare)
@@ -102,4 +105,36 @@ func (t *Tracker) Reset() {
 	defer t.mu.Unlock()
 	t.resources = make(map[string]map[string]struct{})
 	t.count = 0
+	t.changes++
+}
+
+// Snapshot lists every online full JID, sorted, and the tracker's change
+// count at that moment (to tell whether a later snapshot would differ).
+func (t *Tracker) Snapshot() (fulls []string, changes uint64) {
+	t.mu.RLock()
+	defer t.mu.RUnlock()
+	for _, set := range t.resources {
+		for f := range set {
+			fulls = append(fulls, f)
+		}
+	}
+	sort.Strings(fulls)
+	return fulls, t.changes
+}
+
+// Changes counts the changes so far.
+func (t *Tracker) Changes() uint64 {
+	t.mu.RLock()
+	defer t.mu.RUnlock()
+	return t.changes
+}
+
+// Restore marks full JIDs online, as saved by Snapshot before a restart:
+// those that left meanwhile bounce the next delivery and are forgotten.
+func (t *Tracker) Restore(fulls []string) {
+	for _, f := range fulls {
+		if j, err := jid.Parse(f); err == nil {
+			t.Online(j)
+		}
+	}
 }

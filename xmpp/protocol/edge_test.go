@@ -232,16 +232,16 @@ func TestMessage(t *testing.T) {
 		{name: "to an occupant", xml: msg(groupJID+"/memberid", "groupchat", `<body>hi</body>`), err: &protocol.ErrBadRequest},
 		{name: "to the service", xml: msg(service, "groupchat", `<body>hi</body>`), err: &protocol.ErrBadRequest},
 
-		{name: "chat state only: composing", xml: msg(groupJID, "groupchat", `<composing xmlns="`+states+`"/>`), want: nil},
-		{name: "chat state only: active", xml: msg(groupJID, "groupchat", `<active xmlns="`+states+`"/>`), want: nil},
-		{name: "chat state only: paused", xml: msg(groupJID, "groupchat", `<paused xmlns="`+states+`"/>`), want: nil},
-		{name: "chat state only: inactive", xml: msg(groupJID, "groupchat", `<inactive xmlns="`+states+`"/>`), want: nil},
-		{name: "chat state only: gone", xml: msg(groupJID, "groupchat", `<gone xmlns="`+states+`"/>`), want: nil},
-		{name: "chat state and a forged stanza-id", xml: msg(groupJID, "groupchat", `<composing xmlns="`+states+`"/><stanza-id xmlns="urn:xmpp:sid:0" by="groupid@groupchat.shakespeare.lit" id="x"/>`), want: nil},
+		{name: "chat state only: composing (relayed live)", xml: msg(groupJID, "groupchat", `<composing xmlns="`+states+`"/>`), want: protocol.Transient{Group: "groupid", ID: "m1", Payload: `<composing xmlns="http://jabber.org/protocol/chatstates"/>`}},
+		{name: "chat state only: active (relayed live)", xml: msg(groupJID, "groupchat", `<active xmlns="`+states+`"/>`), want: protocol.Transient{Group: "groupid", ID: "m1", Payload: `<active xmlns="http://jabber.org/protocol/chatstates"/>`}},
+		{name: "chat state only: paused (relayed live)", xml: msg(groupJID, "groupchat", `<paused xmlns="`+states+`"/>`), want: protocol.Transient{Group: "groupid", ID: "m1", Payload: `<paused xmlns="http://jabber.org/protocol/chatstates"/>`}},
+		{name: "chat state only: inactive (relayed live)", xml: msg(groupJID, "groupchat", `<inactive xmlns="`+states+`"/>`), want: protocol.Transient{Group: "groupid", ID: "m1", Payload: `<inactive xmlns="http://jabber.org/protocol/chatstates"/>`}},
+		{name: "chat state only: gone (relayed live)", xml: msg(groupJID, "groupchat", `<gone xmlns="`+states+`"/>`), want: protocol.Transient{Group: "groupid", ID: "m1", Payload: `<gone xmlns="http://jabber.org/protocol/chatstates"/>`}},
+		{name: "chat state and a forged stanza-id", xml: msg(groupJID, "groupchat", `<composing xmlns="`+states+`"/><stanza-id xmlns="urn:xmpp:sid:0" by="groupid@groupchat.shakespeare.lit" id="x"/>`), want: protocol.Transient{Group: "groupid", ID: "m1", Payload: `<composing xmlns="http://jabber.org/protocol/chatstates"/>`}},
 		{name: "empty message", xml: msg(groupJID, "groupchat", ``), want: nil},
 		// XEP-0334, example 3: a chat state notification marked not to be
 		// stored is still only a chat state notification.
-		{name: "chat state with a no-store hint", xml: msg(groupJID, "groupchat", `<composing xmlns="`+states+`"/><no-store xmlns="urn:xmpp:hints"/>`), want: nil},
+		{name: "chat state with a no-store hint", xml: msg(groupJID, "groupchat", `<composing xmlns="`+states+`"/><no-store xmlns="urn:xmpp:hints"/>`), want: protocol.Transient{Group: "groupid", ID: "m1", Payload: `<composing xmlns="http://jabber.org/protocol/chatstates"/><no-store xmlns="urn:xmpp:hints"/>`}},
 		{name: "chat state with a body", xml: msg(groupJID, "groupchat", `<active xmlns="`+states+`"/><body>hi</body>`),
 			want: post(domain.PostMessage{Body: "hi", Payload: `<active xmlns="` + states + `"/>`})},
 

@@ -36,6 +36,15 @@ type Read struct {
 	MessageID string
 }
 
+// Transient is a message to a group that carries only signals (chat
+// states, receipts, markers, hints): members receive it live, as in MUC,
+// but it is neither archived nor counted as unread.
+type Transient struct {
+	Group   string
+	ID      string
+	Payload string
+}
+
 // Availability is a presence without a group operation: the sending
 // resource comes online (or goes offline).
 type Availability struct{ Online bool }
@@ -76,6 +85,7 @@ type Ping struct{}
 func (GroupCommand) request()    {}
 func (Post) request()            {}
 func (Read) request()            {}
+func (Transient) request()       {}
 func (Availability) request()    {}
 func (Bounce) request()          {}
 func (ItemsQuery) request()      {}
@@ -267,7 +277,7 @@ func memberItems(n *xmlnode.Node) ([]domain.Member, error) {
 // transientNS are namespaces of signals that are not messages: chat states
 // (XEP-0085), processing hints (XEP-0334), delivery receipts (XEP-0184) and
 // chat markers (XEP-0333). A message carrying nothing else and no body is
-// neither archived nor counted as unread.
+// delivered live (Transient) but neither archived nor counted as unread.
 var transientNS = map[string]bool{
 	NSChatStates:              true,
 	"urn:xmpp:hints":          true,
@@ -321,7 +331,10 @@ func parseMessage(s Stanza) (Request, error) {
 		payload = xmlnode.AppendXML(payload, c, n.Name.Space)
 	}
 	if body == nil && onlyStates {
-		return nil, nil
+		if len(payload) == 0 {
+			return nil, nil
+		}
+		return Transient{Group: s.Group(), ID: s.ID, Payload: string(payload)}, nil
 	}
 	cmd.Payload = string(payload)
 	return Post{Group: s.Group(), Command: cmd}, nil

@@ -136,6 +136,15 @@ func GroupMessage(occupant, groupJID string, m domain.MessagePosted, archiveID s
 	return Outbound{Head: envelope("message", occupant, m.ID, "groupchat"), Tail: tail}
 }
 
+// TransientMessage renders a live-only message (a chat state, a receipt)
+// from the sender's occupant JID, without an archive id.
+func TransientMessage(occupant, id, payload string) Outbound {
+	tail := append(make([]byte, 0, 16+len(payload)), `">`...)
+	tail = append(tail, payload...)
+	tail = AppendEnd(tail, "message")
+	return Outbound{Head: envelope("message", occupant, id, "groupchat"), Tail: tail}
+}
+
 // ReadReceipt renders a read receipt forwarded to a message's sender, from
 // the reader's occupant JID, naming the message read.
 func ReadReceipt(occupant, messageID string) Outbound {

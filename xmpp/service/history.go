@@ -180,19 +180,22 @@ func (s *Service) answerArchive(ctx context.Context, st protocol.Stanza, r proto
 	return nil
 }
 
+// checkArchiveAccess allows a group's history to those who are or were
+// members. A deleted group is gone for queries: its history stays in the
+// log for audit only.
 func (s *Service) checkArchiveAccess(ctx context.Context, group, user string) error {
+	g, ok, err := s.reads.GroupByID(ctx, group)
+	if err != nil {
+		return err
+	}
+	if !ok || g.Deleted {
+		return protocol.ErrNotExists.With("the group does not exist")
+	}
 	was, err := s.reads.WasMember(ctx, group, user)
 	if err != nil {
 		return err
 	}
 	if !was {
-		g, ok, err := s.reads.GroupByID(ctx, group)
-		if err != nil {
-			return err
-		}
-		if !ok || g.Deleted {
-			return protocol.ErrNotExists.With("the group does not exist")
-		}
 		return protocol.ErrForbidden.With("only members may read the group's history")
 	}
 	return nil
@@ -215,6 +218,9 @@ func archiveForm() []byte {
 // answerReaders tells the sender of a message which members have read it.
 func (s *Service) answerReaders(ctx context.Context, st protocol.Stanza, r protocol.Readers) ([]byte, error) {
 	user := st.Requester()
+	if err := s.checkArchiveAccess(ctx, r.Group, user); err != nil {
+		return nil, err
+	}
 	ref, ok, err := s.reads.MessageByID(ctx, r.Group, r.MessageID)
 	if err != nil {
 		return nil, err
@@ -228,9 +234,6 @@ func (s *Service) answerReaders(ctx context.Context, st protocol.Stanza, r proto
 		}
 	}
 	if !ok {
-		if err := s.checkArchiveAccess(ctx, r.Group, user); err != nil {
-			return nil, err
-		}
 		return nil, protocol.ErrNotExists.With("no such message in the group")
 	}
 	if ref.Sender != user {

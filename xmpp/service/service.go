@@ -220,9 +220,12 @@ func (s *Service) shardOf(group string) *shard {
 	return s.shards[maphash.String(s.seed, group)%uint64(len(s.shards))]
 }
 
-// Connected forgets who was online: after the link comes back no
-// unavailable presence arrives for resources that left meanwhile.
-func (s *Service) Connected(ctx context.Context) { s.online.Reset() }
+// Connected is called when the link is (re-)established. Who was online is
+// kept: a resource that left meanwhile (no unavailable presence arrives
+// after a server restart) bounces the next delivery and is forgotten then,
+// while one still connected keeps receiving without having to announce
+// itself again.
+func (s *Service) Connected(ctx context.Context) {}
 
 // HandleOversized answers a stanza that broke a size limit.
 func (s *Service) HandleOversized(ctx context.Context, top *xmlnode.Node, err error) {
@@ -293,7 +296,7 @@ func (s *Service) HandleStanza(ctx context.Context, n *xmlnode.Node) {
 			return
 		}
 		s.shardOf(r.Group).enqueue(ctx, job{st: st, req: r})
-	case protocol.Post, protocol.Read:
+	case protocol.Post, protocol.Read, protocol.Transient:
 		if !s.limiter.allow(st.Requester(), s.now()) {
 			s.reply(ctx, protocol.ErrorReply(st, protocol.ErrRateLimited.With("too many messages; slow down")))
 			return

@@ -109,9 +109,13 @@ type batchState struct {
 func (sh *shard) process(ctx context.Context, batch []job) {
 	b := &batchState{groups: map[string]*pendingGroup{}}
 	for _, j := range batch {
-		switch j.req.(type) {
+		switch r := j.req.(type) {
 		case protocol.GroupCommand, protocol.Post, protocol.Read:
 			sh.decide(ctx, j, b)
+		case protocol.Transient:
+			// Live-only signals follow what was decided before them.
+			sh.flush(ctx, b)
+			sh.relay(ctx, j, r)
 		default:
 			sh.flush(ctx, b)
 			sh.answer(ctx, j)
@@ -337,4 +341,24 @@ func (sh *shard) reflectOriginal(ctx context.Context, st protocol.Stanza, group 
 	}
 	o := protocol.GroupMessage(sh.s.occupant(group, m.MID), sh.s.groupJID(group), m, protocol.ArchiveID(pos))
 	sh.s.reply(ctx, o.For(st.From.String()))
+}
+
+// relay delivers a live-only message to every online resource of the
+// group's members, as MUC relays chat states; nothing is stored.
+func (sh *shard) relay(ctx context.Context, j job, r protocol.Transient) {
+	g, err := sh.state(ctx, r.Group)
+	if err != nil {
+		sh.s.reply(ctx, protocol.ErrorReply(j.st, protocol.ErrorFor(err)))
+		return
+	}
+	if !g.Exists() {
+		sh.s.reply(ctx, protocol.ErrorReply(j.st, protocol.ErrNotExists.With("the group does not exist")))
+		return
+	}
+	me, ok := g.Member(j.st.Requester())
+	if !ok {
+		sh.s.reply(ctx, protocol.ErrorReply(j.st, protocol.ErrForbidden.With("only members may write to the group")))
+		return
+	}
+	sh.s.fanOut(ctx, protocol.TransientMessage(sh.s.occupant(r.Group, me.MID), j.st.ID, r.Payload), g.Members())
 }
