@@ -22,11 +22,12 @@
 //
 // # Putting a rebuilt file in place
 //
-// A rebuild can run beside the service, since it only reads the log. To put
-// its result in place:
+// A rebuild only reads the log: it can run while the service does if it is
+// given the service's Store (a SQLite store's file admits one Store at a
+// time), or else with the service stopped. To put its result in place:
 //
-//  1. Rebuild(ctx, store, "projections.db.new", progress), optionally Verify
-//     the live file first to see what will change;
+//  1. Rebuild(ctx, store, "projections.db.new", progress); Verify on the
+//     live file tells beforehand what will change, if anything;
 //  2. stop the service, so that nothing has the live file open;
 //  3. Swap("projections.db", "projections.db.new");
 //  4. start the service.
