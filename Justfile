@@ -42,6 +42,10 @@ fuzz FUZZTIME="1m":
       done
     done
 
+# Fault soak: kill -9 the component 25 times under load, restart the server; nothing acknowledged may be lost or doubled.
+soak KILLS="25": deps
+    GROUPCHAT_SOAK_KILLS={{KILLS}} go test -count=1 -timeout 60m -run 'TestKill9UnderLoad|TestComponentReconnectsAfterServerRestart|TestAcknowledgedMessagesSurviveKill9' -v ./xmpp/e2e
+
 # gofmt and go vet.
 lint:
     test -z "$(gofmt -l $(git ls-files '*.go'))"

@@ -364,11 +364,10 @@ func buildCatchUpLog(b *testing.B, dir string, l catchUpLayout, total int) (buil
 	// Older history: half in bob's groups, half in the others.
 	if older > 0 {
 		err := eachGroup(all, func(i int, g *groupWriter) error {
-			n := older / 2 / len(mine)
-			if i >= len(mine) {
-				n = (older - older/2) / len(others)
+			if i < len(mine) {
+				return g.post(ctx, store, share(older/2, len(mine), i), buildBatch, 0)
 			}
-			return g.post(ctx, store, n, buildBatch, 0)
+			return g.post(ctx, store, share(older-older/2, len(others), i-len(mine)), buildBatch, 0)
 		})
 		if err != nil {
 			return builtLog{}, err
@@ -399,6 +398,15 @@ func buildCatchUpLog(b *testing.B, dir string, l catchUpLayout, total int) (buil
 	b.Logf("log %s: %d events stored in %v, projections rebuilt in %v", filepath.Base(dir), last,
 		stored.Round(time.Millisecond), (st.Fold + st.Write).Round(time.Millisecond))
 	return lg, store.Close()
+}
+
+// share is the i-th of n near-equal parts of total.
+func share(total, n, i int) int {
+	part := total / n
+	if i < total%n {
+		part++
+	}
+	return part
 }
 
 // eachGroup runs f for every group at once and returns the first error.
@@ -449,11 +457,16 @@ func (g *groupWriter) decide(cmd domain.Command) ([]eventstore.EventData, error)
 	return out, nil
 }
 
-func (g *groupWriter) append(ctx context.Context, store eventstore.Store, events []eventstore.EventData) error {
-	expected := eventstore.NoStream()
-	if v := g.state.Version(); v > uint64(len(events)) {
-		expected = eventstore.Exact(v - uint64(len(events)) - 1)
+// expected is the expected version for an append of the events decided
+// since the state's version was base.
+func expectedAfter(base uint64) eventstore.ExpectedVersion {
+	if base == 0 {
+		return eventstore.NoStream()
 	}
+	return eventstore.Exact(base - 1)
+}
+
+func (g *groupWriter) append(ctx context.Context, store eventstore.Store, expected eventstore.ExpectedVersion, events []eventstore.EventData) error {
 	if _, err := store.Append(ctx, g.id, expected, events...); err != nil {
 		return fmt.Errorf("group %s: %w", g.id, err)
 	}
@@ -465,34 +478,58 @@ func (g *groupWriter) create(ctx context.Context, store eventstore.Store) error 
 	for _, m := range g.members[1:] {
 		c.Members = append(c.Members, domain.Member{JID: m})
 	}
+	base := g.state.Version()
 	events, err := g.decide(c)
 	if err != nil {
 		return err
 	}
-	return g.append(ctx, store, events)
+	return g.append(ctx, store, expectedAfter(base), events)
 }
 
-// post has alice post n messages, batch per Append, after a pause.
+// post has alice post n messages, batch per Append, after a pause. The
+// next batch is decided while the previous one is being appended.
 func (g *groupWriter) post(ctx context.Context, store eventstore.Store, n, batch int, pause time.Duration) error {
-	g.clock = g.clock.Add(pause)
-	events := make([]eventstore.EventData, 0, batch)
-	for i := 0; i < n; i++ {
-		g.posted++
-		evs, err := g.decide(domain.PostMessage{
-			Sender: benchAlice,
-			ID:     "msg-" + strconv.Itoa(g.posted),
-			Body:   fmt.Sprintf("Message %d in %s: shall we meet at noon tomorrow, by the station?", g.posted, g.id),
-		})
-		if err != nil {
-			return err
-		}
-		events = append(events, evs...)
-		if len(events) >= batch || i == n-1 {
-			if err := g.append(ctx, store, events); err != nil {
-				return err
+	type pending struct {
+		expected eventstore.ExpectedVersion
+		events   []eventstore.EventData
+	}
+	ctx, cancel := context.WithCancel(ctx)
+	defer cancel()
+	batches := make(chan pending, 1)
+	var decideErr error
+	var wg sync.WaitGroup
+	wg.Go(func() {
+		defer close(batches)
+		g.clock = g.clock.Add(pause)
+		for i := 0; i < n; {
+			p := pending{expected: expectedAfter(g.state.Version()), events: make([]eventstore.EventData, 0, batch)}
+			for ; i < n && len(p.events) < batch; i++ {
+				g.posted++
+				evs, err := g.decide(domain.PostMessage{
+					Sender: benchAlice,
+					ID:     "msg-" + strconv.Itoa(g.posted),
+					Body:   fmt.Sprintf("Message %d in %s: shall we meet at noon tomorrow, by the station?", g.posted, g.id),
+				})
+				if err != nil {
+					decideErr = err
+					return
+				}
+				p.events = append(p.events, evs...)
 			}
-			events = make([]eventstore.EventData, 0, batch)
+			select {
+			case batches <- p:
+			case <-ctx.Done():
+				return
+			}
+		}
+	})
+	var appendErr error
+	for p := range batches {
+		if appendErr = g.append(ctx, store, p.expected, p.events); appendErr != nil {
+			cancel()
+			break
 		}
 	}
-	return nil
+	wg.Wait()
+	return errors.Join(decideErr, appendErr)
 }
