@@ -84,9 +84,14 @@ var (
 // not grow with the history.
 //
 // The logs are built once per run and shared by the sub-benchmarks;
-// building, loading and one warm-up catch-up are not timed.
+// building, loading and one warm-up catch-up are not timed. With
+// CATCHUP_BENCH_DIR set to a directory, the logs are kept there and reused
+// by later runs, which then skip the set-up.
 func BenchmarkCatchUp(b *testing.B) {
-	logs := &logCache{dir: b.TempDir(), logs: map[string]*cachedLog{}}
+	logs := &logCache{dir: os.Getenv("CATCHUP_BENCH_DIR"), logs: map[string]*cachedLog{}}
+	if logs.dir == "" {
+		logs.dir = b.TempDir()
+	}
 	for _, l := range catchUpLayouts {
 		b.Run(l.name, func(b *testing.B) {
 			for _, h := range catchUpHistories {
@@ -317,12 +322,39 @@ func (c *logCache) get(b *testing.B, l catchUpLayout, total int) builtLog {
 	}
 	c.mu.Unlock()
 	cl.once.Do(func() {
-		cl.log, cl.err = buildCatchUpLog(b, filepath.Join(c.dir, key), l, total)
+		dir := filepath.Join(c.dir, key)
+		if cl.log, cl.err = readBuilt(dir); cl.err == nil {
+			return
+		}
+		if cl.log, cl.err = buildCatchUpLog(b, dir, l, total); cl.err == nil {
+			cl.err = writeBuilt(dir, cl.log)
+		}
 	})
 	if cl.err != nil {
 		b.Fatal(cl.err)
 	}
 	return cl.log
+}
+
+// builtMark names the file that marks a complete log, holding bob's
+// position and the number of events he missed.
+const builtMark = "built"
+
+func writeBuilt(dir string, lg builtLog) error {
+	return os.WriteFile(filepath.Join(dir, builtMark), fmt.Appendf(nil, "%d %d\n", lg.after, lg.missed), 0o644)
+}
+
+// readBuilt finds a log that an earlier run built in dir.
+func readBuilt(dir string) (builtLog, error) {
+	mark, err := os.ReadFile(filepath.Join(dir, builtMark))
+	if err != nil {
+		return builtLog{}, err
+	}
+	lg := builtLog{events: filepath.Join(dir, "events.db"), projections: filepath.Join(dir, "projections.db")}
+	if _, err := fmt.Sscan(string(mark), &lg.after, &lg.missed); err != nil {
+		return builtLog{}, fmt.Errorf("%s: %w", filepath.Join(dir, builtMark), err)
+	}
+	return lg, nil
 }
 
 // buildCatchUpLog writes a log of about total events into dir and rebuilds
@@ -334,6 +366,10 @@ func (c *logCache) get(b *testing.B, l catchUpLayout, total int) builtLog {
 func buildCatchUpLog(b *testing.B, dir string, l catchUpLayout, total int) (builtLog, error) {
 	ctx := context.Background()
 	start := time.Now()
+	// A build that did not finish leaves no mark: start it over.
+	if err := os.RemoveAll(dir); err != nil {
+		return builtLog{}, err
+	}
 	if err := os.MkdirAll(dir, 0o755); err != nil {
 		return builtLog{}, err
 	}

@@ -1,0 +1,219 @@
+package loadtest
+
+import (
+	"bufio"
+	"context"
+	"errors"
+	"fmt"
+	"io"
+	"log/slog"
+	"os"
+	"os/exec"
+	"path/filepath"
+	"strconv"
+	"strings"
+	"sync"
+	"syscall"
+	"time"
+
+	"github.com/uuchat/groupchat/internal/prosody"
+)
+
+// Addresses of every run. The domains are never resolved: everything is on
+// 127.0.0.1.
+const (
+	xmppDomain = "bench.test"
+	serviceJID = "groupchat.bench.test"
+	mucDomain  = "conference.bench.test"
+	secret     = "bench-secret"
+	password   = "bench"
+)
+
+// readyLine is what the component logs once it serves.
+const readyLine = "authenticated and serving"
+
+// componentPackage is the import path of the command under test.
+const componentPackage = "github.com/uuchat/groupchat/cmd/groupchat"
+
+// Build compiles the groupchat command into dir with go build and returns
+// the binary's path. It must run inside this module.
+func Build(ctx context.Context, dir string) (string, error) {
+	bin := filepath.Join(dir, "groupchat")
+	cmd := exec.CommandContext(ctx, "go", "build", "-o", bin, componentPackage)
+	if out, err := cmd.CombinedOutput(); err != nil {
+		return "", fmt.Errorf("go build %s: %w\n%s", componentPackage, err, out)
+	}
+	return bin, nil
+}
+
+// stack is one Prosody and, for groupchat runs, one component process.
+type stack struct {
+	srv  *prosody.Server
+	comp *component // nil unless the system is Groupchat
+}
+
+// startStack starts Prosody in dir with the component and a MUC host (with
+// archives for MUCMAM), registers the accounts, and starts the component
+// for Groupchat.
+func startStack(ctx context.Context, cfg *Config, dir, binary string, sys System, users []string) (*stack, error) {
+	srv, err := prosody.Start(ctx, prosody.Options{
+		Dir:            filepath.Join(dir, "prosody"),
+		Domain:         xmppDomain,
+		Components:     map[string]string{serviceJID: secret},
+		ComponentNames: map[string]string{serviceJID: "Group Chat Service"},
+		MUC:            mucDomain,
+		MUCMAM:         sys == MUCMAM,
+		// Logging every connection at info would cost Prosody CPU in the
+		// middle of the measurement.
+		LogLevel: "warn",
+	})
+	if err != nil {
+		return nil, err
+	}
+	accounts := make(map[string]string, len(users))
+	for _, u := range users {
+		accounts[u] = password
+	}
+	if err := srv.RegisterMany(accounts); err != nil {
+		srv.Stop()
+		return nil, err
+	}
+	st := &stack{srv: srv}
+	if sys == Groupchat {
+		st.comp, err = startComponent(ctx, cfg, binary, srv.ComponentAddr(), filepath.Join(dir, "groupchat-data"))
+		if err != nil {
+			srv.Stop()
+			return nil, err
+		}
+	}
+	return st, nil
+}
+
+// cpu returns the CPU time used so far by Prosody and by the component (zero
+// without one).
+func (st *stack) cpu() (prosodyCPU, componentCPU time.Duration, err error) {
+	pid := st.srv.PID()
+	if pid == 0 {
+		return 0, 0, errors.New("prosody is not running")
+	}
+	if prosodyCPU, err = processCPU(pid); err != nil {
+		return 0, 0, err
+	}
+	if st.comp != nil {
+		if componentCPU, err = processCPU(st.comp.cmd.Process.Pid); err != nil {
+			return 0, 0, err
+		}
+	}
+	return prosodyCPU, componentCPU, nil
+}
+
+// alive reports an error if the component has exited.
+func (st *stack) alive() error {
+	if st.comp == nil {
+		return nil
+	}
+	select {
+	case <-st.comp.done:
+		return fmt.Errorf("the component exited:\n%s", st.comp.logTail())
+	default:
+		return nil
+	}
+}
+
+// stop ends the component, then Prosody.
+func (st *stack) stop(log *slog.Logger) {
+	if st.comp != nil {
+		st.comp.stop()
+	}
+	if err := st.srv.Stop(); err != nil {
+		log.Warn("stopping prosody", "err", err)
+	}
+}
+
+// component is a running "groupchat serve".
+type component struct {
+	cmd  *exec.Cmd
+	done chan struct{} // closed once the process has exited and its output is read
+
+	mu   sync.Mutex
+	tail []string // the last lines of its log
+}
+
+const componentLogLines = 40
+
+func startComponent(ctx context.Context, cfg *Config, binary, server, data string) (*component, error) {
+	cmd := exec.Command(binary, "serve")
+	cmd.Env = append(os.Environ(),
+		"GROUPCHAT_SERVER="+server,
+		"GROUPCHAT_DOMAIN="+serviceJID,
+		"GROUPCHAT_SECRET="+secret,
+		"GROUPCHAT_DATA="+data,
+		"GROUPCHAT_LOG_LEVEL=info",
+		"GROUPCHAT_MESSAGE_RATE="+strconv.Itoa(cfg.MessageRate),
+		"GROUPCHAT_MESSAGE_BURST="+strconv.Itoa(cfg.MessageBurst),
+	)
+	cmd.Stdout = io.Discard
+	cmd.SysProcAttr = childAttr()
+	stderr, err := cmd.StderrPipe()
+	if err != nil {
+		return nil, err
+	}
+	if err := cmd.Start(); err != nil {
+		return nil, fmt.Errorf("starting %s serve: %w", binary, err)
+	}
+	c := &component{cmd: cmd, done: make(chan struct{})}
+	ready := make(chan struct{})
+	go func() {
+		var once sync.Once
+		sc := bufio.NewScanner(stderr)
+		sc.Buffer(make([]byte, 64<<10), 1<<20)
+		for sc.Scan() {
+			line := sc.Text()
+			c.mu.Lock()
+			c.tail = append(c.tail, line)
+			if len(c.tail) > componentLogLines {
+				c.tail = c.tail[len(c.tail)-componentLogLines:]
+			}
+			c.mu.Unlock()
+			if strings.Contains(line, readyLine) {
+				once.Do(func() { close(ready) })
+			}
+		}
+		_ = cmd.Wait()
+		close(c.done)
+	}()
+	wait := time.NewTimer(time.Minute)
+	defer wait.Stop()
+	select {
+	case <-ready:
+		return c, nil
+	case <-c.done:
+		return nil, fmt.Errorf("the component exited before serving:\n%s", c.logTail())
+	case <-ctx.Done():
+		c.stop()
+		return nil, ctx.Err()
+	case <-wait.C:
+		c.stop()
+		return nil, fmt.Errorf("the component did not log %q within a minute:\n%s", readyLine, c.logTail())
+	}
+}
+
+func (c *component) logTail() string {
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	return strings.Join(c.tail, "\n")
+}
+
+// stop asks the component to exit and kills it if it has not after 30
+// seconds.
+func (c *component) stop() {
+	_ = c.cmd.Process.Signal(syscall.SIGTERM)
+	t := time.NewTimer(30 * time.Second)
+	defer t.Stop()
+	select {
+	case <-c.done:
+	case <-t.C:
+		_ = c.cmd.Process.Kill()
+		<-c.done
+	}
+}
