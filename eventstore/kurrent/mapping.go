@@ -212,6 +212,9 @@ func isInvalidPosition(err error) bool {
 // subscription or an attempt to open one. Drops carry the gRPC error as is;
 // failed opens carry an *esdb.Error.
 func retryable(err error) bool {
+	if errors.Is(err, eventstore.ErrClosed) {
+		return false
+	}
 	var ee *esdb.Error
 	if errors.As(err, &ee) {
 		switch ee.Code() {

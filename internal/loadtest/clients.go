@@ -171,7 +171,7 @@ func parallel(n, limit int, f func(i int) error) error {
 // goroutine, so the members' receive state may be read afterwards.
 func closeAll(ms []*member) {
 	_ = parallel(len(ms), 64, func(i int) error {
-		if ms[i].c != nil {
+		if ms[i] != nil && ms[i].c != nil {
 			_ = ms[i].c.Close()
 		}
 		return nil

@@ -1,0 +1,175 @@
+package loadtest
+
+import (
+	"fmt"
+	"strconv"
+	"strings"
+	"time"
+)
+
+// Markdown renders the report: how it was made, the results table, how to
+// read it, and the details of every run.
+func Markdown(rep *Report) string {
+	var b strings.Builder
+	w := func(format string, args ...any) { fmt.Fprintf(&b, format+"\n", args...) }
+	cfg, env := rep.Config, rep.Env
+
+	w("# Load benchmark: groupchat and Prosody's MUC")
+	w("")
+	if rep.Command != "" {
+		w("- Command: `%s`", rep.Command)
+	}
+	w("- Run: %s, took %s", rep.Started.UTC().Format("2006-01-02 15:04 UTC"), rep.Took.Round(time.Second))
+	w("- Machine: %s, %d cores, %s; the load generator, Prosody and the component share it", env.CPU, env.Cores, env.Kernel)
+	w("- Prosody: %s (`prosodyctl about`), started per run by internal/prosody: storage `internal`, log level warn, "+
+		"MUC host with `mod_muc` (MUC) or `mod_muc` and `mod_muc_mam` archiving every room (MUC+MAM)", env.Prosody)
+	w("- Go: %s", env.Go)
+	w("- Component: `groupchat serve` built with `go build`, `--sync full` (the default), `--data` in a fresh temporary directory per run; "+
+		"GROUPCHAT_MESSAGE_RATE=%d and GROUPCHAT_MESSAGE_BURST=%d, raised from the defaults (20/s, burst 100) so that the per-sender rate limit does not interfere",
+		cfg.MessageRate, cfg.MessageBurst)
+	w("- Live load: %s, %s, at most %s per group; drain timeout %s", postingText(&cfg), windowText(cfg.Window), sendersText(cfg.Senders), cfg.Drain)
+	w("- Catch-up storm: %d readers in one group (or room) with a poster; %d messages posted while the readers are offline, then all readers reconnect at once. "+
+		"groupchat: directed presence, then one paged `#catchup` from the position the reader had (RSM max %d, paging with `<after/>`). "+
+		"MUC+MAM: join the room without history, then XEP-0313 queries of the room archive paging back from the last page (RSM max %d; Prosody caps pages at 100) until the last %d messages",
+		ScenarioStorm.Members, cfg.StormMessages, cfg.StormPage, cfg.StormPage, cfg.StormMessages)
+	w("")
+
+	w("| scenario | system | delivered/s | p50 | p95 | p99 | max | lost | duplicated | CPU s Prosody | CPU s component | groupchat/MUC+MAM delivered/s | groupchat/MUC+MAM p99 |")
+	w("|---|---|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|")
+	for i := range rep.Results {
+		r := &rep.Results[i]
+		row := []string{r.Scenario.Title(), r.System.String()}
+		switch {
+		case r.Skipped != "":
+			row = append(row, "skipped", "", "", "", "", "", "", "", "", "", "")
+		case !r.Ran():
+			row = append(row, "failed", "", "", "", "", "", "", "", "", "", "")
+		default:
+			row = append(row,
+				strconv.Itoa(int(r.PerSecond()+0.5)),
+				latencyText(r.Latency.P50), latencyText(r.Latency.P95), latencyText(r.Latency.P99), latencyText(r.Latency.Max),
+				strconv.FormatInt(r.Lost, 10), strconv.FormatInt(r.Duplicated, 10),
+				cpuText(r.CPUProsody), "—", "—", "—")
+			if r.System == Groupchat {
+				row[10] = cpuText(r.CPUComponent)
+				if ref := rep.find(r.Scenario, MUCMAM); ref != nil && ref.Ran() {
+					row[11] = ratioText(r.PerSecond(), ref.PerSecond())
+					row[12] = ratioText(r.Latency.P99.Seconds(), ref.Latency.P99.Seconds())
+				}
+			}
+		}
+		w("| %s |", strings.Join(row, " | "))
+	}
+	w("")
+	w("How to read it:")
+	w("")
+	w("- **delivered/s**: live, messages received per second over all receivers, from the first post to the last delivery; " +
+		"every member of the group gets each message, the sender's own reflection included. Storm: messages fetched per second over all readers, " +
+		"from the start of the reconnection until the last reader has them all.")
+	w("- **p50 … max**: live, from posting to each receipt (the send time travels in the body; one clock). Storm: per reader, " +
+		"from the start of the reconnection to having every message (login, presence or join, all pages).")
+	w("- **lost**: expected deliveries not received within the drain timeout after the end; **duplicated**: deliveries beyond the first. Both must be 0.")
+	w("- **CPU s**: user and system CPU seconds of the process during the measurement (`/proc/PID/stat`, utime+stime). " +
+		"The component's column is empty for MUC, which runs inside Prosody.")
+	w("- **groupchat/MUC+MAM**: groupchat's figure over MUC+MAM's on the same scenario; above 1 is better for delivered/s, below 1 is better for p99.")
+	w("")
+	w("Each run:")
+	w("")
+	w("| scenario | system | clients | posting clients | messages | deliveries expected | measured for | CPU s load generator | notes |")
+	w("|---|---|---:|---:|---:|---:|---:|---:|---|")
+	for i := range rep.Results {
+		r := &rep.Results[i]
+		notes := append([]string(nil), r.Notes...)
+		if r.Skipped != "" {
+			notes = append(notes, "skipped: "+r.Skipped)
+		}
+		if r.Err != "" {
+			notes = append(notes, "error: "+r.Err)
+		}
+		if r.Errors > 0 {
+			notes = append(notes, fmt.Sprintf("%d error answers to posts", r.Errors))
+		}
+		if r.Stalled > 0 {
+			notes = append(notes, fmt.Sprintf("%d senders stalled on a missing reflection", r.Stalled))
+		}
+		if r.Skipped != "" {
+			w("| %s | %s | | | | | | | %s |", r.Scenario.Title(), r.System, mdEscape(strings.Join(notes, "; ")))
+			continue
+		}
+		posting := strconv.Itoa(r.Senders)
+		if r.Scenario.Kind == Storm {
+			posting = "1"
+		}
+		w("| %s | %s | %d | %s | %d | %d | %s | %s | %s |", r.Scenario.Title(), r.System, r.Clients, posting, r.Sent, r.Expected,
+			r.Elapsed.Round(time.Millisecond), cpuText(r.CPULoad), mdEscape(strings.Join(notes, "; ")))
+	}
+	return b.String()
+}
+
+func (rep *Report) find(sc Scenario, sys System) *Result {
+	for i := range rep.Results {
+		if r := &rep.Results[i]; r.Scenario == sc && r.System == sys {
+			return r
+		}
+	}
+	return nil
+}
+
+func postingText(cfg *Config) string {
+	var how string
+	if cfg.Messages > 0 {
+		how = fmt.Sprintf("%d messages per scenario", cfg.Messages)
+	} else {
+		how = "posting for " + cfg.Duration.String()
+	}
+	if cfg.Rate > 0 {
+		return how + fmt.Sprintf(" at a target of %g messages/s per scenario", cfg.Rate)
+	}
+	return how + " as fast as the window allows (rate 0)"
+}
+
+func windowText(w int) string {
+	if w == 1 {
+		return "window 1 (a sender posts its next message once its previous one is reflected back to it)"
+	}
+	return fmt.Sprintf("window %d (at most %d of a sender's messages not yet reflected back to it)", w, w)
+}
+
+func sendersText(n int) string {
+	if n == 0 {
+		return "every member posting"
+	}
+	if n == 1 {
+		return "1 member posting"
+	}
+	return fmt.Sprintf("%d members posting", n)
+}
+
+func latencyText(d time.Duration) string {
+	ms := float64(d) / float64(time.Millisecond)
+	switch {
+	case d >= 10*time.Second:
+		return fmt.Sprintf("%.1f s", d.Seconds())
+	case d >= time.Second:
+		return fmt.Sprintf("%.2f s", d.Seconds())
+	case ms >= 100:
+		return fmt.Sprintf("%.0f ms", ms)
+	case ms >= 10:
+		return fmt.Sprintf("%.1f ms", ms)
+	default:
+		return fmt.Sprintf("%.2f ms", ms)
+	}
+}
+
+func cpuText(d time.Duration) string { return fmt.Sprintf("%.2f", d.Seconds()) }
+
+func ratioText(a, b float64) string {
+	if b == 0 {
+		return "—"
+	}
+	return fmt.Sprintf("%.2f", a/b)
+}
+
+func mdEscape(s string) string {
+	return strings.NewReplacer("|", `\|`, "\n", " ").Replace(s)
+}
