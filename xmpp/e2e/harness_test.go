@@ -28,6 +28,8 @@ const (
 	// wait bounds how long a test waits for a stanza it expects; it is a
 	// guard against hanging, not a speed assertion.
 	wait = 20 * time.Second
+	// systemAdmin is the service administrator named in the configuration.
+	systemAdmin = "eve@" + xmppDomain
 )
 
 // users registered on the shared server, password = name.
@@ -141,6 +143,7 @@ func (h *harness) startComponent(extraEnv ...string) (*component, error) {
 		// Tests post in bursts far beyond a person's pace.
 		"GROUPCHAT_MESSAGE_RATE=2000",
 		"GROUPCHAT_MESSAGE_BURST=2000",
+		"GROUPCHAT_SYSTEM_ADMINS="+systemAdmin,
 	)
 	cmd.Env = append(cmd.Env, h.env...)
 	cmd.Env = append(cmd.Env, extraEnv...)

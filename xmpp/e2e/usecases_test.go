@@ -519,3 +519,18 @@ func TestChatStatesAreRelayedNotArchived(t *testing.T) {
 	res := bob.iq(`<iq type="set" id="mamgone" to="`+gjid(group)+`"><query xmlns="urn:xmpp:mam:2" queryid="g"/></iq>`, "mamgone")
 	wantError(t, res, "cancel", "item-not-found", "not-exists")
 }
+
+func TestSystemGroupsAreMadeByAdministrators(t *testing.T) {
+	eve := shared.login(t, "eve", "admin")
+	alice := shared.login(t, "alice", "pda")
+	group := groupID("system")
+	createGroup(eve, group, "Announcements "+group, "alice")
+	alice.expect("the creategroup broadcast", presenceWith(group, nsCreate))
+	res := alice.iq(`<iq type="get" id="sys" to="`+gjid(group)+`"><query xmlns="`+nsGroupInfo+`"/></iq>`, "sys")
+	if it := res.Find("query/item"); it == nil || it.Attr("type") != "system" {
+		t.Errorf("a group an administrator makes is a system group: %s", res.Raw)
+	}
+	// A user asking for a system group is refused.
+	alice.send(`<presence to="` + gjid(groupID("fake")) + `"><x xmlns="` + nsCreate + `"/><properties><property name="name">fake</property><property name="type">system</property></properties></presence>`)
+	wantError(t, alice.expect("the refusal", func(s *xmppclient.Stanza) bool { return s.Is("", "presence") && s.Type() == "error" }), "cancel", "not-allowed", "not-allowed")
+}

@@ -175,9 +175,13 @@ func TestMemberItems(t *testing.T) {
 		{name: "create: missing jid", xml: pres(groupJID, "", xCreate+named+`<item nick="n" mid="m"/>`), err: &protocol.ErrBadRequest},
 		{name: "create: empty jid", xml: pres(groupJID, "", xCreate+named+`<item jid=""/>`), err: &protocol.ErrBadRequest},
 		{name: "create: system type", xml: pres(groupJID, "", xCreate+props(`<property name="name">G</property><property name="type">system</property>`)),
-			want: protocol.GroupCommand{NS: protocol.NSCreate, Group: "groupid", SystemType: true, Command: domain.CreateGroup{
+			want: protocol.GroupCommand{NS: protocol.NSCreate, Group: "groupid", SystemType: true, TypeGiven: true, Command: domain.CreateGroup{
 				GroupID: "groupid", Name: "G", Type: domain.TypeSystem, Creator: domain.Member{JID: crone}}}},
-		{name: "create: customized type", xml: pres(groupJID, "", xCreate+props(`<property name="name">G</property><property name="type" value="customized"/>`)), want: create()},
+		{name: "create: customized type", xml: pres(groupJID, "", xCreate+props(`<property name="name">G</property><property name="type" value="customized"/>`)), want: func() protocol.GroupCommand {
+			c := create()
+			c.TypeGiven = true
+			return c
+		}()},
 		{name: "create: unknown type", xml: pres(groupJID, "", xCreate+props(`<property name="name">G</property><property name="type">secret</property>`)), err: &protocol.ErrBadRequest},
 		{name: "create: at the service's address", xml: pres(service, "", xCreate+named), want: createIn("")},
 		{name: "create: at an occupant of the service", xml: pres(service+"/x", "", xCreate+named), err: &protocol.ErrBadRequest},

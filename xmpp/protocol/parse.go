@@ -21,6 +21,9 @@ type GroupCommand struct {
 	Command domain.Command
 	// SystemType is true when a creation asked for a system group.
 	SystemType bool
+	// TypeGiven is true when a creation named its type; otherwise the
+	// service decides (system for its administrators, customized else).
+	TypeGiven bool
 }
 
 // Post is a groupchat message to a group.
@@ -151,6 +154,7 @@ func parsePresence(s Stanza) (Request, error) {
 		c := domain.CreateGroup{GroupID: group, Name: props["name"], Type: domain.TypeCustomized,
 			Creator: domain.Member{JID: by, MID: props["mid"], Nick: props["nick"]}}
 		if t := props["type"]; t != "" {
+			cmd.TypeGiven = true
 			switch domain.GroupType(t) {
 			case domain.TypeSystem:
 				cmd.SystemType = true

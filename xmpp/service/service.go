@@ -307,12 +307,17 @@ func (s *Service) HandleStanza(ctx context.Context, n *xmlnode.Node) {
 			s.reply(ctx, protocol.ErrorReply(st, protocol.ErrNotAllowed.With("only service administrators create system groups")))
 			return
 		}
-		if r.Group == "" {
-			r.Group = newGroupID()
-			if c, ok := r.Command.(domain.CreateGroup); ok {
+		if c, ok := r.Command.(domain.CreateGroup); ok {
+			if r.Group == "" {
+				r.Group = newGroupID()
 				c.GroupID = r.Group
-				r.Command = c
 			}
+			// Groups made by the service's administrators are system
+			// groups unless they ask otherwise.
+			if !r.TypeGiven && s.admins[st.Requester()] {
+				c.Type = domain.TypeSystem
+			}
+			r.Command = c
 		}
 		s.shardOf(r.Group).enqueue(ctx, job{st: st, req: r})
 	case protocol.GroupInfoQuery:
