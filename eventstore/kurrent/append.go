@@ -34,10 +34,14 @@ func (s *Store) Append(ctx context.Context, stream string, expected eventstore.E
 
 	var before tail
 	if s.opts.DedupWindow >= 0 {
-		if before, err = s.readTail(ctx, c, full, s.opts.DedupWindow+len(events)); err != nil {
+		if err := s.readTail(ctx, c, full, &before, s.opts.DedupWindow+len(events)); err != nil {
 			return eventstore.AppendResult{}, s.fail(ctx, c, what, err)
 		}
-		if res, settled, err := before.settle(stream, events); settled {
+		res, settled, err := s.settle(ctx, c, stream, &before, events)
+		if settled {
+			if err != nil && !errors.Is(err, eventstore.ErrIDConflict) {
+				err = s.fail(ctx, c, what, err)
+			}
 			return res, err
 		}
 	}
@@ -71,21 +75,31 @@ func (s *Store) refused(ctx context.Context, c *esdb.Client, stream string, expe
 	if s.opts.DedupWindow < 0 {
 		window = 1 // only the head, and only if the client did not name it
 	}
+	what := fmt.Sprintf("append to %q", stream)
 	var now tail
 	if s.opts.DedupWindow >= 0 || !cf.known {
-		var err error
-		if now, err = s.readTail(ctx, c, full, window); err != nil {
-			return eventstore.AppendResult{}, s.fail(ctx, c, fmt.Sprintf("append to %q", stream), err)
+		if err := s.readTail(ctx, c, full, &now, window); err != nil {
+			return eventstore.AppendResult{}, s.fail(ctx, c, what, err)
 		}
 	}
 	if s.opts.DedupWindow >= 0 {
-		if res, settled, err := now.settle(stream, events); settled {
+		res, settled, err := s.settle(ctx, c, stream, &now, events)
+		if settled {
+			if err != nil && !errors.Is(err, eventstore.ErrIDConflict) {
+				err = s.fail(ctx, c, what, err)
+			}
 			return res, err
 		}
 	}
 	wv := &eventstore.WrongVersionError{Stream: stream, Expected: expected, Actual: cf.actual, Exists: cf.exists}
 	if !cf.known {
 		wv.Actual, wv.Exists = now.head, now.exists
+	}
+	if expected.IsAny() || (expected.IsStreamExists() && wv.Exists) {
+		// These expectations hold, so the server refused the batch because
+		// its first ids are stored and the rest are not ("corrupted
+		// idempotency"), beyond what the tail shows.
+		return eventstore.AppendResult{}, fmt.Errorf("%w: the server holds some of the batch's ids in stream %q, further back than the %d events compared", eventstore.ErrIDConflict, stream, window)
 	}
 	return eventstore.AppendResult{}, wv
 }
@@ -94,16 +108,17 @@ func (s *Store) refused(ctx context.Context, c *esdb.Client, stream string, expe
 type tail struct {
 	exists bool
 	head   uint64 // the stream's newest version, if it exists
-	ids    map[string]located
+	// oldest is the oldest version read; complete says the read reached
+	// the stream's first event.
+	oldest   uint64
+	complete bool
+	ids      map[string]located
 }
 
 type located struct{ version, position uint64 }
 
-// settle decides a batch from the tail alone: every id already stored
-// means a duplicate, some of them a conflict; settled is false when none is.
-func (t tail) settle(stream string, events []eventstore.EventData) (res eventstore.AppendResult, settled bool, err error) {
-	found := 0
-	var last located
+// match counts the batch's ids in the tail and finds the newest of them.
+func (t *tail) match(events []eventstore.EventData) (found int, last located) {
 	for _, e := range events {
 		if l, ok := t.ids[e.ID]; ok {
 			found++
@@ -112,39 +127,69 @@ func (t tail) settle(stream string, events []eventstore.EventData) (res eventsto
 			}
 		}
 	}
+	return found, last
+}
+
+// settle decides a batch from the stream's tail: every id already stored
+// means a duplicate, some of them a conflict; settled is false when none
+// is. A stored batch is contiguous, so when the tail's oldest edge may cut
+// through it, the k-1 events before the edge are read too.
+func (s *Store) settle(ctx context.Context, c *esdb.Client, stream string, t *tail, events []eventstore.EventData) (res eventstore.AppendResult, settled bool, err error) {
+	found, last := t.match(events)
+	if found > 0 && found < len(events) && !t.complete {
+		if err := s.readTail(ctx, c, s.names.full(stream), t, len(events)-1); err != nil {
+			return res, true, err
+		}
+		found, last = t.match(events)
+	}
 	switch found {
 	case 0:
-		return eventstore.AppendResult{}, false, nil
+		return res, false, nil
 	case len(events):
 		return eventstore.AppendResult{Version: last.version, Position: last.position, Duplicate: true}, true, nil
 	default:
-		return eventstore.AppendResult{}, true, fmt.Errorf("%w: stream %q already holds %d of the batch's %d ids", eventstore.ErrIDConflict, stream, found, len(events))
+		return res, true, fmt.Errorf("%w: stream %q already holds %d of the batch's %d ids", eventstore.ErrIDConflict, stream, found, len(events))
 	}
 }
 
-// readTail reads up to n of a stream's newest events.
-func (s *Store) readTail(ctx context.Context, c *esdb.Client, full string, n int) (tail, error) {
-	t := tail{ids: make(map[string]located, n)}
-	rs, err := c.ReadStream(ctx, full, esdb.ReadStreamOptions{Direction: esdb.Backwards, From: esdb.End{}}, uint64(n))
+// readTail reads up to n more of a stream's events into t, going back from
+// its end, or from before the oldest event t holds.
+func (s *Store) readTail(ctx context.Context, c *esdb.Client, full string, t *tail, n int) error {
+	if t.ids == nil {
+		t.ids = make(map[string]located, n)
+	}
+	if t.complete || n <= 0 {
+		return nil
+	}
+	var from esdb.StreamPosition = esdb.End{}
+	if t.exists {
+		from = esdb.Revision(t.oldest - 1)
+	}
+	rs, err := c.ReadStream(ctx, full, esdb.ReadStreamOptions{Direction: esdb.Backwards, From: from}, uint64(n))
 	if err != nil {
-		return t, err
+		return err
 	}
 	defer rs.Close()
+	read := 0
 	for {
 		ev, err := rs.Recv()
 		if errors.Is(err, io.EOF) || isNotFound(err) {
-			return t, nil
+			t.complete = t.complete || read < n
+			return nil
 		}
 		if err != nil {
-			return t, err
+			return err
 		}
 		e := ev.Event
 		if e == nil {
 			continue
 		}
+		read++
 		if !t.exists {
 			t.exists, t.head = true, e.EventNumber
 		}
+		t.oldest = e.EventNumber
+		t.complete = e.EventNumber == 0
 		t.ids[e.EventID.String()] = located{e.EventNumber, e.Position.Commit}
 	}
 }

@@ -85,9 +85,9 @@ func (db *fakeDB) add(stream, typ, data string) uint64 {
 }
 
 type fakeProposal struct {
-	id          uuid.UUID
-	typ, ctype  string
-	data, meta  []byte
+	id         uuid.UUID
+	typ, ctype string
+	data, meta []byte
 }
 
 func (db *fakeDB) write(stream string, ps []fakeProposal) *fakeEvent {
@@ -316,7 +316,7 @@ func (db *fakeDB) subscribe(opts *api.ReadReq_Options, srv api.Streams_ReadServe
 		openErr, db.openErrs = db.openErrs[0], db.openErrs[1:]
 	}
 	drop := -1
-	if len(db.drops) > 0 {
+	if len(db.drops) > 0 && openErr == nil {
 		drop, db.drops = db.drops[0], db.drops[1:]
 	}
 	var after uint64 // deliver positions above it

@@ -200,6 +200,15 @@ func isClientClosed(err error) bool {
 	return errors.As(err, &ee) && ee.Code() == esdb.ErrorCodeConnectionClosed
 }
 
+// needsNewClient tells whether the next call should start from a new
+// client: after the client closed itself, and after the node was
+// unreachable. Some calls (reads) hand the gRPC error back without telling
+// the client to rediscover, and its connection then waits out gRPC's own
+// reconnect backoff, up to two minutes, after the node is back.
+func needsNewClient(err error) bool {
+	return isClientClosed(err) || status.Code(err) == codes.Unavailable
+}
+
 // isInvalidPosition recognises KurrentDB's refusal to read $all from a
 // position that is not the start of a record (InvalidArgument, "Trying to
 // read from an invalid position"). The client passes it on as an *esdb.Error

@@ -185,8 +185,8 @@ func (s *Store) enter(ctx context.Context) (context.Context, func(), error) {
 // fail turns a call's error into what the caller gets: ErrClosed once the
 // store is closing, the context's own error when it ended (the client
 // reports cancellation as a gRPC status), otherwise the client's error
-// wrapped with what was being done. A client that shut itself down is
-// replaced so that the next call can succeed.
+// wrapped with what was being done. After a closed client or an unreachable
+// node the client is replaced, so that the next call starts afresh.
 func (s *Store) fail(ctx context.Context, c *esdb.Client, what string, err error) error {
 	if s.closed.Load() {
 		return eventstore.ErrClosed
@@ -194,7 +194,7 @@ func (s *Store) fail(ctx context.Context, c *esdb.Client, what string, err error
 	if ctxErr := ctx.Err(); ctxErr != nil {
 		return ctxErr
 	}
-	if isClientClosed(err) {
+	if needsNewClient(err) {
 		s.conn.renew(c)
 	}
 	return fmt.Errorf("eventstore/kurrent: %s: %w", what, err)
@@ -216,14 +216,21 @@ func (s *Store) Close() error {
 }
 
 // conn owns the client. The v4 client closes itself for good when node
-// discovery fails (for instance while the server restarts); conn then makes
-// a new one from the same configuration.
+// discovery fails (for instance while the server restarts), and some of its
+// calls leave a broken connection to gRPC's slow reconnect backoff; conn
+// then makes a new client from the same configuration. The client it
+// replaces is closed only after retireAfter, so that calls and
+// subscriptions still using it are not cut short by another call's
+// failure; a subscription still on it then resubscribes.
 type conn struct {
-	cfg    esdb.Configuration
-	mu     sync.Mutex
-	c      *esdb.Client
-	closed bool
+	cfg     esdb.Configuration
+	mu      sync.Mutex
+	c       *esdb.Client
+	closed  bool
+	retired map[*esdb.Client]*time.Timer
 }
+
+const retireAfter = 30 * time.Second
 
 func (c *conn) get() (*esdb.Client, error) {
 	c.mu.Lock()
@@ -242,15 +249,27 @@ func (c *conn) get() (*esdb.Client, error) {
 	return c.c, nil
 }
 
-// renew drops old if it is still the current client; the next get makes a
-// new one.
+// renew retires old if it is still the current client; the next get makes
+// a new one.
 func (c *conn) renew(old *esdb.Client) {
 	c.mu.Lock()
 	defer c.mu.Unlock()
-	if c.c == old && old != nil {
-		old.Close()
-		c.c = nil
+	if old == nil || c.c != old || c.closed {
+		return
 	}
+	c.c = nil
+	if c.retired == nil {
+		c.retired = make(map[*esdb.Client]*time.Timer)
+	}
+	c.retired[old] = time.AfterFunc(retireAfter, func() {
+		c.mu.Lock()
+		_, ok := c.retired[old]
+		delete(c.retired, old)
+		c.mu.Unlock()
+		if ok {
+			old.Close()
+		}
+	})
 }
 
 func (c *conn) close() {
@@ -261,6 +280,11 @@ func (c *conn) close() {
 		c.c.Close()
 		c.c = nil
 	}
+	for old, t := range c.retired {
+		t.Stop()
+		old.Close()
+	}
+	c.retired = nil
 }
 
 // clientLogger sends the client library's messages to l at debug level:

@@ -74,7 +74,7 @@ func (s *Store) openSubscription(ctx context.Context, from esdb.AllPosition) (so
 	}
 	sub, err := c.SubscribeToAll(ctx, esdb.SubscribeToAllOptions{From: from, Filter: s.names.filter()})
 	if err != nil {
-		if isClientClosed(err) && !s.closed.Load() {
+		if needsNewClient(err) && !s.closed.Load() {
 			s.conn.renew(c)
 		}
 		return nil, err

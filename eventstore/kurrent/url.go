@@ -64,7 +64,12 @@ func parseURL(raw string) (*esdb.Configuration, error) {
 	}
 	cfg, err := esdb.ParseConnectionString(to + "://" + rest)
 	if err != nil {
-		return nil, fmt.Errorf("eventstore/kurrent: connection string %q: %w", redact(raw), err)
+		// The client's errors may quote the whole string, password included.
+		msg := err.Error()
+		if pw := password(raw); pw != "" {
+			msg = strings.ReplaceAll(msg, pw, "xxxxx")
+		}
+		return nil, fmt.Errorf("eventstore/kurrent: connection string %q: %s", redact(raw), msg)
 	}
 	return cfg, nil
 }
@@ -80,18 +85,27 @@ func knownSettings() string {
 
 // redact hides the password of a connection string in messages.
 func redact(raw string) string {
-	scheme, rest, ok := strings.Cut(raw, "://")
-	if !ok {
-		return raw
-	}
-	userinfo, host, ok := strings.Cut(rest, "@")
-	if !ok {
-		return raw
-	}
-	if user, _, ok := strings.Cut(userinfo, ":"); ok {
+	if pw := password(raw); pw != "" {
+		scheme, rest, _ := strings.Cut(raw, "://")
+		userinfo, host, _ := strings.Cut(rest, "@")
+		user, _, _ := strings.Cut(userinfo, ":")
 		return scheme + "://" + user + ":xxxxx@" + host
 	}
 	return raw
+}
+
+// password returns the password of a connection string, if it has one.
+func password(raw string) string {
+	_, rest, ok := strings.Cut(raw, "://")
+	if !ok {
+		return ""
+	}
+	userinfo, _, ok := strings.Cut(rest, "@")
+	if !ok {
+		return ""
+	}
+	_, pw, _ := strings.Cut(userinfo, ":")
+	return pw
 }
 
 // describe names the node or cluster a configuration points at.

@@ -169,12 +169,20 @@ type Config struct {
 	// readers are offline; StormPage the RSM page size they ask for.
 	StormMessages int
 	StormPage     int
+	// StormTimeout bounds the storm's reconnection: a reader that has not
+	// got every message by then counts what it lacks as lost.
+	StormTimeout time.Duration
 
 	// MessageRate and MessageBurst are given to the component
 	// (GROUPCHAT_MESSAGE_RATE and GROUPCHAT_MESSAGE_BURST), raised far above
 	// the defaults so its per-sender rate limit does not interfere.
 	MessageRate  int
 	MessageBurst int
+
+	// ProsodyConfig is Lua added to the global section of every Prosody's
+	// configuration, e.g. "network_settings = { read_size = 65536 }"; empty
+	// keeps what package prosody generates.
+	ProsodyConfig string
 
 	// Binary is a prebuilt groupchat binary; empty builds one with go build
 	// into WorkDir.
@@ -200,6 +208,7 @@ func DefaultConfig() Config {
 		Drain:         20 * time.Second,
 		StormMessages: 1000,
 		StormPage:     500,
+		StormTimeout:  3 * time.Minute,
 		MessageRate:   100000,
 		MessageBurst:  100000,
 	}
@@ -224,8 +233,8 @@ func (c *Config) Validate() error {
 		return errors.New("give a positive duration or a message count")
 	case c.Drain <= 0:
 		return errors.New("the drain timeout must be positive")
-	case c.StormMessages < 1 || c.StormPage < 1:
-		return errors.New("storm messages and page size must be positive")
+	case c.StormMessages < 1 || c.StormPage < 1 || c.StormTimeout <= 0:
+		return errors.New("storm messages, page size and timeout must be positive")
 	case c.MessageRate < 1 || c.MessageBurst < 1:
 		return errors.New("the component's message rate and burst must be positive")
 	}

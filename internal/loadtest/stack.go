@@ -65,7 +65,8 @@ func startStack(ctx context.Context, cfg *Config, dir, binary string, sys System
 		MUCMAM:         sys == MUCMAM,
 		// Logging every connection at info would cost Prosody CPU in the
 		// middle of the measurement.
-		LogLevel: "warn",
+		LogLevel:    "warn",
+		ExtraConfig: cfg.ProsodyConfig,
 	})
 	if err != nil {
 		return nil, err

@@ -195,7 +195,7 @@ func runStorm(ctx context.Context, cfg *Config, sys System, sc Scenario, st *sta
 	took := make([]time.Duration, len(readers))
 	errs := make([]error, len(readers))
 	defer func() { closeAll(back) }()
-	catch, cancelCatch := context.WithTimeout(ctx, cfg.Drain+time.Duration(len(readers))*100*time.Millisecond)
+	catch, cancelCatch := context.WithTimeout(ctx, cfg.StormTimeout)
 	defer cancelCatch()
 	start := time.Now()
 	var wg sync.WaitGroup
@@ -261,7 +261,9 @@ func catchUp(ctx context.Context, cfg *Config, sys System, addr string, m *membe
 		}
 		after := position
 		for page := 0; ; page++ {
+			t0 := time.Now()
 			q, err := catchUpPage(ctx, m, after, cfg.StormPage, strconv.Itoa(page))
+			cfg.logger().Info("DEBUG page", "user", m.user, "page", page, "took", time.Since(t0), "at", time.Now().Format("05.000"))
 			if err != nil {
 				return err
 			}
