@@ -46,6 +46,14 @@ fuzz FUZZTIME="1000000x":
 soak KILLS="25": deps
     GROUPCHAT_SOAK_KILLS={{KILLS}} go test -count=1 -timeout 60m -run 'TestKill9UnderLoad|TestComponentReconnectsAfterServerRestart|TestAcknowledgedMessagesSurviveKill9' -v ./xmpp/e2e
 
+# The KurrentDB backend's conformance suite against a real server at URL. Start one first, on a
+# machine with Docker, and wait a few seconds for it to answer:
+#   docker run --rm -d --name kurrentdb -p 2113:2113 docker.kurrent.io/kurrent-latest/kurrentdb --insecure
+# Stop it afterwards with `docker stop kurrentdb` (--rm discards its data).
+test-kurrentdb URL="kurrentdb://localhost:2113?tls=false":
+    @echo "KurrentDB conformance suite against {{URL}}"
+    KURRENTDB_URL='{{URL}}' go test -race -count=1 -v -run TestConformance ./eventstore/kurrent/
+
 # gofmt and go vet.
 lint:
     test -z "$(gofmt -l $(git ls-files '*.go'))"

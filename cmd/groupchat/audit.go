@@ -37,6 +37,7 @@ type auditEntry struct {
 func (a *auditCommand) Run(ctx context.Context, args []string) error {
 	fs := flag.NewFlagSet("audit", flag.ContinueOnError)
 	data := fs.String("data", "./data", "the service's data directory")
+	storeSpec := fs.String("store", "", storeUsage)
 	group := fs.String("group", "", "only this group (its id)")
 	user := fs.String("user", "", "only changes made by or affecting this bare JID")
 	since := fs.String("since", "", "only changes at or after this time (RFC 3339, e.g. 2026-01-02T15:04:05Z)")
@@ -68,7 +69,7 @@ func (a *auditCommand) Run(ctx context.Context, args []string) error {
 		}
 		*user = j.Bare().String()
 	}
-	store, err := openLog(*data)
+	store, err := openStore(ctx, *storeSpec, *data, "", true)
 	if err != nil {
 		return err
 	}

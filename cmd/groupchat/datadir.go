@@ -1,12 +1,16 @@
 package main
 
 import (
+	"context"
 	"errors"
 	"fmt"
 	"os"
 	"path/filepath"
+	"strings"
 	"syscall"
 
+	"github.com/uuchat/groupchat/eventstore"
+	"github.com/uuchat/groupchat/eventstore/kurrent"
 	"github.com/uuchat/groupchat/eventstore/sqlite"
 )
 
@@ -28,12 +32,36 @@ func lockData(dir string) (release func(), err error) {
 	return func() { f.Close() }, nil
 }
 
-// openLog opens an existing event log for the operator commands; they
-// never create one.
-func openLog(dir string) (*sqlite.Store, error) {
-	path := filepath.Join(dir, "events.db")
-	if _, err := os.Stat(path); err != nil {
-		return nil, fmt.Errorf("no event log at %s (is --data right?): %w", path, err)
+// storeUsage explains the --store flag.
+const storeUsage = "the event log: empty for DATA/events.db, sqlite:PATH, or kurrentdb://HOST:PORT?tls=false (KurrentDB/EventStoreDB)"
+
+// openStore opens the event log that --store names: the embedded SQLite
+// file in the data directory by default, another SQLite file, or a
+// KurrentDB server. mustExist is for the operator commands, which never
+// create a log.
+func openStore(ctx context.Context, spec, dataDir, sync string, mustExist bool) (eventstore.Store, error) {
+	switch {
+	case strings.HasPrefix(spec, "kurrentdb://"), strings.HasPrefix(spec, "kurrent://"), strings.HasPrefix(spec, "esdb://"):
+		s, err := kurrent.Open(ctx, spec, kurrent.Options{})
+		if err != nil {
+			return nil, fmt.Errorf("opening the KurrentDB event log: %w", err)
+		}
+		return s, nil
+	case spec == "" || strings.HasPrefix(spec, "sqlite:"):
+		path := strings.TrimPrefix(spec, "sqlite:")
+		if path == "" {
+			path = filepath.Join(dataDir, "events.db")
+		}
+		if mustExist {
+			if _, err := os.Stat(path); err != nil {
+				return nil, fmt.Errorf("no event log at %s (are --data and --store right?): %w", path, err)
+			}
+		}
+		s, err := sqlite.Open(path, sqlite.Options{Synchronous: sync})
+		if err != nil {
+			return nil, fmt.Errorf("opening the event log: %w", err)
+		}
+		return s, nil
 	}
-	return sqlite.Open(path, sqlite.Options{})
+	return nil, fmt.Errorf("--store %q: want sqlite:PATH or kurrentdb://HOST:PORT", spec)
 }

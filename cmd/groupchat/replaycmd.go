@@ -19,6 +19,7 @@ type replayCommand struct{ out io.Writer }
 func (r *replayCommand) Run(ctx context.Context, args []string) error {
 	fs := flag.NewFlagSet("replay", flag.ContinueOnError)
 	data := fs.String("data", "./data", "the service's data directory")
+	storeSpec := fs.String("store", "", storeUsage)
 	verify := fs.Bool("verify", false, "rebuild alongside the live projections and report every difference, changing nothing (the service may run)")
 	fs.Usage = func() {
 		fmt.Fprintln(fs.Output(), "Usage: groupchat replay [--verify] [flags]\n\nRebuilds every projection from the event log into a fresh database and swaps it in\n(stop the service first), or with --verify compares a rebuild with the live projections.\n\nFlags:")
@@ -31,7 +32,7 @@ func (r *replayCommand) Run(ctx context.Context, args []string) error {
 	if out == nil {
 		out = os.Stdout
 	}
-	store, err := openLog(*data)
+	store, err := openStore(ctx, *storeSpec, *data, "", true)
 	if err != nil {
 		return err
 	}

@@ -15,7 +15,6 @@ import (
 
 	"github.com/uuchat/groupchat/domain"
 	"github.com/uuchat/groupchat/eventstore"
-	"github.com/uuchat/groupchat/eventstore/sqlite"
 	"github.com/uuchat/groupchat/projections"
 	"github.com/uuchat/groupchat/replay"
 	"github.com/uuchat/groupchat/xmpp/link"
@@ -33,6 +32,7 @@ type serveConfig struct {
 	Secret     string
 	SecretFile string
 	Data       string
+	Store      string
 	Name       string
 	Sync       string
 	LogLevel   string
@@ -54,6 +54,7 @@ func (c *serveConfig) register(fs *flag.FlagSet) {
 	fs.StringVar(&c.Secret, "secret", "", "the component's shared secret (or use --secret-file)")
 	fs.StringVar(&c.SecretFile, "secret-file", "", "a file holding the shared secret")
 	fs.StringVar(&c.Data, "data", "./data", "directory for the event log and projections (SQLite files)")
+	fs.StringVar(&c.Store, "store", "", storeUsage)
 	fs.StringVar(&c.Name, "name", "Group Chat Service", "the service's name in service discovery")
 	fs.StringVar(&c.Sync, "sync", "full", "durability of the event log: full (survives power loss) or normal (survives a process crash)")
 	fs.StringVar(&c.LogLevel, "log-level", "info", "debug, info, warn or error")
@@ -159,9 +160,9 @@ func serve(ctx context.Context, cfg serveConfig, log *slog.Logger, ready func())
 	}
 	defer release()
 
-	store, err := sqlite.Open(filepath.Join(cfg.Data, "events.db"), sqlite.Options{Synchronous: cfg.Sync})
+	store, err := openStore(ctx, cfg.Store, cfg.Data, cfg.Sync, false)
 	if err != nil {
-		return fmt.Errorf("opening the event log: %w", err)
+		return err
 	}
 	defer store.Close()
 	projPath := filepath.Join(cfg.Data, "projections.db")

@@ -110,9 +110,10 @@ var _ eventstore.Store = (*Store)(nil)
 
 // Open connects to the KurrentDB node or cluster named by url (see the
 // package documentation for the accepted forms) and checks that it answers
-// by reading the newest event of $all. Connecting is bounded by the
-// connection string's discovery settings (maxDiscoverAttempts, gossipTimeout)
-// as well as by ctx.
+// by reading the newest event of $all. Finding the node takes at most the
+// connection string's maxDiscoverAttempts, each up to gossipTimeout plus
+// discoveryInterval (10 × (5 s + 100 ms) by default); the client does not
+// cut that short when ctx ends, only the read that follows.
 func Open(ctx context.Context, url string, opts Options) (*Store, error) {
 	opts, err := opts.withDefaults()
 	if err != nil {

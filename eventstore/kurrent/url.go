@@ -43,9 +43,10 @@ var settings = map[string]bool{
 // parseURL turns a KurrentDB connection string into the client's
 // configuration, rewriting the scheme to one the client knows.
 func parseURL(raw string) (*esdb.Configuration, error) {
+	shown := redact(raw)
 	scheme, rest, ok := strings.Cut(raw, "://")
 	if !ok {
-		return nil, fmt.Errorf("eventstore/kurrent: connection string %q has no scheme; want for example kurrentdb://localhost:2113?tls=false", redact(raw))
+		return nil, fmt.Errorf("eventstore/kurrent: connection string %q has no scheme; want for example kurrentdb://localhost:2113?tls=false", shown)
 	}
 	to, ok := schemes[strings.ToLower(scheme)]
 	if !ok {
@@ -54,7 +55,7 @@ func parseURL(raw string) (*esdb.Configuration, error) {
 	if _, query, ok := strings.Cut(rest, "?"); ok {
 		values, err := url.ParseQuery(query)
 		if err != nil {
-			return nil, fmt.Errorf("eventstore/kurrent: connection string %q: %w", redact(raw), err)
+			return nil, fmt.Errorf("eventstore/kurrent: connection string %q: %w", shown, err)
 		}
 		for key := range values {
 			if !settings[strings.ToLower(key)] {
@@ -62,14 +63,15 @@ func parseURL(raw string) (*esdb.Configuration, error) {
 			}
 		}
 	}
+	// The client's errors may quote the whole string, so it first parses
+	// the string with the password masked; only those errors are shown.
+	_, shownRest, _ := strings.Cut(shown, "://")
+	if _, err := esdb.ParseConnectionString(to + "://" + shownRest); err != nil {
+		return nil, fmt.Errorf("eventstore/kurrent: connection string %q: %w", shown, err)
+	}
 	cfg, err := esdb.ParseConnectionString(to + "://" + rest)
 	if err != nil {
-		// The client's errors may quote the whole string, password included.
-		msg := err.Error()
-		if pw := password(raw); pw != "" {
-			msg = strings.ReplaceAll(msg, pw, "xxxxx")
-		}
-		return nil, fmt.Errorf("eventstore/kurrent: connection string %q: %s", redact(raw), msg)
+		return nil, fmt.Errorf("eventstore/kurrent: connection string %q: the password is not valid in a URL; percent-encode its reserved characters", shown)
 	}
 	return cfg, nil
 }
@@ -85,27 +87,45 @@ func knownSettings() string {
 
 // redact hides the password of a connection string in messages.
 func redact(raw string) string {
-	if pw := password(raw); pw != "" {
-		scheme, rest, _ := strings.Cut(raw, "://")
-		userinfo, host, _ := strings.Cut(rest, "@")
-		user, _, _ := strings.Cut(userinfo, ":")
-		return scheme + "://" + user + ":xxxxx@" + host
+	at, colon := userinfo(raw)
+	if colon < 0 || colon+1 == at {
+		return raw
 	}
-	return raw
+	return raw[:colon+1] + "xxxxx" + raw[at:]
 }
 
 // password returns the password of a connection string, if it has one.
 func password(raw string) string {
-	_, rest, ok := strings.Cut(raw, "://")
-	if !ok {
+	at, colon := userinfo(raw)
+	if colon < 0 {
 		return ""
 	}
-	userinfo, _, ok := strings.Cut(rest, "@")
-	if !ok {
-		return ""
+	return raw[colon+1 : at]
+}
+
+// userinfo finds, in a connection string, the @ that ends the user
+// information and the : before the password (-1 if absent). As in URLs,
+// the user information ends at the last @ before the path or query.
+func userinfo(raw string) (at, colon int) {
+	i := strings.Index(raw, "://")
+	if i < 0 {
+		return -1, -1
 	}
-	_, pw, _ := strings.Cut(userinfo, ":")
-	return pw
+	start := i + 3
+	end := len(raw)
+	if j := strings.IndexAny(raw[start:], "/?#"); j >= 0 {
+		end = start + j
+	}
+	at = strings.LastIndex(raw[start:end], "@")
+	if at < 0 {
+		return -1, -1
+	}
+	at += start
+	colon = strings.Index(raw[start:at], ":")
+	if colon < 0 {
+		return at, -1
+	}
+	return at, start + colon
 }
 
 // describe names the node or cluster a configuration points at.
