@@ -27,8 +27,12 @@ test: deps
 test-short:
     go test -short ./...
 
-# Go benchmarks of the store, projections and domain.
-bench:
+# End-to-end load benchmark on a private Prosody: groupchat vs MUC vs MUC+MAM (3-4 minutes); writes docs/bench/.
+bench *ARGS: deps
+    go run ./cmd/groupchat-bench --scenario all --markdown docs/bench/load.md --chart docs/bench/load.png {{ARGS}}
+
+# Go benchmarks of the store, projections, service and domain.
+bench-go:
     go test -run '^$' -bench . -benchmem ./...
 
 # Run every fuzz target for FUZZTIME each: a count such as 1000000x (default), or a duration.

@@ -90,7 +90,7 @@ func (s Scenario) Title() string {
 	if s.Kind == Storm {
 		return fmt.Sprintf("catch-up storm (%d clients)", s.Members)
 	}
-	return fmt.Sprintf("%d groups x %d members", s.Groups, s.Members)
+	return fmt.Sprintf("%s x %d members", plural(s.Groups, "group"), s.Members)
 }
 
 // Clients is the number of client connections the scenario logs in.
@@ -254,4 +254,11 @@ func (c *Config) sendersPer(m int) int {
 		return m
 	}
 	return c.Senders
+}
+
+func plural(n int, noun string) string {
+	if n == 1 {
+		return "1 " + noun
+	}
+	return strconv.Itoa(n) + " " + noun + "s"
 }

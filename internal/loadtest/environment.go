@@ -7,6 +7,7 @@ import (
 	"os"
 	"os/exec"
 	"runtime"
+	"slices"
 	"strings"
 	"time"
 )
@@ -50,4 +51,34 @@ func probeEnvironment(ctx context.Context) Environment {
 		e.Kernel = runtime.GOOS
 	}
 	return e
+}
+
+// probeFsync times writing and fsyncing 4 KiB in dir a few times and
+// returns the median and the slowest. The component's durable commits
+// (--sync full) wait for such fsyncs, so a slow or busy disk shows here
+// rather than as a mystery in the latencies.
+func probeFsync(dir string) (median, slowest time.Duration, err error) {
+	if err := os.MkdirAll(dir, 0o750); err != nil {
+		return 0, 0, err
+	}
+	f, err := os.CreateTemp(dir, "fsync-probe-")
+	if err != nil {
+		return 0, 0, err
+	}
+	defer os.Remove(f.Name())
+	defer f.Close()
+	block := make([]byte, 4096)
+	var took []time.Duration
+	for i := 0; i < 9; i++ {
+		start := time.Now()
+		if _, err := f.Write(block); err != nil {
+			return 0, 0, err
+		}
+		if err := f.Sync(); err != nil {
+			return 0, 0, err
+		}
+		took = append(took, time.Since(start))
+	}
+	slices.Sort(took)
+	return took[len(took)/2], took[len(took)-1], nil
 }

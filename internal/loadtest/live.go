@@ -114,6 +114,8 @@ func (s *sender) release() {
 // A sender whose window stays full for stall (a reflection went missing)
 // gives up.
 func (s *sender) run(ctx context.Context, base time.Time, first time.Time, interval, stall time.Duration, stop <-chan struct{}) {
+	// Since Go 1.23 Stop and Reset leave no stale tick in the channel, so
+	// one timer serves every wait.
 	var (
 		buf   []byte
 		next  = first
@@ -123,14 +125,12 @@ func (s *sender) run(ctx context.Context, base time.Time, first time.Time, inter
 	defer timer.Stop()
 	wait := func(d time.Duration) bool {
 		timer.Reset(d)
+		defer timer.Stop()
 		select {
 		case <-timer.C:
 			return true
 		case <-stop:
 		case <-ctx.Done():
-		}
-		if !timer.Stop() {
-			<-timer.C
 		}
 		return false
 	}
@@ -154,9 +154,7 @@ func (s *sender) run(ctx context.Context, base time.Time, first time.Time, inter
 			timer.Reset(stall)
 			select {
 			case s.slots <- struct{}{}:
-				if !timer.Stop() {
-					<-timer.C
-				}
+				timer.Stop()
 			case <-timer.C:
 				s.stalled = true
 				return

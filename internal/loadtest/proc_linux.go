@@ -54,3 +54,20 @@ func selfCPU() time.Duration {
 func childAttr() *syscall.SysProcAttr {
 	return &syscall.SysProcAttr{Pdeathsig: syscall.SIGKILL}
 }
+
+// flushDisk writes dirty pages out, so that the component's fsyncs in the
+// next run do not wait for what the previous one (or a build) left behind.
+func flushDisk() { syscall.Sync() }
+
+// loadAverage returns the first three fields of /proc/loadavg.
+func loadAverage() string {
+	b, err := os.ReadFile("/proc/loadavg")
+	if err != nil {
+		return ""
+	}
+	f := bytes.Fields(b)
+	if len(f) < 3 {
+		return ""
+	}
+	return string(bytes.Join(f[:3], []byte(" ")))
+}

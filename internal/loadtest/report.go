@@ -22,7 +22,7 @@ func Markdown(rep *Report) string {
 	w("- Run: %s, took %s", rep.Started.UTC().Format("2006-01-02 15:04 UTC"), rep.Took.Round(time.Second))
 	w("- Machine: %s, %d cores, %s; the load generator, Prosody and the component share it", env.CPU, env.Cores, env.Kernel)
 	w("- Prosody: %s (`prosodyctl about`), started per run by internal/prosody: storage `internal`, log level warn, "+
-		"MUC host with `mod_muc` (MUC) or `mod_muc` and `mod_muc_mam` archiving every room (MUC+MAM)", env.Prosody)
+		"MUC host with `mod_muc` (MUC) or `mod_muc` and `mod_muc_mam` archiving every room (MUC+MAM)%s", env.Prosody, extraText(cfg.ProsodyConfig))
 	w("- Go: %s", env.Go)
 	w("- Component: `groupchat serve` built with `go build`, `--sync full` (the default), `--data` in a fresh temporary directory per run; "+
 		"GROUPCHAT_MESSAGE_RATE=%d and GROUPCHAT_MESSAGE_BURST=%d, raised from the defaults (20/s, burst 100) so that the per-sender rate limit does not interfere",
@@ -71,12 +71,15 @@ func Markdown(rep *Report) string {
 	w("- **lost**: expected deliveries not received within the drain timeout after the end; **duplicated**: deliveries beyond the first. Both must be 0.")
 	w("- **CPU s**: user and system CPU seconds of the process during the measurement (`/proc/PID/stat`, utime+stime). " +
 		"The component's column is empty for MUC, which runs inside Prosody.")
+	w("- Prosody runs its event loop on one core: when its CPU seconds come close to the run's measured time (next table), Prosody is the bottleneck.")
+	w("- **load average before**: other work on the machine at the start of each run; on a shared 2-core machine, " +
+		"figures move by tens of percent between runs, so compare systems within one report.")
 	w("- **groupchat/MUC+MAM**: groupchat's figure over MUC+MAM's on the same scenario; above 1 is better for delivered/s, below 1 is better for p99.")
 	w("")
 	w("Each run:")
 	w("")
-	w("| scenario | system | clients | posting clients | messages | deliveries expected | measured for | CPU s load generator | notes |")
-	w("|---|---|---:|---:|---:|---:|---:|---:|---|")
+	w("| scenario | system | clients | posting clients | messages | deliveries expected | measured for | Prosody CPU per delivery | CPU s load generator | load average before | fsync before (median/max) | notes |")
+	w("|---|---|---:|---:|---:|---:|---:|---:|---:|---:|---:|---|")
 	for i := range rep.Results {
 		r := &rep.Results[i]
 		notes := append([]string(nil), r.Notes...)
@@ -93,15 +96,23 @@ func Markdown(rep *Report) string {
 			notes = append(notes, fmt.Sprintf("%d senders stalled on a missing reflection", r.Stalled))
 		}
 		if r.Skipped != "" {
-			w("| %s | %s | | | | | | | %s |", r.Scenario.Title(), r.System, mdEscape(strings.Join(notes, "; ")))
+			w("| %s | %s | | | | | | | | | | %s |", r.Scenario.Title(), r.System, mdEscape(strings.Join(notes, "; ")))
 			continue
 		}
 		posting := strconv.Itoa(r.Senders)
 		if r.Scenario.Kind == Storm {
 			posting = "1"
 		}
-		w("| %s | %s | %d | %s | %d | %d | %s | %s | %s |", r.Scenario.Title(), r.System, r.Clients, posting, r.Sent, r.Expected,
-			r.Elapsed.Round(time.Millisecond), cpuText(r.CPULoad), mdEscape(strings.Join(notes, "; ")))
+		fsync := ""
+		if r.Fsync[1] > 0 {
+			fsync = latencyText(r.Fsync[0]) + " / " + latencyText(r.Fsync[1])
+		}
+		perDelivery := ""
+		if r.Delivered > 0 {
+			perDelivery = fmt.Sprintf("%.0f µs", float64(r.CPUProsody.Microseconds())/float64(r.Delivered))
+		}
+		w("| %s | %s | %d | %s | %d | %d | %s | %s | %s | %s | %s | %s |", r.Scenario.Title(), r.System, r.Clients, posting, r.Sent, r.Expected,
+			r.Elapsed.Round(time.Millisecond), perDelivery, cpuText(r.CPULoad), r.LoadAverage, fsync, mdEscape(strings.Join(notes, "; ")))
 	}
 	return b.String()
 }
@@ -172,4 +183,11 @@ func ratioText(a, b float64) string {
 
 func mdEscape(s string) string {
 	return strings.NewReplacer("|", `\|`, "\n", " ").Replace(s)
+}
+
+func extraText(lua string) string {
+	if lua == "" {
+		return ""
+	}
+	return "; added to its configuration: `" + lua + "`"
 }

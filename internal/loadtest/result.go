@@ -46,6 +46,13 @@ type Result struct {
 	// without one) and the load generator itself.
 	CPUProsody, CPUComponent, CPULoad time.Duration
 
+	// LoadAverage is the machine's 1, 5 and 15 minute load average before
+	// the run: other work on the machine shows there.
+	LoadAverage string
+	// Fsync is the median and slowest of a few 4 KiB write+fsync in the
+	// run's directory before it: what a durable commit waits for.
+	Fsync [2]time.Duration
+
 	// Notes are remarks for the report.
 	Notes []string
 }

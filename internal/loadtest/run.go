@@ -115,11 +115,14 @@ func runOne(ctx context.Context, cfg *Config, sc Scenario, sys System, dir, bina
 	for i := range users {
 		users[i] = userName(i)
 	}
+	flushDisk()
+	load := loadAverage()
+	fsyncMedian, fsyncMax, fsyncErr := probeFsync(dir)
 	startCtx, cancel := context.WithTimeout(ctx, 2*time.Minute)
 	st, err := startStack(startCtx, cfg, dir, binary, sys, users)
 	cancel()
 	if err != nil {
-		return Result{Scenario: sc, System: sys, Err: "starting: " + err.Error()}
+		return Result{Scenario: sc, System: sys, Err: "starting: " + err.Error(), LoadAverage: load}
 	}
 	defer st.stop(cfg.logger())
 	var res Result
@@ -127,6 +130,10 @@ func runOne(ctx context.Context, cfg *Config, sc Scenario, sys System, dir, bina
 		res, err = runStorm(ctx, cfg, sys, sc, st)
 	} else {
 		res, err = runLive(ctx, cfg, sys, sc, st)
+	}
+	res.LoadAverage = load
+	if fsyncErr == nil {
+		res.Fsync = [2]time.Duration{fsyncMedian, fsyncMax}
 	}
 	if err != nil && res.Err == "" {
 		res.Err = err.Error()

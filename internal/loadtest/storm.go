@@ -105,7 +105,7 @@ func runStorm(ctx context.Context, cfg *Config, sys System, sc Scenario, st *sta
 		place(sys, readers[i], room)
 	}
 	everyone := append([]*member{poster}, readers...)
-	defer func() { closeAll(everyone) }()
+	defer closeAll(everyone)
 
 	setup, cancel := context.WithTimeout(ctx, setupTimeout(cfg, len(everyone)))
 	defer cancel()
@@ -194,7 +194,7 @@ func runStorm(ctx context.Context, cfg *Config, sys System, sc Scenario, st *sta
 	tallies := make([]*tally, len(readers))
 	took := make([]time.Duration, len(readers))
 	errs := make([]error, len(readers))
-	defer func() { closeAll(back) }()
+	defer closeAll(back)
 	catch, cancelCatch := context.WithTimeout(ctx, cfg.StormTimeout)
 	defer cancelCatch()
 	start := time.Now()
@@ -261,9 +261,7 @@ func catchUp(ctx context.Context, cfg *Config, sys System, addr string, m *membe
 		}
 		after := position
 		for page := 0; ; page++ {
-			t0 := time.Now()
 			q, err := catchUpPage(ctx, m, after, cfg.StormPage, strconv.Itoa(page))
-			cfg.logger().Info("DEBUG page", "user", m.user, "page", page, "took", time.Since(t0), "at", time.Now().Format("05.000"))
 			if err != nil {
 				return err
 			}

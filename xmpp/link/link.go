@@ -177,9 +177,10 @@ func (l *Link) dial(ctx context.Context) (*session, error) {
 	_ = conn.SetDeadline(time.Time{})
 	r := s.TokenReader()
 	return &session{conn: conn, in: r, done: func() error {
+		// Only after the reader has stopped: the token reader is not
+		// safe to close while it is being read.
 		r.Close()
-		s.Close()
-		return conn.Close()
+		return s.Close()
 	}}, nil
 }
 
@@ -206,9 +207,11 @@ func (l *Link) serve(ctx context.Context, s *session) error {
 		cancel()
 	}()
 	<-cctx.Done()
-	// Closing the connection unblocks the reader.
-	s.done()
+	// Closing the connection unblocks the reader; the session is closed
+	// once both goroutines are done with it.
+	s.conn.Close()
 	wg.Wait()
+	s.done()
 	err := <-errs
 	if errors.Is(err, context.Canceled) {
 		select {

@@ -8,6 +8,7 @@ import (
 	"log/slog"
 	"os"
 	"path/filepath"
+	"runtime"
 	"strconv"
 	"sync"
 	"testing"
@@ -149,6 +150,9 @@ func benchCatchUp(b *testing.B, lg builtLog) {
 	if _, _, err := c.catchUp(ctx, lg.after, lg.missed); err != nil {
 		b.Fatal(err)
 	}
+	// Loading a long log leaves garbage behind; collecting it is not the
+	// catch-up's work.
+	runtime.GC()
 	var server time.Duration
 	pages := 0
 	for b.Loop() {
@@ -488,7 +492,14 @@ func (g *groupWriter) decide(cmd domain.Command) ([]eventstore.EventData, error)
 		if err != nil {
 			return nil, err
 		}
-		out = append(out, eventstore.EventData{ID: uuid.NewString(), Type: typ, Data: data})
+		// Time-ordered ids append to the end of the log's id index instead
+		// of landing on a random page of it, which halves the time a 1M-event
+		// log takes to build; catch-up never reads by id.
+		id, err := uuid.NewV7()
+		if err != nil {
+			return nil, err
+		}
+		out = append(out, eventstore.EventData{ID: id.String(), Type: typ, Data: data})
 	}
 	return out, nil
 }
