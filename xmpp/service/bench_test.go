@@ -45,8 +45,8 @@ const (
 	otherGroups = 100
 )
 
-// catchUpLayout says where the messages bob missed are: Groups of bob's
-// groups, PerGroup messages each.
+// catchUpLayout says where the messages bob missed are: perGroup messages
+// in each of groups of his groups.
 type catchUpLayout struct {
 	name             string
 	groups, perGroup int
@@ -301,8 +301,9 @@ type builtLog struct {
 	missed int
 }
 
-// logCache builds each log once per run, in a directory that lives as long
-// as the benchmark.
+// logCache builds each log once per run, under dir: the benchmark's
+// temporary directory, or CATCHUP_BENCH_DIR, where a log an earlier run
+// built is used again.
 type logCache struct {
 	dir  string
 	mu   sync.Mutex

@@ -212,7 +212,7 @@ func (sh *shard) decide(ctx context.Context, j job, b *batchState) {
 			p.lastMsg = &domain.MessageRef{ID: m.ID, Version: g.Version(), Sender: m.Sender}
 		}
 		g.Apply(e)
-		p.events = append(p.events, eventstore.EventData{ID: uuid.NewString(), Type: typ, Data: data, Metadata: meta})
+		p.events = append(p.events, eventstore.EventData{ID: newEventID(), Type: typ, Data: data, Metadata: meta})
 	}
 	sh.groups[group] = g
 	p.jobs = append(p.jobs, j)
@@ -361,4 +361,15 @@ func (sh *shard) relay(ctx context.Context, j job, r protocol.Transient) {
 		return
 	}
 	sh.s.fanOut(ctx, protocol.TransientMessage(sh.s.occupant(r.Group, me.MID), j.st.ID, r.Payload), g.Members())
+}
+
+// newEventID returns a time-ordered (version 7) UUID: consecutive events
+// land on the same pages of the store's id index, which roughly halves the
+// index pages a group commit writes compared with random ids.
+func newEventID() string {
+	id, err := uuid.NewV7()
+	if err != nil {
+		return uuid.NewString()
+	}
+	return id.String()
 }
