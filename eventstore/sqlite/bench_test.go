@@ -2,10 +2,8 @@ package sqlite
 
 import (
 	"context"
-	"crypto/rand"
 	"database/sql"
 	"database/sql/driver"
-	"encoding/hex"
 	"fmt"
 	"os"
 	"path/filepath"
@@ -15,6 +13,7 @@ import (
 	"testing"
 	"time"
 
+	"github.com/google/uuid"
 	sqlite3 "github.com/mattn/go-sqlite3"
 
 	"github.com/uuchat/groupchat/eventstore"
@@ -36,26 +35,10 @@ func benchData() []byte {
 	return p
 }
 
-// uuidString returns a random (version 4) UUID, the kind of id a client
-// picks for a message.
+// uuidString returns a time-ordered (version 7) UUID, the kind of id the
+// service gives its events.
 func uuidString() string {
-	var b [16]byte
-	if _, err := rand.Read(b[:]); err != nil {
-		panic(err)
-	}
-	b[6] = b[6]&0x0f | 0x40
-	b[8] = b[8]&0x3f | 0x80
-	var s [36]byte
-	hex.Encode(s[0:8], b[0:4])
-	s[8] = '-'
-	hex.Encode(s[9:13], b[4:6])
-	s[13] = '-'
-	hex.Encode(s[14:18], b[6:8])
-	s[18] = '-'
-	hex.Encode(s[19:23], b[8:10])
-	s[23] = '-'
-	hex.Encode(s[24:], b[10:16])
-	return string(s[:])
+	return uuid.Must(uuid.NewV7()).String()
 }
 
 func uuids(n int) []string {
