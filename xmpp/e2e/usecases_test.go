@@ -502,7 +502,9 @@ func TestChatStatesAreRelayedNotArchived(t *testing.T) {
 	bob.expect("the creategroup broadcast", presenceWith(group, nsCreate))
 
 	alice.send(`<message type="groupchat" id="t1" to="` + gjid(group) + `"><composing xmlns="` + nsChatStates + `"/></message>`)
-	m := bob.expect("alice typing", func(s *xmppclient.Stanza) bool { return s.Is("", "message") && s.Child(nsChatStates, "composing") != nil })
+	m := bob.expect("alice typing", func(s *xmppclient.Stanza) bool {
+		return s.Is("", "message") && s.Child(nsChatStates, "composing") != nil
+	})
 	if m.From() != gjid(group)+"/alice" || m.Type() != "groupchat" || m.Child(nsSID, "stanza-id") != nil {
 		t.Errorf("a chat state comes from the occupant, live only: %s", m.Raw)
 	}
