@@ -6,9 +6,9 @@ set shell := ["bash", "-euo", "pipefail", "-c"]
 default:
     @just --list
 
-# Install Prosody from Debian's packages if it is missing.
+# Install Prosody from Debian's packages if it is missing (the package's own system-wide service is stopped: the project runs its own Prosody).
 deps:
-    @command -v prosody >/dev/null || { apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq prosody; }
+    @command -v prosody >/dev/null || { apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq prosody && { systemctl disable --now prosody || service prosody stop || true; } >/dev/null 2>&1; }
 
 # Build the groupchat binary into ./bin.
 build:
