@@ -378,10 +378,8 @@ func (b *Builder) Finish(ctx context.Context) (err error) {
 	if err := b.stopWriter(); err != nil {
 		return err
 	}
-	for _, table := range []func(context.Context, *sql.Tx, []string) error{
-		b.writeGroups, b.writeMembers, b.writeSpans, b.writeCounters, b.writeMentions,
-	} {
-		if err := table(ctx, b.tx, ids); err != nil {
+	for _, w := range b.tableWriters() {
+		if err := writeTable(ctx, b.tx, ids, w); err != nil {
 			return err
 		}
 	}
@@ -422,111 +420,102 @@ func (b *Builder) Abort() {
 	removeDB(b.path)
 }
 
-func (b *Builder) writeGroups(ctx context.Context, tx *sql.Tx, ids []string) error {
-	ins, err := newBulkInsert(ctx, tx, "groups", "id, name, type, deleted, created_at, updated_at, version, members, owner", 9, 0)
-	if err != nil {
-		return err
-	}
-	defer ins.close()
-	for _, id := range ids {
-		g := b.groups[id].row
-		if err := ins.add(g.ID, g.Name, string(g.Type), g.Deleted, g.CreatedAt, g.UpdatedAt, int64(g.Version), g.Members, g.Owner); err != nil {
-			return err
-		}
-	}
-	return ins.flush()
+// tableWriter writes one table of the rebuilt database: its rows come
+// group by group, and all but the groups table share the group id column.
+type tableWriter struct {
+	table, cols string
+	ncol        int
+	// perGroup is true when the group id is the first column of every row.
+	perGroup bool
+	// rows adds the rows of one group.
+	rows func(id string, add func(args ...any) error) error
 }
 
-func (b *Builder) writeMembers(ctx context.Context, tx *sql.Tx, ids []string) error {
-	ins, err := newBulkInsert(ctx, tx, "members", "group_id, jid, mid, nick, role, joined_version, joined_seq, joined_at", 8, 1)
-	if err != nil {
-		return err
-	}
-	defer ins.close()
-	for _, id := range ids {
-		if err := ins.share(id); err != nil {
-			return err
-		}
-		g := b.groups[id]
-		for _, jid := range sortedKeys(g.members) {
-			m := g.members[jid]
-			if err := ins.add(m.JID, m.MID, m.Nick, string(m.Role), int64(m.JoinedVersion), m.JoinedSeq, m.JoinedAt); err != nil {
-				return err
-			}
-		}
-	}
-	return ins.flush()
-}
-
-func (b *Builder) writeSpans(ctx context.Context, tx *sql.Tx, ids []string) error {
-	ins, err := newBulkInsert(ctx, tx, "spans", "group_id, jid, from_version, to_version", 4, 1)
-	if err != nil {
-		return err
-	}
-	defer ins.close()
-	for _, id := range ids {
-		if err := ins.share(id); err != nil {
-			return err
-		}
-		spans := slices.Clone(b.groups[id].spans)
-		slices.SortFunc(spans, func(x, y spanRow) int {
-			if c := strings.Compare(x.JID, y.JID); c != 0 {
-				return c
-			}
-			return compareUint(x.From, y.From)
-		})
-		for _, s := range spans {
-			var to any
-			if s.Closed {
-				to = int64(s.To)
-			}
-			if err := ins.add(s.JID, int64(s.From), to); err != nil {
-				return err
-			}
-		}
-	}
-	return ins.flush()
-}
-
-func (b *Builder) writeCounters(ctx context.Context, tx *sql.Tx, ids []string) error {
-	ins, err := newBulkInsert(ctx, tx, "counters", "group_id, jid, unread, mentions, read_upto", 5, 1)
-	if err != nil {
-		return err
-	}
-	defer ins.close()
-	for _, id := range ids {
-		if err := ins.share(id); err != nil {
-			return err
-		}
-		g := b.groups[id]
-		for _, jid := range sortedKeys(g.members) {
-			m := g.members[jid]
-			unread, mentions := g.counters(m)
-			if err := ins.add(m.JID, unread, mentions, int64(m.readUpto)); err != nil {
-				return err
-			}
-		}
-	}
-	return ins.flush()
-}
-
-func (b *Builder) writeMentions(ctx context.Context, tx *sql.Tx, ids []string) error {
-	ins, err := newBulkInsert(ctx, tx, "mentions", "group_id, jid, version", 3, 1)
-	if err != nil {
-		return err
-	}
-	defer ins.close()
-	for _, id := range ids {
-		if err := ins.share(id); err != nil {
-			return err
-		}
-		g := b.groups[id]
-		for _, jid := range sortedKeys(g.mentions) {
-			for _, v := range g.mentions[jid] {
-				if err := ins.add(jid, int64(v)); err != nil {
-					return err
+// tableWriters lists the tables a rebuild writes after the fold, in order.
+func (b *Builder) tableWriters() []tableWriter {
+	return []tableWriter{
+		{"groups", "id, name, type, deleted, created_at, updated_at, version, members, owner", 9, false,
+			func(id string, add func(...any) error) error {
+				g := b.groups[id].row
+				return add(g.ID, g.Name, string(g.Type), g.Deleted, g.CreatedAt, g.UpdatedAt, int64(g.Version), g.Members, g.Owner)
+			}},
+		{"members", "group_id, jid, mid, nick, role, joined_version, joined_seq, joined_at", 8, true,
+			func(id string, add func(...any) error) error {
+				g := b.groups[id]
+				for _, jid := range sortedKeys(g.members) {
+					m := g.members[jid]
+					if err := add(m.JID, m.MID, m.Nick, string(m.Role), int64(m.JoinedVersion), m.JoinedSeq, m.JoinedAt); err != nil {
+						return err
+					}
 				}
+				return nil
+			}},
+		{"spans", "group_id, jid, from_version, to_version", 4, true,
+			func(id string, add func(...any) error) error {
+				spans := slices.Clone(b.groups[id].spans)
+				slices.SortFunc(spans, func(x, y spanRow) int {
+					if c := strings.Compare(x.JID, y.JID); c != 0 {
+						return c
+					}
+					return compareUint(x.From, y.From)
+				})
+				for _, s := range spans {
+					var to any
+					if s.Closed {
+						to = int64(s.To)
+					}
+					if err := add(s.JID, int64(s.From), to); err != nil {
+						return err
+					}
+				}
+				return nil
+			}},
+		{"counters", "group_id, jid, unread, mentions, read_upto", 5, true,
+			func(id string, add func(...any) error) error {
+				g := b.groups[id]
+				for _, jid := range sortedKeys(g.members) {
+					m := g.members[jid]
+					unread, mentions := g.counters(m)
+					if err := add(m.JID, unread, mentions, int64(m.readUpto)); err != nil {
+						return err
+					}
+				}
+				return nil
+			}},
+		{"mentions", "group_id, jid, version", 3, true,
+			func(id string, add func(...any) error) error {
+				g := b.groups[id]
+				for _, jid := range sortedKeys(g.mentions) {
+					for _, v := range g.mentions[jid] {
+						if err := add(jid, int64(v)); err != nil {
+							return err
+						}
+					}
+				}
+				return nil
+			}},
+	}
+}
+
+// writeTable bulk-inserts one table's rows for every group, in id order.
+func writeTable(ctx context.Context, tx *sql.Tx, ids []string, w tableWriter) error {
+	shared := 0
+	if w.perGroup {
+		shared = 1
+	}
+	ins, err := newBulkInsert(ctx, tx, w.table, w.cols, w.ncol, shared)
+	if err != nil {
+		return err
+	}
+	defer ins.close()
+	for _, id := range ids {
+		if w.perGroup {
+			if err := ins.share(id); err != nil {
+				return err
 			}
+		}
+		if err := w.rows(id, ins.add); err != nil {
+			return err
 		}
 	}
 	return ins.flush()
