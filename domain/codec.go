@@ -27,32 +27,27 @@ func EncodeEvent(e Event) (typ string, data []byte, err error) {
 	return e.EventType(), data, nil
 }
 
-// DecodeEvent turns a stored type name and data back into an event.
+// DecodeEvent turns a stored type name and data back into an event. The
+// envelope and the event are decoded in one pass: decoding dominates the
+// cost of rebuilding projections from a long log.
 func DecodeEvent(typ string, data []byte) (Event, error) {
-	var env envelope
-	if err := json.Unmarshal(data, &env); err != nil {
-		return nil, fmt.Errorf("decode %s: %w", typ, err)
-	}
-	if env.V < 1 || env.V > encodingVersion {
-		return nil, fmt.Errorf("decode %s: unknown encoding version %d", typ, env.V)
-	}
 	var e Event
 	var err error
 	switch typ {
 	case TypeGroupCreated:
-		e, err = decodeAs[GroupCreated](env.Data)
+		e, err = decodeAs[GroupCreated](data)
 	case TypeGroupUpdated:
-		e, err = decodeAs[GroupUpdated](env.Data)
+		e, err = decodeAs[GroupUpdated](data)
 	case TypeGroupDeleted:
-		e, err = decodeAs[GroupDeleted](env.Data)
+		e, err = decodeAs[GroupDeleted](data)
 	case TypeMemberAdded:
-		e, err = decodeAs[MemberAdded](env.Data)
+		e, err = decodeAs[MemberAdded](data)
 	case TypeMemberRemoved:
-		e, err = decodeAs[MemberRemoved](env.Data)
+		e, err = decodeAs[MemberRemoved](data)
 	case TypeMessagePosted:
-		e, err = decodeAs[MessagePosted](env.Data)
+		e, err = decodeAs[MessagePosted](data)
 	case TypeMessageRead:
-		e, err = decodeAs[MessageRead](env.Data)
+		e, err = decodeAs[MessageRead](data)
 	default:
 		return nil, fmt.Errorf("decode: unknown event type %q", typ)
 	}
@@ -96,13 +91,19 @@ func canonical(e Event) Event {
 	return e
 }
 
-func decodeAs[T Event](data json.RawMessage) (Event, error) {
-	var v T
-	if len(data) == 0 || string(data) == "null" {
-		return nil, fmt.Errorf("no data")
+func decodeAs[T Event](data []byte) (Event, error) {
+	var env struct {
+		V int `json:"v"`
+		D *T  `json:"d"`
 	}
-	if err := json.Unmarshal(data, &v); err != nil {
+	if err := json.Unmarshal(data, &env); err != nil {
 		return nil, err
 	}
-	return v, nil
+	if env.V < 1 || env.V > encodingVersion {
+		return nil, fmt.Errorf("unknown encoding version %d", env.V)
+	}
+	if env.D == nil {
+		return nil, fmt.Errorf("no data")
+	}
+	return *env.D, nil
 }
