@@ -5,7 +5,6 @@ import (
 	"crypto/rand"
 	"encoding/hex"
 	"os"
-	"sync"
 	"testing"
 	"time"
 
@@ -26,11 +25,7 @@ func TestConformance(t *testing.T) {
 	}
 	storetest.Run(t, func(t *testing.T) (eventstore.Store, func() eventstore.Store) {
 		opts := kurrent.Options{StreamPrefix: "storetest-" + randomHex(t) + "-"}
-		var (
-			mu  sync.Mutex
-			cur *kurrent.Store
-		)
-		open := func() *kurrent.Store {
+		return storetest.Reopenable(t, func() eventstore.Store {
 			ctx, cancel := context.WithTimeout(context.Background(), 30*time.Second)
 			defer cancel()
 			s, err := kurrent.Open(ctx, url, opts)
@@ -38,25 +33,7 @@ func TestConformance(t *testing.T) {
 				t.Fatalf("Open: %v", err)
 			}
 			return s
-		}
-		cur = open()
-		t.Cleanup(func() {
-			mu.Lock()
-			defer mu.Unlock()
-			if err := cur.Close(); err != nil {
-				t.Errorf("Close: %v", err)
-			}
 		})
-		reopen := func() eventstore.Store {
-			mu.Lock()
-			defer mu.Unlock()
-			if err := cur.Close(); err != nil {
-				t.Fatalf("Close: %v", err)
-			}
-			cur = open()
-			return cur
-		}
-		return cur, reopen
 	})
 }
 

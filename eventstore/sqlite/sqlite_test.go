@@ -5,7 +5,6 @@ import (
 	"errors"
 	"fmt"
 	"path/filepath"
-	"sync"
 	"testing"
 
 	"github.com/uuchat/groupchat/eventstore"
@@ -17,35 +16,13 @@ import (
 func opener(opts sqlite.Options) storetest.Opener {
 	return func(t *testing.T) (eventstore.Store, func() eventstore.Store) {
 		path := filepath.Join(t.TempDir(), "events.db")
-		var (
-			mu  sync.Mutex
-			cur *sqlite.Store
-		)
-		open := func() *sqlite.Store {
+		return storetest.Reopenable(t, func() eventstore.Store {
 			s, err := sqlite.Open(path, opts)
 			if err != nil {
 				t.Fatalf("Open: %v", err)
 			}
 			return s
-		}
-		cur = open()
-		t.Cleanup(func() {
-			mu.Lock()
-			defer mu.Unlock()
-			if err := cur.Close(); err != nil {
-				t.Errorf("Close: %v", err)
-			}
 		})
-		reopen := func() eventstore.Store {
-			mu.Lock()
-			defer mu.Unlock()
-			if err := cur.Close(); err != nil {
-				t.Fatalf("Close: %v", err)
-			}
-			cur = open()
-			return cur
-		}
-		return cur, reopen
 	}
 }
 
