@@ -154,6 +154,37 @@ func TestChatMessageRegisterAndRestart(t *testing.T) {
 	exchange(2)
 }
 
+func TestRegisterMany(t *testing.T) {
+	t.Parallel()
+	srv := start(t, ejabberd.Options{})
+	ctx := testCtx(t)
+	users := map[string]string{}
+	for i := 0; i < 50; i++ {
+		users[fmt.Sprintf("load%d", i)] = fmt.Sprintf("pw \"%d\" \\ é -x", i)
+	}
+	if err := srv.RegisterMany(ctx, users); err != nil {
+		t.Fatal(err)
+	}
+	// Again: existing accounts get the new password.
+	users["load0"] = "new"
+	if err := srv.RegisterMany(ctx, users); err != nil {
+		t.Fatal(err)
+	}
+	for _, u := range []string{"load0", "load49"} {
+		c := dial(t, ctx, srv, u+"@example.test", users[u], xmppclient.Options{})
+		if err := c.Close(); err != nil {
+			t.Errorf("close: %v", err)
+		}
+	}
+	if _, err := xmppclient.Dial(ctx, srv.C2SAddr(), jid.MustParse("load1@example.test"), "wrong"); err == nil {
+		t.Error("login with a wrong password succeeded")
+	}
+	err := srv.RegisterMany(ctx, map[string]string{"fine": "x", "not@valid": "x"})
+	if err == nil || !strings.Contains(err.Error(), "not@valid") || !strings.Contains(err.Error(), "invalid_jid") {
+		t.Errorf("an invalid localpart must be named in the error, got %v", err)
+	}
+}
+
 func TestDiscoItemsListsComponents(t *testing.T) {
 	t.Parallel()
 	srv := start(t, ejabberd.Options{
