@@ -22,6 +22,10 @@ build:
 run *ARGS: deps
     go run ./cmd/groupchat dev {{ARGS}}
 
+# The same behind a private ejabberd instead of Prosody.
+run-ejabberd *ARGS: deps-ejabberd
+    go run ./cmd/groupchat dev --xmpp-server ejabberd {{ARGS}}
+
 # The whole test suite: vet, then every test with the race detector (end-to-end tests start a real Prosody), then the end-to-end suite again behind ejabberd.
 test: deps deps-ejabberd
     go vet ./...
