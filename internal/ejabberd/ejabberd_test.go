@@ -185,6 +185,36 @@ func TestRegisterMany(t *testing.T) {
 	}
 }
 
+// TestMaxStanzaSizeClosesTheStream: ejabberd answers a stanza over
+// max_stanza_size by closing the client's stream, not with a stanza error
+// (the README's advice on --max-stanza-bytes rests on this).
+func TestMaxStanzaSizeClosesTheStream(t *testing.T) {
+	t.Parallel()
+	srv := start(t, ejabberd.Options{MaxStanzaSize: 4096})
+	ctx := testCtx(t)
+	if err := srv.Register(ctx, "alice", "pw"); err != nil {
+		t.Fatal(err)
+	}
+	alice := dial(t, ctx, srv, "alice@example.test/a", "pw", xmppclient.Options{})
+	if err := alice.SendRaw(ctx, `<message to='alice@example.test/a' id='small'><body>`+strings.Repeat("x", 3000)+`</body></message>`); err != nil {
+		t.Fatal(err)
+	}
+	if _, err := alice.Expect(ctx, byID("small")); err != nil {
+		t.Fatalf("a stanza under the limit: %v", err)
+	}
+	if err := alice.SendRaw(ctx, `<message to='alice@example.test/a' id='big'><body>`+strings.Repeat("x", 5000)+`</body></message>`); err != nil {
+		t.Fatal(err)
+	}
+	select {
+	case <-alice.Done():
+		if err := alice.Err(); err == nil || !strings.Contains(err.Error(), "policy-violation") {
+			t.Errorf("the stream ended with %v, want a policy-violation stream error", err)
+		}
+	case <-ctx.Done():
+		t.Fatal("the stream stayed open after a stanza over max_stanza_size")
+	}
+}
+
 func TestDiscoItemsListsComponents(t *testing.T) {
 	t.Parallel()
 	srv := start(t, ejabberd.Options{
