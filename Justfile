@@ -10,6 +10,10 @@ default:
 deps:
     @command -v prosody >/dev/null || { apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq prosody && { systemctl disable --now prosody || service prosody stop || true; } >/dev/null 2>&1; }
 
+# Install ejabberd from Debian's packages if it is missing (its system-wide service is stopped: the tests run their own nodes).
+deps-ejabberd:
+    @dpkg -s ejabberd >/dev/null 2>&1 || { apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq ejabberd && { systemctl disable --now ejabberd || service ejabberd stop || true; } >/dev/null 2>&1; }
+
 # Build the groupchat binary into ./bin.
 build:
     go build -o bin/groupchat ./cmd/groupchat
@@ -18,10 +22,15 @@ build:
 run *ARGS: deps
     go run ./cmd/groupchat dev {{ARGS}}
 
-# The whole test suite: vet, then every test with the race detector (end-to-end tests start a real Prosody).
-test: deps
+# The same behind a private ejabberd instead of Prosody.
+run-ejabberd *ARGS: deps-ejabberd
+    go run ./cmd/groupchat dev --xmpp-server ejabberd {{ARGS}}
+
+# The whole test suite: vet, then every test with the race detector (end-to-end tests start a real Prosody), then the end-to-end suite again behind ejabberd.
+test: deps deps-ejabberd
     go vet ./...
     go test -race -count=1 -timeout 20m ./...
+    GROUPCHAT_E2E_SERVER=ejabberd go test -race -count=1 -timeout 20m ./xmpp/e2e/
 
 # Quick loop: unit tests only, no Prosody.
 test-short:

@@ -25,7 +25,7 @@ type commandInfo struct {
 
 var commands = map[string]commandInfo{
 	"serve":  {func() command { return &serveCommand{} }, "run the component against an XMPP server"},
-	"dev":    {func() command { return &devCommand{} }, "start Prosody and the component on loopback, with demo accounts"},
+	"dev":    {func() command { return &devCommand{} }, "start Prosody (or ejabberd) and the component on loopback, with demo accounts"},
 	"audit":  {func() command { return &auditCommand{} }, "list who created, renamed, deleted, added and removed whom, and when"},
 	"replay": {func() command { return &replayCommand{} }, "rebuild the projections from the event log (or --verify them)"},
 }

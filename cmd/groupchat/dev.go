@@ -7,12 +7,11 @@ import (
 	"net"
 	"os"
 	"path/filepath"
-
-	"github.com/uuchat/groupchat/internal/prosody"
 )
 
-// devCommand starts a private Prosody on loopback, registers demo accounts
-// and serves the component against it: the whole product on one machine.
+// devCommand starts a private Prosody (or ejabberd) on loopback, registers
+// demo accounts and serves the component against it: the whole product on
+// one machine.
 type devCommand struct{}
 
 func (devCommand) Run(ctx context.Context, args []string) error {
@@ -21,10 +20,14 @@ func (devCommand) Run(ctx context.Context, args []string) error {
 	domain := fs.String("xmpp-domain", "localhost", "the XMPP server's domain (users log in as NAME@DOMAIN)")
 	c2s := fs.Int("c2s-port", 5222, "client port on 127.0.0.1")
 	compPort := fs.Int("component-port", 5347, "component port on 127.0.0.1")
+	server := fs.String("xmpp-server", "prosody", "the XMPP server to start: prosody or ejabberd")
 	var cfg serveConfig
 	cfg.register(fs)
 	if err := parseFlags(fs, args); err != nil {
 		return err
+	}
+	if *server != "prosody" && *server != "ejabberd" {
+		return fmt.Errorf("--xmpp-server %q: want prosody or ejabberd", *server)
 	}
 	abs, err := filepath.Abs(*dir)
 	if err != nil {
@@ -52,18 +55,17 @@ func (devCommand) Run(ctx context.Context, args []string) error {
 	}{{*c2s, "--c2s-port"}, {*compPort, "--component-port"}} {
 		l, err := net.Listen("tcp", fmt.Sprintf("127.0.0.1:%d", p.port))
 		if err != nil {
-			return fmt.Errorf("port %d on 127.0.0.1 is in use (a system-wide Prosody? stop it with 'systemctl stop prosody'), or choose another with %s", p.port, p.flag)
+			return fmt.Errorf("port %d on 127.0.0.1 is in use (a system-wide Prosody or ejabberd? stop it with 'systemctl stop prosody' or 'systemctl stop ejabberd'), or choose another with %s", p.port, p.flag)
 		}
 		l.Close()
 	}
-	srv, err := prosody.Start(ctx, prosody.Options{
-		Dir: filepath.Join(abs, "prosody"), Domain: *domain,
-		Components:     map[string]string{cfg.Domain: cfg.Secret},
-		ComponentNames: map[string]string{cfg.Domain: cfg.Name},
-		C2SPort:        *c2s, ComponentPort: *compPort,
+	srv, err := startDevServer(ctx, *server, devServerOptions{
+		dir: filepath.Join(abs, *server), domain: *domain,
+		component: cfg.Domain, secret: cfg.Secret, name: cfg.Name,
+		c2sPort: *c2s, compPort: *compPort,
 	})
 	if err != nil {
-		return fmt.Errorf("starting Prosody: %w", err)
+		return fmt.Errorf("starting %s: %w", *server, err)
 	}
 	defer srv.Stop()
 	accounts := [][2]string{{"alice", "alice"}, {"bob", "bob"}}
@@ -75,11 +77,11 @@ func (devCommand) Run(ctx context.Context, args []string) error {
 	cfg.Server = srv.ComponentAddr()
 	return serve(ctx, cfg, log, func() {
 		fmt.Fprintf(os.Stderr, "\nGroup chat is running.\n"+
-			"  XMPP server: %s (clients: %s, plain TCP, no TLS; Prosody log: %s)\n"+
+			"  XMPP server: %s (clients: %s, plain TCP, no TLS; %s log: %s)\n"+
 			"  Service:     %s\n"+
 			"  Accounts:    alice@%s / alice, bob@%s / bob\n"+
 			"  Data:        %s\n"+
 			"Press Ctrl-C to stop.\n\n",
-			*domain, srv.C2SAddr(), srv.LogPath(), cfg.Domain, *domain, *domain, cfg.Data)
+			*domain, srv.C2SAddr(), *server, srv.LogPath(), cfg.Domain, *domain, *domain, cfg.Data)
 	})
 }

@@ -17,7 +17,6 @@ import (
 
 	"mellium.im/xmpp/jid"
 
-	"github.com/uuchat/groupchat/internal/prosody"
 	"github.com/uuchat/groupchat/internal/xmppclient"
 )
 
@@ -38,6 +37,8 @@ var users = []string{"alice", "bob", "carol", "dave", "eve", "mallory"}
 var (
 	binary string
 	shared *harness
+	// kind is the XMPP server the suite runs behind (GROUPCHAT_E2E_SERVER).
+	kind string
 )
 
 func TestMain(m *testing.M) {
@@ -47,15 +48,20 @@ func TestMain(m *testing.M) {
 func runMain(m *testing.M) int {
 	flagParse()
 	if testing.Short() {
-		fmt.Println("e2e: skipped in -short mode (needs Prosody)")
+		fmt.Println("e2e: skipped in -short mode (needs an XMPP server)")
 		return 0
 	}
-	if !prosody.Installed() {
+	var err error
+	if kind, err = serverKind(); err != nil {
+		fmt.Println("e2e:", err)
+		return 1
+	}
+	if ok, pkg := serverInstalled(kind); !ok {
 		if os.Getenv("CI") != "" {
-			fmt.Println("e2e: prosody is not installed; .ci/run must install it")
+			fmt.Printf("e2e: %s is not installed; .ci/run must install it\n", kind)
 			return 1
 		}
-		fmt.Println("e2e: skipped: prosody is not installed (apt-get install prosody)")
+		fmt.Printf("e2e: skipped: %s is not installed (apt-get install %s)\n", kind, pkg)
 		return 0
 	}
 	dir, err := os.MkdirTemp("", "groupchat-e2e-")
@@ -82,9 +88,9 @@ func runMain(m *testing.M) int {
 	return code
 }
 
-// harness is one Prosody and one component process.
+// harness is one XMPP server and one component process.
 type harness struct {
-	srv  *prosody.Server
+	srv  xmppServer
 	dir  string
 	comp *component
 	// env is added to every start of the component.
@@ -94,19 +100,13 @@ type harness struct {
 func newHarness(dir string, env ...string) (*harness, error) {
 	ctx, cancel := context.WithTimeout(context.Background(), time.Minute)
 	defer cancel()
-	srv, err := prosody.Start(ctx, prosody.Options{
-		Dir: filepath.Join(dir, "prosody"), Domain: xmppDomain,
-		Components:     map[string]string{service: secret},
-		ComponentNames: map[string]string{service: "Group Chat Service"},
-	})
+	srv, err := startServer(ctx, kind, dir)
 	if err != nil {
 		return nil, err
 	}
-	for _, u := range users {
-		if err := srv.Register(ctx, u, u); err != nil {
-			srv.Stop()
-			return nil, err
-		}
+	if err := registerUsers(ctx, srv, users); err != nil {
+		srv.Stop()
+		return nil, err
 	}
 	h := &harness{srv: srv, dir: dir}
 	h.env = env

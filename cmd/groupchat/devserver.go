@@ -1,0 +1,47 @@
+package main
+
+import (
+	"context"
+	"fmt"
+
+	"github.com/uuchat/groupchat/internal/ejabberd"
+	"github.com/uuchat/groupchat/internal/prosody"
+)
+
+// devServer is the private XMPP server that dev runs the component behind.
+type devServer interface {
+	Register(ctx context.Context, user, password string) error
+	C2SAddr() string
+	ComponentAddr() string
+	LogPath() string
+	Stop() error
+}
+
+// devServerOptions says what dev needs of either server.
+type devServerOptions struct {
+	dir, domain       string
+	component, secret string
+	name              string
+	c2sPort, compPort int
+}
+
+// startDevServer starts kind ("prosody" or "ejabberd") on loopback with the
+// component configured.
+func startDevServer(ctx context.Context, kind string, o devServerOptions) (devServer, error) {
+	switch kind {
+	case "prosody":
+		return prosody.Start(ctx, prosody.Options{
+			Dir: o.dir, Domain: o.domain,
+			Components:     map[string]string{o.component: o.secret},
+			ComponentNames: map[string]string{o.component: o.name},
+			C2SPort:        o.c2sPort, ComponentPort: o.compPort,
+		})
+	case "ejabberd":
+		return ejabberd.Start(ctx, ejabberd.Options{
+			Dir: o.dir, Domain: o.domain,
+			Components: map[string]string{o.component: o.secret},
+			C2SPort:    o.c2sPort, ComponentPort: o.compPort,
+		})
+	}
+	return nil, fmt.Errorf("--xmpp-server %q: want prosody or ejabberd", kind)
+}

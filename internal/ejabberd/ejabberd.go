@@ -1,0 +1,859 @@
+package ejabberd
+
+import (
+	"bytes"
+	"context"
+	"crypto/rand"
+	"encoding/hex"
+	"encoding/json"
+	"errors"
+	"fmt"
+	"io"
+	"net"
+	"os"
+	"os/exec"
+	"path/filepath"
+	"runtime"
+	"sort"
+	"strconv"
+	"strings"
+	"sync"
+	"syscall"
+	"time"
+)
+
+// DefaultErl is the Erlang runtime looked up in PATH when Options.Erl is
+// empty.
+const DefaultErl = "erl"
+
+// File names inside Options.Dir.
+const (
+	ConfigFile  = "ejabberd.yml"         // generated configuration
+	LogFile     = "ejabberd.log"         // ejabberd's own log (error.log lands beside it)
+	ConsoleFile = "ejabberd.console.log" // the child's stdout and stderr
+	SpoolDir    = "spool"                // the Mnesia directory (accounts, rosters, offline messages)
+	NodeFile    = "node"                 // the Erlang node name, kept so Mnesia finds its data again
+)
+
+// How long Stop waits for ejabberd to exit after SIGTERM before killing it.
+const stopTimeout = 15 * time.Second
+
+// DefaultMaxStanzaSize is the largest stanza, in bytes, that the c2s and
+// service listeners accept when Options.MaxStanzaSize is zero: 256 KiB, the
+// same as Prosody's default c2s limit.
+const DefaultMaxStanzaSize = 256 << 10
+
+// libGlobs are where Debian (and a make install) put ejabberd's Erlang
+// application; the directory above ejabberd-VERSION/ goes into ERL_LIBS, as
+// Debian's ejabberdctl does.
+var libGlobs = []string{
+	"/usr/lib/*/ejabberd-*/ebin/ejabberd.app",
+	"/usr/lib/ejabberd-*/ebin/ejabberd.app",
+	"/usr/lib/erlang/lib/ejabberd-*/ebin/ejabberd.app",
+	"/usr/local/lib/ejabberd-*/ebin/ejabberd.app",
+	"/usr/local/lib/erlang/lib/ejabberd-*/ebin/ejabberd.app",
+}
+
+// Options configures the ejabberd instance started by Start.
+type Options struct {
+	// Dir receives the configuration, the Mnesia spool, the node name and
+	// the logs. It is created if needed. Required. Data in it survives Stop
+	// and Restart, so a later Start on the same Dir sees the same accounts.
+	Dir string
+
+	// Domain is the virtual host that clients log in to, e.g.
+	// "example.test". Required.
+	Domain string
+
+	// Components maps XEP-0114 external component domains to their secrets,
+	// e.g. {"groupchat.example.test": "s3cret"}; all are served by one
+	// ejabberd_service listener. Each component is listed in disco#items of
+	// Domain: ejabberd lists subdomains of Domain by itself, others are
+	// added with mod_disco's extra_domains.
+	Components map[string]string
+
+	// C2SPort, ComponentPort and DistPort are the TCP ports on 127.0.0.1 for
+	// clients, external components and Erlang distribution (which Ctl and
+	// Register use to reach the node; no epmd is started). Zero picks a free
+	// port at start. The component port is opened only if Components is not
+	// empty.
+	C2SPort, ComponentPort, DistPort int
+
+	// MaxStanzaSize is the largest stanza in bytes the c2s and service
+	// listeners accept (max_stanza_size); zero means DefaultMaxStanzaSize.
+	MaxStanzaSize int
+
+	// LogLevel is the minimum level written to the log file: "debug",
+	// "info" (default), "warn" or "error".
+	LogLevel string
+
+	// Erl is the Erlang runtime. Empty means DefaultErl looked up in PATH.
+	Erl string
+
+	// LibDir is the directory holding ejabberd-VERSION/ebin, passed to
+	// Erlang as ERL_LIBS. Empty means the first match of Debian's layout
+	// (/usr/lib/ARCH/ejabberd-VERSION) and a few usual others.
+	LibDir string
+}
+
+// Server is a running (or stopped) ejabberd node. Its methods are safe for
+// concurrent use.
+type Server struct {
+	opts       Options // normalized: absolute Dir, ports filled in, paths resolved
+	node       string  // Erlang node name, e.g. ejabberd-1a2b3c4d@127.0.0.1
+	cookie     string  // Erlang cookie of this instance
+	configPath string
+	logPath    string
+	consolePth string
+
+	mu   sync.Mutex
+	proc *process
+}
+
+type process struct {
+	cmd  *exec.Cmd
+	done chan struct{} // closed when the process has exited
+	err  error         // result of Wait; valid after done is closed
+}
+
+// Installed reports whether the Erlang runtime is in PATH and ejabberd's
+// Erlang application can be found.
+func Installed() bool {
+	if _, err := exec.LookPath(DefaultErl); err != nil {
+		return false
+	}
+	_, err := findLibDir()
+	return err == nil
+}
+
+// Start writes the configuration into o.Dir, starts an ejabberd node in the
+// foreground as the current user (calling the Erlang runtime directly, not
+// Debian's ejabberdctl, which would switch to the ejabberd system user and
+// use the system-wide node and spool) and waits until ejabberd has logged
+// that it started and accepts TCP connections on the c2s port and, if
+// o.Components is not empty, on the component port. ctx bounds only this
+// startup wait, not the life of the process: the node runs until Stop. On
+// failure the error includes the tail of ejabberd's log and the node is
+// stopped.
+//
+// When a port is zero, a free port is picked; if ejabberd then fails to bind
+// it (another process took it in the meantime), Start retries with new ports.
+func Start(ctx context.Context, o Options) (*Server, error) {
+	if o.Dir == "" {
+		return nil, errors.New("ejabberd: Options.Dir is required")
+	}
+	if o.Domain == "" {
+		return nil, errors.New("ejabberd: Options.Domain is required")
+	}
+	if _, err := erlLevel(o.LogLevel); err != nil {
+		return nil, err
+	}
+	if o.LogLevel == "" {
+		o.LogLevel = "info"
+	}
+	if o.MaxStanzaSize < 0 {
+		return nil, fmt.Errorf("ejabberd: MaxStanzaSize %d is negative", o.MaxStanzaSize)
+	}
+	if o.MaxStanzaSize == 0 {
+		o.MaxStanzaSize = DefaultMaxStanzaSize
+	}
+	for d := range o.Components {
+		if d == "" || d == o.Domain {
+			return nil, fmt.Errorf("ejabberd: invalid component domain %q", d)
+		}
+	}
+	var err error
+	if o.Dir, err = filepath.Abs(o.Dir); err != nil {
+		return nil, fmt.Errorf("ejabberd: %w", err)
+	}
+	if o.Erl == "" {
+		o.Erl = DefaultErl
+	}
+	if o.Erl, err = exec.LookPath(o.Erl); err != nil {
+		return nil, fmt.Errorf("ejabberd: %w", err)
+	}
+	if o.LibDir == "" {
+		if o.LibDir, err = findLibDir(); err != nil {
+			return nil, err
+		}
+	}
+	if err := os.MkdirAll(filepath.Join(o.Dir, SpoolDir), 0o750); err != nil {
+		return nil, fmt.Errorf("ejabberd: %w", err)
+	}
+	node, err := nodeName(o.Dir)
+	if err != nil {
+		return nil, err
+	}
+	cookie, err := randomHex(16)
+	if err != nil {
+		return nil, err
+	}
+
+	pickC2S, pickComp, pickDist := o.C2SPort == 0, o.ComponentPort == 0, o.DistPort == 0
+	const attempts = 5
+	for attempt := 1; ; attempt++ {
+		if pickC2S || pickComp || pickDist {
+			ports, err := freePorts(3)
+			if err != nil {
+				return nil, err
+			}
+			if pickC2S {
+				o.C2SPort = ports[0]
+			}
+			if pickComp {
+				o.ComponentPort = ports[1]
+			}
+			if pickDist {
+				o.DistPort = ports[2]
+			}
+		}
+		s := &Server{
+			opts:       o,
+			node:       node,
+			cookie:     cookie,
+			configPath: filepath.Join(o.Dir, ConfigFile),
+			logPath:    filepath.Join(o.Dir, LogFile),
+			consolePth: filepath.Join(o.Dir, ConsoleFile),
+		}
+		if err := os.WriteFile(s.configPath, []byte(Config(o)), 0o640); err != nil {
+			return nil, fmt.Errorf("ejabberd: %w", err)
+		}
+		err := s.start(ctx)
+		if err == nil {
+			return s, nil
+		}
+		if !errors.Is(err, errBind) || !(pickC2S || pickComp || pickDist) || attempt == attempts || ctx.Err() != nil {
+			return nil, err
+		}
+	}
+}
+
+// errBind marks a start that failed because a port could not be bound.
+var errBind = errors.New("ejabberd could not bind its ports")
+
+// nodeName returns the node name stored in dir, or makes up and stores a new
+// one. Mnesia tags its tables with the node name, so a later start on the
+// same data must use the same name; different directories get different
+// names, so several instances can run at once.
+func nodeName(dir string) (string, error) {
+	path := filepath.Join(dir, NodeFile)
+	if b, err := os.ReadFile(path); err == nil {
+		if n := strings.TrimSpace(string(b)); n != "" {
+			return n, nil
+		}
+	}
+	suffix, err := randomHex(6)
+	if err != nil {
+		return "", err
+	}
+	n := "ejabberd-" + suffix + "@127.0.0.1"
+	if err := os.WriteFile(path, []byte(n+"\n"), 0o640); err != nil {
+		return "", fmt.Errorf("ejabberd: %w", err)
+	}
+	return n, nil
+}
+
+// env is the environment of every Erlang process of this instance: the
+// variables Debian's ejabberdctl exports, pointed into Dir, and HOME set to
+// Dir so that nothing is written into the real home directory.
+func (s *Server) env() []string {
+	var env []string
+	for _, kv := range os.Environ() {
+		k, _, _ := strings.Cut(kv, "=")
+		switch k {
+		case "HOME", "ERL_LIBS", "ERL_FLAGS", "ERL_AFLAGS", "ERL_ZFLAGS", "ERL_CRASH_DUMP", "ERL_CRASH_DUMP_BYTES",
+			"EJABBERD_CONFIG_PATH", "EJABBERD_LOG_PATH", "EJABBERD_PID_PATH", "ERL_EPMD_PORT", "ERL_EPMD_ADDRESS":
+			continue
+		}
+		env = append(env, kv)
+	}
+	return append(env,
+		"HOME="+s.opts.Dir,
+		"ERL_LIBS="+s.opts.LibDir,
+		"ERL_CRASH_DUMP_BYTES=0",
+		"EJABBERD_CONFIG_PATH="+s.configPath,
+		"EJABBERD_LOG_PATH="+s.logPath,
+	)
+}
+
+// distArgs are the Erlang flags that make a node use the fixed distribution
+// port on loopback instead of epmd, so no epmd outlives the instance.
+func (s *Server) distArgs() []string {
+	return []string{
+		"-setcookie", s.cookie,
+		"-erl_epmd_port", strconv.Itoa(s.opts.DistPort),
+		"-start_epmd", "false",
+	}
+}
+
+// start launches the node and waits for readiness. s.mu need not be held:
+// callers serialize.
+func (s *Server) start(ctx context.Context) error {
+	logStart := fileSize(s.logPath)
+	consoleStart := fileSize(s.consolePth)
+	out, err := os.OpenFile(s.consolePth, os.O_CREATE|os.O_WRONLY|os.O_APPEND, 0o640)
+	if err != nil {
+		return fmt.Errorf("ejabberd: %w", err)
+	}
+	args := []string{"-name", s.node}
+	args = append(args, s.distArgs()...)
+	args = append(args,
+		"-kernel", "inet_dist_use_interface", "{127,0,0,1}",
+		// Schedulers that spin while idle take CPU from everything else
+		// on a shared test machine.
+		"+sbwt", "none", "+sbwtdcpu", "none", "+sbwtdio", "none",
+		"-noinput",
+		"-mnesia", "dir", erlString(filepath.Join(s.opts.Dir, SpoolDir)),
+		"-s", "ejabberd",
+	)
+	cmd := exec.Command(s.opts.Erl, args...)
+	cmd.Dir = s.opts.Dir
+	cmd.Env = s.env()
+	cmd.Stdout = out
+	cmd.Stderr = out
+	cmd.SysProcAttr = sysProcAttr()
+	p := &process{cmd: cmd, done: make(chan struct{})}
+
+	// The parent-death signal (Linux) fires when the OS thread that forked
+	// the child exits, not the process. Keep that thread locked and alive
+	// until the child exits.
+	started := make(chan error, 1)
+	go func() {
+		runtime.LockOSThread()
+		defer runtime.UnlockOSThread()
+		if err := cmd.Start(); err != nil {
+			started <- err
+			return
+		}
+		started <- nil
+		p.err = cmd.Wait()
+		out.Close()
+		close(p.done)
+	}()
+	if err := <-started; err != nil {
+		out.Close()
+		return fmt.Errorf("ejabberd: starting %s: %w", s.opts.Erl, err)
+	}
+	s.mu.Lock()
+	s.proc = p
+	s.mu.Unlock()
+
+	if err := s.waitReady(ctx, p, logStart, consoleStart); err != nil {
+		_ = s.stopProcess(p)
+		s.mu.Lock()
+		if s.proc == p {
+			s.proc = nil
+		}
+		s.mu.Unlock()
+		return err
+	}
+	return nil
+}
+
+func (s *Server) waitReady(ctx context.Context, p *process, logStart, consoleStart int64) error {
+	addrs := []string{s.C2SAddr()}
+	// ejabberd logs that it started and then each listener with its port.
+	// At levels that show these lines, wait for them too: a TCP connection
+	// alone could reach another process that took a freshly picked port.
+	want := []string{
+		fmt.Sprintf("is started in the node '%s'", s.node),
+		fmt.Sprintf("Start accepting TCP connections at 127.0.0.1:%d for ejabberd_c2s", s.opts.C2SPort),
+	}
+	if len(s.opts.Components) > 0 {
+		addrs = append(addrs, s.ComponentAddr())
+		want = append(want, fmt.Sprintf("Start accepting TCP connections at 127.0.0.1:%d for ejabberd_service", s.opts.ComponentPort))
+	}
+	checkLog := s.opts.LogLevel == "info" || s.opts.LogLevel == "debug"
+	tick := time.NewTicker(25 * time.Millisecond)
+	defer tick.Stop()
+	for {
+		log := readFrom(s.logPath, logStart, 0)
+		console := readFrom(s.consolePth, consoleStart, 0)
+		// A listener port in use is logged; a distribution port in use
+		// stops the VM before logging starts, with a message on the
+		// console.
+		if bytes.Contains(log, []byte("Failed to open socket at")) || bytes.Contains(console, []byte("eaddrinuse")) {
+			return fmt.Errorf("ejabberd: %w (ports %d, %d, %d)%s", errBind,
+				s.opts.C2SPort, s.opts.ComponentPort, s.opts.DistPort, s.tails(logStart, consoleStart))
+		}
+		select {
+		case <-p.done:
+			return fmt.Errorf("ejabberd: exited during startup: %v%s", p.err, s.tails(logStart, consoleStart))
+		default:
+		}
+		ready := true
+		if checkLog {
+			for _, w := range want {
+				if !bytes.Contains(log, []byte(w)) {
+					ready = false
+					break
+				}
+			}
+		}
+		for i := 0; ready && i < len(addrs); i++ {
+			c, err := net.DialTimeout("tcp", addrs[i], 250*time.Millisecond)
+			if err != nil {
+				ready = false
+				break
+			}
+			c.Close()
+		}
+		if ready {
+			return nil
+		}
+		select {
+		case <-ctx.Done():
+			return fmt.Errorf("ejabberd: not accepting connections on %s: %w%s",
+				strings.Join(addrs, " and "), ctx.Err(), s.tails(logStart, consoleStart))
+		case <-p.done:
+		case <-tick.C:
+		}
+	}
+}
+
+// tails renders the output written since a start, for error messages.
+func (s *Server) tails(logStart, consoleStart int64) string {
+	var b strings.Builder
+	if t := tail(readFrom(s.logPath, logStart, 64<<10), 40); t != "" {
+		fmt.Fprintf(&b, "\n--- tail of %s ---\n%s", s.logPath, t)
+	}
+	if t := tail(readFrom(s.consolePth, consoleStart, 64<<10), 20); t != "" {
+		fmt.Fprintf(&b, "\n--- tail of %s ---\n%s", s.consolePth, t)
+	}
+	return b.String()
+}
+
+// LogTail returns the last n lines of ejabberd's log file.
+func (s *Server) LogTail(n int) string {
+	return tail(readFrom(s.logPath, 0, 1<<20), n)
+}
+
+// C2SAddr returns the client-to-server address, "127.0.0.1:port".
+func (s *Server) C2SAddr() string {
+	return net.JoinHostPort("127.0.0.1", strconv.Itoa(s.opts.C2SPort))
+}
+
+// ComponentAddr returns the XEP-0114 external component address,
+// "127.0.0.1:port". Nothing listens there unless Options.Components was set.
+func (s *Server) ComponentAddr() string {
+	return net.JoinHostPort("127.0.0.1", strconv.Itoa(s.opts.ComponentPort))
+}
+
+// Domain returns the virtual host clients log in to.
+func (s *Server) Domain() string { return s.opts.Domain }
+
+// Dir returns the absolute directory holding configuration, data and logs.
+func (s *Server) Dir() string { return s.opts.Dir }
+
+// Node returns the Erlang node name, e.g. "ejabberd-1a2b3c4d5e6f@127.0.0.1".
+func (s *Server) Node() string { return s.node }
+
+// LogPath returns the path of ejabberd's log file.
+func (s *Server) LogPath() string { return s.logPath }
+
+// ConfigPath returns the path of the generated configuration file.
+func (s *Server) ConfigPath() string { return s.configPath }
+
+// PID returns the process id of the running Erlang VM, or 0 if it is not
+// running.
+func (s *Server) PID() int {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	if s.proc == nil {
+		return 0
+	}
+	select {
+	case <-s.proc.done:
+		return 0
+	default:
+		return s.proc.cmd.Process.Pid
+	}
+}
+
+// Done returns a channel that is closed when the current node exits, for
+// whatever reason. After Restart, call Done again for the new process. If no
+// process was ever started the channel is already closed.
+func (s *Server) Done() <-chan struct{} {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	if s.proc == nil {
+		c := make(chan struct{})
+		close(c)
+		return c
+	}
+	return s.proc.done
+}
+
+// Stop terminates the node with SIGTERM (on which the Erlang VM shuts down
+// in order, closing Mnesia's files) and waits for it and its helper
+// processes (erl_child_setup, port programs) to exit, killing them if it has not exited after 15 seconds.
+// The spool is kept. Stop on a stopped server returns nil. It returns an
+// error if the node had to be killed or had already died with a failure.
+func (s *Server) Stop() error {
+	s.mu.Lock()
+	p := s.proc
+	s.proc = nil
+	s.mu.Unlock()
+	if p == nil {
+		return nil
+	}
+	return s.stopProcess(p)
+}
+
+func (s *Server) stopProcess(p *process) error {
+	select {
+	case <-p.done:
+		// Exited before we asked.
+		if p.err != nil {
+			return fmt.Errorf("ejabberd: had already exited: %w", p.err)
+		}
+		return nil
+	default:
+	}
+	helpers := descendants(p.cmd.Process.Pid)
+	defer reap(helpers)
+	_ = p.cmd.Process.Signal(syscall.SIGTERM)
+	t := time.NewTimer(stopTimeout)
+	defer t.Stop()
+	select {
+	case <-p.done:
+		if p.err != nil && !isSignalExit(p.err, syscall.SIGTERM) {
+			return fmt.Errorf("ejabberd: exit after SIGTERM: %w", p.err)
+		}
+		return nil
+	case <-t.C:
+		_ = p.cmd.Process.Kill()
+		<-p.done
+		return fmt.Errorf("ejabberd: did not exit within %v of SIGTERM; killed", stopTimeout)
+	}
+}
+
+// reap waits for the VM's helper processes (erl_child_setup, port
+// programs), which exit once they see the VM gone, and kills any still
+// there after a second.
+func reap(helpers []procID) {
+	deadline := time.Now().Add(time.Second)
+	for _, h := range helpers {
+		for h.alive() && time.Now().Before(deadline) {
+			time.Sleep(10 * time.Millisecond)
+		}
+		h.kill()
+	}
+}
+
+// Restart stops the node and starts it again with the same configuration,
+// ports, node name and data. Connected clients and components are
+// disconnected; it is meant for testing reconnection. If stopping fails (for
+// example because the node had crashed), Restart returns that error without
+// starting; call Start again instead.
+func (s *Server) Restart(ctx context.Context) error {
+	if err := s.Stop(); err != nil {
+		return err
+	}
+	// The ports were just released by the same program; retry briefly in
+	// case the kernel has not let go of them yet.
+	var err error
+	for attempt := 0; attempt < 20; attempt++ {
+		err = s.start(ctx)
+		if err == nil || !errors.Is(err, errBind) {
+			return err
+		}
+		select {
+		case <-ctx.Done():
+			return err
+		case <-time.After(100 * time.Millisecond):
+		}
+	}
+	return err
+}
+
+// Ctl runs an ejabberdctl command (e.g. "registered_users", "example.test")
+// against the running node and returns its output. It does what Debian's
+// ejabberdctl does, as the current user and with this instance's cookie and
+// distribution port: a hidden Erlang node that calls ejabberd_ctl and exits.
+// A non-zero exit status is an error that includes the output.
+func (s *Server) Ctl(ctx context.Context, args ...string) (string, error) {
+	a := []string{"-s", "ejabberd_ctl", "-extra", s.node}
+	out, err := s.runHidden(ctx, append(a, args...))
+	if err != nil {
+		return out, fmt.Errorf("ejabberd: ejabberdctl %s: %w", strings.Join(args, " "), err)
+	}
+	return out, nil
+}
+
+// runHidden runs a short-lived hidden Erlang node connected to this
+// instance's node with the given trailing arguments, and returns its output.
+func (s *Server) runHidden(ctx context.Context, args []string) (string, error) {
+	if s.PID() == 0 {
+		return "", errors.New("the node is not running")
+	}
+	suffix, err := randomHex(6)
+	if err != nil {
+		return "", err
+	}
+	a := []string{"-name", "ctl-" + suffix + "@127.0.0.1"}
+	a = append(a, s.distArgs()...)
+	a = append(a, "-dist_listen", "false", "-hidden", "-noinput")
+	cmd := exec.CommandContext(ctx, s.opts.Erl, append(a, args...)...)
+	cmd.Dir = s.opts.Dir
+	cmd.Env = s.env()
+	out, err := cmd.CombinedOutput()
+	text := strings.TrimSpace(string(out))
+	if err != nil {
+		return text, fmt.Errorf("%w: %s", err, text)
+	}
+	return text, nil
+}
+
+// Register creates the account user@Domain with the given password, or
+// replaces the password if the account exists. The node must be running.
+func (s *Server) Register(ctx context.Context, user, password string) error {
+	return s.RegisterMany(ctx, map[string]string{user: password})
+}
+
+// registerEval registers the accounts given as plain arguments (node, host,
+// then user and password pairs) through ejabberd_auth, the module behind
+// ejabberdctl's register command, replacing the password of an existing
+// account; it halts with status 1 and prints the failures if any. Plain
+// arguments need no quoting, whatever the passwords hold.
+const registerEval = `[N, H | A] = init:get_plain_arguments(),
+Node = list_to_atom(N),
+Host = unicode:characters_to_binary(H),
+Pairs = [{unicode:characters_to_binary(lists:nth(I, A)), unicode:characters_to_binary(lists:nth(I + 1, A))}
+         || I <- lists:seq(1, length(A), 2)],
+Reg = fun(U, P) ->
+    case rpc:call(Node, ejabberd_auth, try_register, [U, Host, P]) of
+        {error, exists} -> rpc:call(Node, ejabberd_auth, set_password, [U, Host, P]);
+        R -> R
+    end
+end,
+case [{U, E} || {U, P} <- Pairs, E <- [Reg(U, P)], E =/= ok] of
+    [] -> halt(0);
+    Bad -> io:format("~p~n", [Bad]), halt(1)
+end.`
+
+// RegisterMany creates or replaces many accounts on Domain at once, mapping
+// localpart to password, in one call to the node: much faster than calling
+// Register in a loop (each call starts an Erlang VM, a fraction of a second).
+// The node must be running.
+func (s *Server) RegisterMany(ctx context.Context, users map[string]string) error {
+	if len(users) == 0 {
+		return nil
+	}
+	names := make([]string, 0, len(users))
+	for u := range users {
+		names = append(names, u)
+	}
+	sort.Strings(names)
+	args := []string{"-eval", registerEval, "-extra", s.node, s.opts.Domain}
+	for _, u := range names {
+		args = append(args, u, users[u])
+	}
+	if _, err := s.runHidden(ctx, args); err != nil {
+		return fmt.Errorf("ejabberd: registering %s on %s: %w", strings.Join(names, ", "), s.opts.Domain, err)
+	}
+	return nil
+}
+
+// Config renders the ejabberd configuration that Start writes for o. o.Dir
+// should be absolute and the ports non-zero; Start takes care of both.
+func Config(o Options) string {
+	level, _ := erlLevel(o.LogLevel)
+	if o.MaxStanzaSize <= 0 {
+		o.MaxStanzaSize = DefaultMaxStanzaSize
+	}
+	var b strings.Builder
+	w := func(format string, args ...any) { fmt.Fprintf(&b, format+"\n", args...) }
+
+	w("# Generated by package ejabberd; rewritten on every start.")
+	w("hosts:")
+	w("  - %s", yq(o.Domain))
+	w("loglevel: %s", level)
+	w("log_rotate_count: 0")
+	w("hide_sensitive_log_data: true")
+	w("# Loopback only: no certificates, no TLS, PLAIN allowed on the plain stream.")
+	w("certfiles: []")
+	w("auth_method: internal")
+	w("auth_password_format: plain")
+	w("# No server-to-server traffic: only loopback clients and components.")
+	w("s2s_access: none")
+	w("acl:")
+	w("  local:")
+	w("    user_regexp: \"\"")
+	w("access_rules:")
+	w("  local:")
+	w("    allow: local")
+	w("  c2s:")
+	w("    allow: all")
+	w("# No traffic shaping: tests and local runs post far beyond a person's pace.")
+	w("shaper: {}")
+	w("shaper_rules: {}")
+	w("")
+	w("listen:")
+	w("  -")
+	w("    port: %d", o.C2SPort)
+	w("    ip: \"127.0.0.1\"")
+	w("    module: ejabberd_c2s")
+	w("    access: c2s")
+	w("    shaper: none")
+	w("    starttls: false")
+	w("    starttls_required: false")
+	w("    max_stanza_size: %d", o.MaxStanzaSize)
+
+	var comps []string
+	for d := range o.Components {
+		comps = append(comps, d)
+	}
+	sort.Strings(comps)
+	if len(comps) > 0 {
+		w("  -")
+		w("    port: %d", o.ComponentPort)
+		w("    ip: \"127.0.0.1\"")
+		w("    module: ejabberd_service")
+		w("    shaper: none")
+		w("    max_stanza_size: %d", o.MaxStanzaSize)
+		w("    hosts:")
+		for _, d := range comps {
+			w("      %s:", yq(d))
+			w("        password: %s", yq(o.Components[d]))
+		}
+	}
+
+	// mod_disco lists the routes that are subdomains of the host by itself;
+	// anything else needs extra_domains.
+	var extra []string
+	for _, d := range comps {
+		if !strings.HasSuffix(d, "."+o.Domain) {
+			extra = append(extra, d)
+		}
+	}
+	w("")
+	w("modules:")
+	w("  mod_disco:")
+	if len(extra) > 0 {
+		w("    extra_domains:")
+		for _, d := range extra {
+			w("      - %s", yq(d))
+		}
+	} else {
+		w("    extra_domains: []")
+	}
+	for _, m := range []string{
+		"mod_admin_extra", "mod_roster", "mod_ping", "mod_carboncopy", "mod_blocking",
+		"mod_privacy", "mod_private", "mod_vcard", "mod_time", "mod_offline",
+	} {
+		w("  %s: {}", m)
+	}
+	w("  mod_version:")
+	w("    show_os: false")
+	return b.String()
+}
+
+// erlLevel maps a LogLevel to ejabberd's loglevel.
+func erlLevel(l string) (string, error) {
+	switch l {
+	case "", "info":
+		return "info", nil
+	case "debug", "error":
+		return l, nil
+	case "warn":
+		return "warning", nil
+	}
+	return "", fmt.Errorf("ejabberd: unknown log level %q", l)
+}
+
+// yq renders s as a YAML double-quoted scalar (JSON strings are valid YAML).
+func yq(s string) string {
+	b, _ := json.Marshal(s)
+	return string(b)
+}
+
+// erlString renders s as an Erlang string literal for a command-line
+// application parameter.
+func erlString(s string) string {
+	return `"` + strings.NewReplacer(`\`, `\\`, `"`, `\"`).Replace(s) + `"`
+}
+
+func findLibDir() (string, error) {
+	for _, g := range libGlobs {
+		m, _ := filepath.Glob(g)
+		if len(m) > 0 {
+			sort.Strings(m)
+			// .../ejabberd-VERSION/ebin/ejabberd.app -> ...
+			return filepath.Dir(filepath.Dir(filepath.Dir(m[len(m)-1]))), nil
+		}
+	}
+	return "", errors.New("ejabberd: its Erlang application (ejabberd-VERSION/ebin) is not installed (apt-get install ejabberd)")
+}
+
+func randomHex(n int) (string, error) {
+	b := make([]byte, n)
+	if _, err := rand.Read(b); err != nil {
+		return "", fmt.Errorf("ejabberd: %w", err)
+	}
+	return hex.EncodeToString(b), nil
+}
+
+// freePorts returns n distinct TCP ports that were free on 127.0.0.1 a moment
+// ago.
+func freePorts(n int) ([]int, error) {
+	var ls []net.Listener
+	defer func() {
+		for _, l := range ls {
+			l.Close()
+		}
+	}()
+	var ports []int
+	for i := 0; i < n; i++ {
+		l, err := net.Listen("tcp", "127.0.0.1:0")
+		if err != nil {
+			return nil, fmt.Errorf("ejabberd: picking a free port: %w", err)
+		}
+		ls = append(ls, l)
+		ports = append(ports, l.Addr().(*net.TCPAddr).Port)
+	}
+	return ports, nil
+}
+
+func fileSize(name string) int64 {
+	fi, err := os.Stat(name)
+	if err != nil {
+		return 0
+	}
+	return fi.Size()
+}
+
+// readFrom returns the content of name from offset off; if limit > 0, at most
+// its last limit bytes.
+func readFrom(name string, off, limit int64) []byte {
+	f, err := os.Open(name)
+	if err != nil {
+		return nil
+	}
+	defer f.Close()
+	if size := fileSize(name); limit > 0 && size-off > limit {
+		off = size - limit
+	}
+	if _, err := f.Seek(off, io.SeekStart); err != nil {
+		return nil
+	}
+	b, _ := io.ReadAll(f)
+	return b
+}
+
+func tail(b []byte, n int) string {
+	lines := strings.Split(strings.TrimRight(string(b), "\n"), "\n")
+	if len(lines) > n {
+		lines = lines[len(lines)-n:]
+	}
+	return strings.TrimSpace(strings.Join(lines, "\n"))
+}
+
+func isSignalExit(err error, sig syscall.Signal) bool {
+	var ee *exec.ExitError
+	if !errors.As(err, &ee) {
+		return false
+	}
+	ws, ok := ee.Sys().(syscall.WaitStatus)
+	return ok && ws.Signaled() && ws.Signal() == sig
+}

@@ -1,0 +1,602 @@
+package ejabberd_test
+
+import (
+	"bufio"
+	"context"
+	"encoding/xml"
+	"fmt"
+	"net"
+	"os"
+	"os/exec"
+	"runtime"
+	"strconv"
+	"strings"
+	"testing"
+	"time"
+
+	"mellium.im/xmlstream"
+	"mellium.im/xmpp"
+	"mellium.im/xmpp/component"
+	"mellium.im/xmpp/jid"
+
+	"github.com/uuchat/groupchat/internal/ejabberd"
+	"github.com/uuchat/groupchat/internal/xmppclient"
+)
+
+const (
+	domain     = "example.test"
+	compDomain = "groupchat.example.test"
+	compSecret = "s3cret"
+)
+
+// requireEjabberd skips the test in -short mode, and when ejabberd is not
+// installed unless CI is set (then its absence is a failure).
+func requireEjabberd(t *testing.T) {
+	t.Helper()
+	if testing.Short() {
+		t.Skip("needs a real ejabberd; skipped with -short")
+	}
+	if !ejabberd.Installed() {
+		if os.Getenv("CI") != "" {
+			t.Fatal("ejabberd is not installed (required when CI is set)")
+		}
+		t.Skip("ejabberd is not installed")
+	}
+}
+
+func start(t *testing.T, o ejabberd.Options) *ejabberd.Server {
+	t.Helper()
+	requireEjabberd(t)
+	if o.Dir == "" {
+		o.Dir = t.TempDir()
+	}
+	if o.Domain == "" {
+		o.Domain = domain
+	}
+	ctx, cancel := context.WithTimeout(context.Background(), time.Minute)
+	defer cancel()
+	srv, err := ejabberd.Start(ctx, o)
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(func() {
+		if err := srv.Stop(); err != nil {
+			t.Errorf("stop: %v", err)
+		}
+		if t.Failed() {
+			t.Logf("ejabberd log:\n%s", srv.LogTail(80))
+		}
+	})
+	return srv
+}
+
+func testCtx(t *testing.T) context.Context {
+	ctx, cancel := context.WithTimeout(context.Background(), time.Minute)
+	t.Cleanup(cancel)
+	return ctx
+}
+
+func dial(t *testing.T, ctx context.Context, srv *ejabberd.Server, addr, password string, o xmppclient.Options) *xmppclient.Client {
+	t.Helper()
+	c, err := xmppclient.DialOptions(ctx, srv.C2SAddr(), jid.MustParse(addr), password, o)
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(func() { c.Close() })
+	return c
+}
+
+func byID(id string) func(*xmppclient.Stanza) bool {
+	return func(s *xmppclient.Stanza) bool { return s.ID() == id }
+}
+
+func TestChatMessageRegisterAndRestart(t *testing.T) {
+	t.Parallel()
+	srv := start(t, ejabberd.Options{})
+	ctx := testCtx(t)
+	for _, u := range []string{"alice", "bob"} {
+		if err := srv.Register(ctx, u, "old"); err != nil {
+			t.Fatal(err)
+		}
+		// Registering again replaces the password.
+		if err := srv.Register(ctx, u, u+" pw \"é\""); err != nil {
+			t.Fatal(err)
+		}
+	}
+	if _, err := xmppclient.Dial(ctx, srv.C2SAddr(), jid.MustParse("alice@example.test"), "old"); err == nil {
+		t.Error("the replaced password still logs in")
+	}
+	out, err := srv.Ctl(ctx, "registered_users", domain)
+	if err != nil || strings.Fields(out) == nil || !strings.Contains(out, "alice") || !strings.Contains(out, "bob") {
+		t.Errorf("registered_users = %q, %v", out, err)
+	}
+
+	exchange := func(round int) {
+		t.Helper()
+		alice := dial(t, ctx, srv, "alice@example.test/laptop", `alice pw "é"`, xmppclient.Options{})
+		bob := dial(t, ctx, srv, "bob@example.test", `bob pw "é"`, xmppclient.Options{InitialPresence: true})
+		if got := alice.JID().String(); got != "alice@example.test/laptop" {
+			t.Errorf("alice bound %q, want the requested resource", got)
+		}
+		if bob.JID().Resourcepart() == "" {
+			t.Errorf("bob bound %q, want a server-assigned resource", bob.JID())
+		}
+		id := fmt.Sprintf("msg-%d", round)
+		if err := alice.SendRaw(ctx, `<message to='`+bob.JID().String()+`' type='chat' id='`+id+`'><body>Hello &amp; welcome, round `+strconv.Itoa(round)+`</body></message>`); err != nil {
+			t.Fatal(err)
+		}
+		m, err := bob.Expect(ctx, byID(id))
+		if err != nil {
+			t.Fatal(err)
+		}
+		if m.From() != "alice@example.test/laptop" || m.Type() != "chat" {
+			t.Errorf("bob received %s", m.Raw)
+		}
+		if want := "Hello & welcome, round " + strconv.Itoa(round); m.ChildText(xmppclient.NSClient, "body") != want {
+			t.Errorf("body = %q, want %q", m.ChildText(xmppclient.NSClient, "body"), want)
+		}
+		if err := alice.SendRaw(ctx, `<iq type='get' id='ping`+id+`' to='example.test'><ping xmlns='urn:xmpp:ping'/></iq>`); err != nil {
+			t.Fatal(err)
+		}
+		if res, err := alice.Expect(ctx, byID("ping"+id)); err != nil || res.Type() != "result" {
+			t.Errorf("ping the server: %v %v", res, err)
+		}
+	}
+	exchange(1)
+	node, c2s := srv.Node(), srv.C2SAddr()
+	if err := srv.Restart(ctx); err != nil {
+		t.Fatal(err)
+	}
+	if srv.Node() != node || srv.C2SAddr() != c2s {
+		t.Errorf("a restart keeps the node and the ports: %s %s, was %s %s", srv.Node(), srv.C2SAddr(), node, c2s)
+	}
+	// The accounts are in the Mnesia spool and survive the restart.
+	exchange(2)
+}
+
+func TestRegisterMany(t *testing.T) {
+	t.Parallel()
+	srv := start(t, ejabberd.Options{})
+	ctx := testCtx(t)
+	users := map[string]string{}
+	for i := 0; i < 50; i++ {
+		users[fmt.Sprintf("load%d", i)] = fmt.Sprintf("pw \"%d\" \\ é -x", i)
+	}
+	if err := srv.RegisterMany(ctx, users); err != nil {
+		t.Fatal(err)
+	}
+	// Again: existing accounts get the new password.
+	users["load0"] = "new"
+	if err := srv.RegisterMany(ctx, users); err != nil {
+		t.Fatal(err)
+	}
+	for _, u := range []string{"load0", "load49"} {
+		c := dial(t, ctx, srv, u+"@example.test", users[u], xmppclient.Options{})
+		if err := c.Close(); err != nil {
+			t.Errorf("close: %v", err)
+		}
+	}
+	if _, err := xmppclient.Dial(ctx, srv.C2SAddr(), jid.MustParse("load1@example.test"), "wrong"); err == nil {
+		t.Error("login with a wrong password succeeded")
+	}
+	err := srv.RegisterMany(ctx, map[string]string{"fine": "x", "not@valid": "x"})
+	if err == nil || !strings.Contains(err.Error(), "not@valid") || !strings.Contains(err.Error(), "invalid_jid") {
+		t.Errorf("an invalid localpart must be named in the error, got %v", err)
+	}
+}
+
+// TestMaxStanzaSizeClosesTheStream: ejabberd answers a stanza over
+// max_stanza_size by closing the client's stream, not with a stanza error
+// (the README's advice on --max-stanza-bytes rests on this).
+func TestMaxStanzaSizeClosesTheStream(t *testing.T) {
+	t.Parallel()
+	srv := start(t, ejabberd.Options{MaxStanzaSize: 4096})
+	ctx := testCtx(t)
+	if err := srv.Register(ctx, "alice", "pw"); err != nil {
+		t.Fatal(err)
+	}
+	alice := dial(t, ctx, srv, "alice@example.test/a", "pw", xmppclient.Options{})
+	if err := alice.SendRaw(ctx, `<message to='alice@example.test/a' id='small'><body>`+strings.Repeat("x", 3000)+`</body></message>`); err != nil {
+		t.Fatal(err)
+	}
+	if _, err := alice.Expect(ctx, byID("small")); err != nil {
+		t.Fatalf("a stanza under the limit: %v", err)
+	}
+	if err := alice.SendRaw(ctx, `<message to='alice@example.test/a' id='big'><body>`+strings.Repeat("x", 5000)+`</body></message>`); err != nil {
+		t.Fatal(err)
+	}
+	select {
+	case <-alice.Done():
+		if err := alice.Err(); err == nil || !strings.Contains(err.Error(), "policy-violation") {
+			t.Errorf("the stream ended with %v, want a policy-violation stream error", err)
+		}
+	case <-ctx.Done():
+		t.Fatal("the stream stayed open after a stanza over max_stanza_size")
+	}
+}
+
+func TestDiscoItemsListsComponents(t *testing.T) {
+	t.Parallel()
+	srv := start(t, ejabberd.Options{
+		Components: map[string]string{compDomain: compSecret, "elsewhere.test": "x"},
+	})
+	ctx := testCtx(t)
+	if err := srv.Register(ctx, "alice", "pw"); err != nil {
+		t.Fatal(err)
+	}
+	// A component is listed once its link is up (ejabberd lists routes).
+	for _, c := range []struct{ domain, secret string }{{compDomain, compSecret}, {"elsewhere.test", "x"}} {
+		if _, _, _, err := componentSession(t, ctx, srv, c.domain, c.secret); err != nil {
+			t.Fatalf("%s: %v", c.domain, err)
+		}
+	}
+	alice := dial(t, ctx, srv, "alice@example.test", "pw", xmppclient.Options{})
+	if err := alice.SendRaw(ctx, `<iq type='get' id='items1' to='example.test'><query xmlns='http://jabber.org/protocol/disco#items'/></iq>`); err != nil {
+		t.Fatal(err)
+	}
+	res, err := alice.Expect(ctx, byID("items1"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	if res.Type() != "result" {
+		t.Fatalf("disco#items: %s", res.Raw)
+	}
+	seen := map[string]int{}
+	for _, it := range res.FindAll("{http://jabber.org/protocol/disco#items}query/item") {
+		seen[it.Attr("jid")]++
+	}
+	for _, want := range []string{compDomain, "elsewhere.test"} {
+		if seen[want] != 1 {
+			t.Errorf("%s listed %d times in %s", want, seen[want], res.Raw)
+		}
+	}
+}
+
+// componentSession connects an XEP-0114 component and serves it, passing
+// each received stanza to the returned channel.
+func componentSession(t *testing.T, ctx context.Context, srv *ejabberd.Server, domain, secret string) (*xmpp.Session, <-chan *xmppclient.Stanza, <-chan error, error) {
+	t.Helper()
+	conn, err := net.Dial("tcp", srv.ComponentAddr())
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(func() { conn.Close() })
+	sess, err := component.NewSession(ctx, jid.MustParse(domain), []byte(secret), conn)
+	if err != nil {
+		return nil, nil, nil, err
+	}
+	got := make(chan *xmppclient.Stanza, 100)
+	served := make(chan error, 1)
+	go func() {
+		served <- sess.Serve(xmpp.HandlerFunc(func(r xmlstream.TokenReadEncoder, start *xml.StartElement) error {
+			var buf strings.Builder
+			e := xml.NewEncoder(&buf)
+			if _, err := xmlstream.Copy(e, xmlstream.MultiReader(xmlstream.Token(*start), r)); err != nil {
+				return err
+			}
+			if err := e.Flush(); err != nil {
+				return err
+			}
+			s, err := xmppclient.ParseStanza(buf.String())
+			if err != nil {
+				return err
+			}
+			got <- s
+			return nil
+		}))
+	}()
+	t.Cleanup(func() { sess.Close() })
+	return sess, got, served, nil
+}
+
+func TestComponentAuthenticates(t *testing.T) {
+	t.Parallel()
+	srv := start(t, ejabberd.Options{Components: map[string]string{compDomain: compSecret}})
+	ctx := testCtx(t)
+
+	if _, _, _, err := componentSession(t, ctx, srv, compDomain, "wrong"); err == nil {
+		t.Fatal("component handshake with a wrong secret succeeded")
+	}
+	sess, got, served, err := componentSession(t, ctx, srv, compDomain, compSecret)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if err := srv.Register(ctx, "alice", "pw"); err != nil {
+		t.Fatal(err)
+	}
+	alice := dial(t, ctx, srv, "alice@example.test/a", "pw", xmppclient.Options{})
+
+	// Client to component.
+	if err := alice.SendRaw(ctx, `<message to='room1@groupchat.example.test' type='groupchat' id='g1'><body>hi</body></message>`); err != nil {
+		t.Fatal(err)
+	}
+	select {
+	case s := <-got:
+		if s.ID() != "g1" || s.From() != "alice@example.test/a" || s.ChildText("", "body") != "hi" {
+			t.Errorf("component received %s", s.Raw)
+		}
+		if s.Name.Space != component.NSAccept {
+			t.Errorf("component stanza namespace %q", s.Name.Space)
+		}
+	case <-ctx.Done():
+		t.Fatal("component received nothing")
+	}
+
+	// Component to client, and the client's automatic ping reply.
+	out := `<message from='room1@groupchat.example.test' to='alice@example.test/a' type='groupchat' id='g2'><body>back</body></message>` +
+		`<iq type='get' id='p1' from='groupchat.example.test' to='alice@example.test/a'><ping xmlns='urn:xmpp:ping'/></iq>`
+	d := xml.NewDecoder(strings.NewReader(out))
+	for i := 0; i < 2; i++ {
+		if err := sess.Send(ctx, d); err != nil {
+			t.Fatal(err)
+		}
+	}
+	m, err := alice.Expect(ctx, byID("g2"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	if m.From() != "room1@groupchat.example.test" || m.ChildText(xmppclient.NSClient, "body") != "back" {
+		t.Errorf("client received %s", m.Raw)
+	}
+	select {
+	case s := <-got:
+		if s.ID() != "p1" || s.Type() != "result" {
+			t.Errorf("ping answer: %s", s.Raw)
+		}
+	case <-ctx.Done():
+		t.Fatal("no ping answer")
+	}
+
+	// A restart drops the component link.
+	if err := srv.Restart(ctx); err != nil {
+		t.Fatal(err)
+	}
+	select {
+	case <-served:
+	case <-ctx.Done():
+		t.Fatal("component session survived an ejabberd restart")
+	}
+}
+
+// TestStopLeavesNothingBehind runs two instances at once and checks that
+// each has its own node, and that Stop leaves no process of the instance
+// (the VM, erl_child_setup, port programs) and starts no epmd.
+func TestStopLeavesNothingBehind(t *testing.T) {
+	t.Parallel()
+	if runtime.GOOS != "linux" {
+		t.Skip("reads /proc")
+	}
+	epmdBefore := pids("epmd")
+	a := start(t, ejabberd.Options{Components: map[string]string{compDomain: compSecret}})
+	b := start(t, ejabberd.Options{})
+	if a.Node() == b.Node() {
+		t.Fatalf("two instances share the node name %s", a.Node())
+	}
+	ctx := testCtx(t)
+	for _, s := range []*ejabberd.Server{a, b} {
+		out, err := s.Ctl(ctx, "status")
+		if err != nil || !strings.Contains(out, s.Node()) {
+			t.Errorf("status of %s: %q %v", s.Node(), out, err)
+		}
+	}
+	fam := family(a.PID())
+	if len(fam) < 2 {
+		t.Errorf("expected the VM and its helpers, got %v", fam)
+	}
+	if err := a.Stop(); err != nil {
+		t.Fatal(err)
+	}
+	for _, p := range fam {
+		pid, _ := strconv.Atoi(strings.Fields(p)[0])
+		if alive(pid) {
+			t.Errorf("process %s outlived Stop", p)
+		}
+	}
+	if a.PID() != 0 {
+		t.Errorf("PID after Stop = %d", a.PID())
+	}
+	if _, err := a.Ctl(ctx, "status"); err == nil {
+		t.Error("Ctl on a stopped node succeeded")
+	}
+	if b.PID() == 0 {
+		t.Error("stopping one instance stopped the other")
+	}
+	if got := pids("epmd"); len(got) > len(epmdBefore) {
+		t.Errorf("an epmd was started: %v (before: %v)", got, epmdBefore)
+	}
+}
+
+// family returns pid and its live descendants, as "pid name".
+func family(pid int) []string {
+	type proc struct {
+		ppid int
+		name string
+	}
+	procs := map[int]proc{}
+	ents, _ := os.ReadDir("/proc")
+	for _, e := range ents {
+		p, err := strconv.Atoi(e.Name())
+		if err != nil {
+			continue
+		}
+		b, err := os.ReadFile("/proc/" + e.Name() + "/stat")
+		if err != nil {
+			continue
+		}
+		s := string(b)
+		i := strings.LastIndexByte(s, ')')
+		if i < 0 {
+			continue
+		}
+		// After "pid (comm) ": state ppid ...
+		f := strings.Fields(s[i+1:])
+		if len(f) < 2 || f[0] == "Z" {
+			continue
+		}
+		ppid, _ := strconv.Atoi(f[1])
+		procs[p] = proc{ppid, s[strings.IndexByte(s, '(')+1 : i]}
+	}
+	var out []string
+	for p, pr := range procs {
+		for q := p; q > 1; q = procs[q].ppid {
+			if q == pid {
+				out = append(out, strconv.Itoa(p)+" "+pr.name)
+				break
+			}
+			if _, ok := procs[q]; !ok {
+				break
+			}
+		}
+	}
+	return out
+}
+
+// pids lists the processes named name.
+func pids(name string) []string {
+	var out []string
+	ents, _ := os.ReadDir("/proc")
+	for _, e := range ents {
+		if b, err := os.ReadFile("/proc/" + e.Name() + "/comm"); err == nil && strings.TrimSpace(string(b)) == name {
+			out = append(out, e.Name())
+		}
+	}
+	return out
+}
+
+func TestStartRefusesBadOptions(t *testing.T) {
+	cases := []struct {
+		name string
+		o    ejabberd.Options
+		want string
+	}{
+		{"no dir", ejabberd.Options{Domain: domain}, "Dir"},
+		{"no domain", ejabberd.Options{Dir: t.TempDir()}, "Domain"},
+		{"bad level", ejabberd.Options{Dir: t.TempDir(), Domain: domain, LogLevel: "loud"}, "log level"},
+		{"component is the host", ejabberd.Options{Dir: t.TempDir(), Domain: domain, Components: map[string]string{domain: "x"}}, "component domain"},
+		{"negative stanza size", ejabberd.Options{Dir: t.TempDir(), Domain: domain, MaxStanzaSize: -1}, "MaxStanzaSize"},
+	}
+	for _, c := range cases {
+		t.Run(c.name, func(t *testing.T) {
+			_, err := ejabberd.Start(context.Background(), c.o)
+			if err == nil || !strings.Contains(err.Error(), c.want) {
+				t.Errorf("got %v, want an error naming %q", err, c.want)
+			}
+		})
+	}
+}
+
+func TestConfig(t *testing.T) {
+	cases := []struct {
+		name      string
+		o         ejabberd.Options
+		want, not []string
+	}{
+		{
+			name: "subdomain component is listed by ejabberd itself",
+			o: ejabberd.Options{Dir: "/d", Domain: domain, C2SPort: 1, ComponentPort: 2,
+				Components: map[string]string{compDomain: `se"cret`}},
+			want: []string{
+				"module: ejabberd_service", "port: 2", `"groupchat.example.test":`, `password: "se\"cret"`,
+				"module: ejabberd_c2s", "port: 1", "starttls: false", "shaper: none",
+				"max_stanza_size: 262144", "extra_domains: []", "loglevel: info",
+			},
+		},
+		{
+			name: "other component is an extra domain",
+			o: ejabberd.Options{Dir: "/d", Domain: domain, LogLevel: "warn", MaxStanzaSize: 4096,
+				Components: map[string]string{"elsewhere.test": "x"}},
+			want: []string{"extra_domains:\n      - \"elsewhere.test\"", "max_stanza_size: 4096", "loglevel: warning"},
+		},
+		{
+			name: "no component, no service listener",
+			o:    ejabberd.Options{Dir: "/d", Domain: domain},
+			not:  []string{"ejabberd_service"},
+		},
+	}
+	for _, c := range cases {
+		t.Run(c.name, func(t *testing.T) {
+			cfg := ejabberd.Config(c.o)
+			for _, w := range c.want {
+				if !strings.Contains(cfg, w) {
+					t.Errorf("config lacks %q:\n%s", w, cfg)
+				}
+			}
+			for _, n := range c.not {
+				if strings.Contains(cfg, n) {
+					t.Errorf("config has %q:\n%s", n, cfg)
+				}
+			}
+		})
+	}
+}
+
+// TestNoOrphanWhenParentDies starts ejabberd from a child test process,
+// kills that process with SIGKILL and checks that ejabberd goes away too.
+func TestNoOrphanWhenParentDies(t *testing.T) {
+	if dir := os.Getenv("EJABBERD_ORPHAN_HELPER_DIR"); dir != "" {
+		orphanHelper(dir)
+		return
+	}
+	t.Parallel()
+	if runtime.GOOS != "linux" {
+		t.Skip("parent-death signal is Linux only")
+	}
+	requireEjabberd(t)
+	ctx := testCtx(t)
+	cmd := exec.CommandContext(ctx, os.Args[0], "-test.run=^TestNoOrphanWhenParentDies$")
+	cmd.Env = append(os.Environ(), "EJABBERD_ORPHAN_HELPER_DIR="+t.TempDir())
+	stdout, err := cmd.StdoutPipe()
+	if err != nil {
+		t.Fatal(err)
+	}
+	if err := cmd.Start(); err != nil {
+		t.Fatal(err)
+	}
+	sc := bufio.NewScanner(stdout)
+	pid := 0
+	for sc.Scan() {
+		if p, ok := strings.CutPrefix(sc.Text(), "EJABBERD_PID="); ok {
+			pid, _ = strconv.Atoi(p)
+			break
+		}
+	}
+	if pid == 0 {
+		cmd.Process.Kill()
+		cmd.Wait()
+		t.Fatal("helper did not report an ejabberd pid")
+	}
+	cmd.Process.Kill()
+	cmd.Wait()
+	deadline := time.Now().Add(10 * time.Second)
+	for alive(pid) {
+		if time.Now().After(deadline) {
+			_ = exec.Command("kill", "-9", strconv.Itoa(pid)).Run()
+			t.Fatalf("ejabberd (pid %d) outlived its parent", pid)
+		}
+		time.Sleep(50 * time.Millisecond)
+	}
+}
+
+func orphanHelper(dir string) {
+	ctx, cancel := context.WithTimeout(context.Background(), time.Minute)
+	defer cancel()
+	srv, err := ejabberd.Start(ctx, ejabberd.Options{Dir: dir, Domain: domain})
+	if err != nil {
+		fmt.Println("ERROR", err)
+		os.Exit(1)
+	}
+	fmt.Printf("EJABBERD_PID=%d\n", srv.PID())
+	time.Sleep(time.Minute) // killed by the parent test
+	os.Exit(1)
+}
+
+// alive reports whether pid exists and is not a zombie.
+func alive(pid int) bool {
+	b, err := os.ReadFile("/proc/" + strconv.Itoa(pid) + "/stat")
+	if err != nil {
+		return false
+	}
+	s := string(b)
+	i := strings.LastIndexByte(s, ')')
+	return i < 0 || i+2 >= len(s) || s[i+2] != 'Z'
+}
