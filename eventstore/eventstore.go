@@ -81,7 +81,8 @@ var (
 	// ErrWrongExpectedVersion is matched (errors.Is) by *WrongVersionError.
 	ErrWrongExpectedVersion = errors.New("eventstore: wrong expected version")
 	// ErrIDConflict means a batch mixed already-stored and new event IDs, or
-	// reused an ID stored in another stream.
+	// (on backends that index ids across streams, storetest.Features) reused
+	// an ID stored in another stream.
 	ErrIDConflict = errors.New("eventstore: event id conflict")
 	// ErrClosed is returned by a closed store or subscription.
 	ErrClosed = errors.New("eventstore: closed")

@@ -34,7 +34,7 @@ func TestConformance(t *testing.T) {
 			}
 			return s
 		})
-	})
+	}, kurrent.ConformanceFeatures)
 }
 
 func randomHex(t *testing.T) string {

@@ -26,8 +26,11 @@ func opener(opts sqlite.Options) storetest.Opener {
 	}
 }
 
+// sqliteFeatures: one unique index holds every event id of the log.
+var sqliteFeatures = storetest.Features{IDsUniqueAcrossStreams: true}
+
 func TestConformance(t *testing.T) {
-	storetest.Run(t, opener(sqlite.Options{}))
+	storetest.Run(t, opener(sqlite.Options{}), sqliteFeatures)
 }
 
 // The suite again with the knobs that change code paths: tiny batches and
@@ -40,7 +43,7 @@ func TestConformanceSmallLimits(t *testing.T) {
 		StreamCacheSize:  3,
 		SubscriptionPage: 3,
 		CacheSizeKiB:     512,
-	}))
+	}), sqliteFeatures)
 }
 
 // TestReopenKeepsData closes and reopens one file several times: every

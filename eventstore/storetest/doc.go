@@ -4,5 +4,7 @@
 // noticing. The suite checks the contract's promises (optimistic
 // concurrency, idempotent appends, dense versions, strictly increasing
 // positions, gap-free catch-up subscriptions, durability across reopen), not
-// any backend's internals, and it never asserts on timing.
+// any backend's internals, and it never asserts on timing. Guarantees that
+// only some backends give are named in Features, as a backend's own claim:
+// the suite checks what is claimed and logs what it left out.
 package storetest

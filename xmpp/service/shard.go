@@ -3,6 +3,7 @@ package service
 import (
 	"context"
 	"encoding/json"
+	"errors"
 	"strconv"
 	"sync"
 
@@ -16,6 +17,11 @@ import (
 // maxBatch bounds how many queued requests a shard decides before it
 // appends them.
 const maxBatch = 256
+
+// maxConflictRetries bounds how often a group's requests are decided again
+// after its append was refused because another writer (another instance on
+// a shared store) appended to the group first.
+const maxConflictRetries = 3
 
 type job struct {
 	st  protocol.Stanza
@@ -104,6 +110,8 @@ type batchState struct {
 	groups map[string]*pendingGroup
 	order  []string
 	after  []func(context.Context)
+	// attempt counts how often these requests met a version conflict.
+	attempt int
 }
 
 func (sh *shard) process(ctx context.Context, batch []job) {
@@ -242,11 +250,20 @@ func (sh *shard) flush(ctx context.Context, b *batchState) {
 			}(i, group)
 		}
 		wg.Wait()
+		var again []job
 		for i, group := range b.order {
 			p, r := b.groups[group], results[i]
 			if r.err != nil {
-				sh.s.log.Error("appending events failed", "group", group, "events", len(p.events), "err", r.err)
 				delete(sh.groups, group) // reload from the log next time
+				delete(sh.lastMsg, group)
+				if errors.Is(r.err, eventstore.ErrWrongExpectedVersion) && b.attempt < maxConflictRetries {
+					// Someone else wrote to the group since it was loaded:
+					// decide the same requests again on the group as stored.
+					sh.s.log.Info("group changed by another writer; deciding again", "group", group, "err", r.err)
+					again = append(again, p.jobs...)
+					continue
+				}
+				sh.s.log.Error("appending events failed", "group", group, "events", len(p.events), "err", r.err)
 				for _, j := range p.jobs {
 					sh.s.reply(ctx, protocol.ErrorReply(j.st, protocol.ErrorFor(r.err)))
 				}
@@ -260,6 +277,13 @@ func (sh *shard) flush(ctx context.Context, b *batchState) {
 			}
 		}
 		b.groups, b.order = map[string]*pendingGroup{}, nil
+		if len(again) > 0 {
+			retry := &batchState{groups: map[string]*pendingGroup{}, attempt: b.attempt + 1}
+			for _, j := range again {
+				sh.decide(ctx, j, retry)
+			}
+			sh.flush(ctx, retry)
+		}
 	}
 	for _, f := range b.after {
 		f(ctx)
