@@ -36,7 +36,7 @@ test: deps deps-ejabberd
 test-short:
     go test -short ./...
 
-# End-to-end load benchmark on a private Prosody: groupchat vs MUC vs MUC+MAM (3-4 minutes); writes docs/bench/.
+# End-to-end load benchmark on a private Prosody: groupchat vs MUC vs MUC+MAM, three rounds (about 11 minutes; --rounds 1 for one); writes docs/bench/.
 bench *ARGS: deps
     go run ./cmd/groupchat-bench --scenario all --markdown docs/bench/load.md --chart docs/bench/load.png {{ARGS}}
 

@@ -28,6 +28,7 @@ func run(args []string) int {
 	fs := flag.NewFlagSet("groupchat-bench", flag.ContinueOnError)
 	scenarios := fs.String("scenario", "all", "comma-separated scenarios: all, storm, or GROUPSxMEMBERS (10x10, 1x200, 200x5, ...)")
 	systems := fs.String("systems", "all", "comma-separated systems: groupchat, muc, muc+mam, or all")
+	fs.IntVar(&cfg.Rounds, "rounds", cfg.Rounds, "how often every system runs each scenario (taking turns); the report gives medians")
 	fs.Float64Var(&cfg.Rate, "rate", cfg.Rate, "target messages per second over all senders of a live scenario (0: as fast as the window allows)")
 	fs.IntVar(&cfg.Window, "window", cfg.Window, "messages in flight per sender (not yet reflected back to it)")
 	fs.IntVar(&cfg.Senders, "senders", cfg.Senders, "members posting per group (0: every member)")

@@ -37,7 +37,7 @@ var (
 
 // ChartPNG draws the report as a PNG: one row per scenario, with the
 // delivered/s of every system on the left and their p99 latency on the
-// right, each panel on its own scale and every bar labelled with its value.
+// right (medians over the rounds), each panel on its own scale and every bar labelled with its value.
 func ChartPNG(rep *Report) ([]byte, error) {
 	scenarios := rep.Config.Scenarios
 	systems := rep.Config.Systems
@@ -61,20 +61,20 @@ func ChartPNG(rep *Report) ([]byte, error) {
 	for _, sc := range scenarios {
 		drawText(img, chartMargin, y+6, sc.Title(), labelScale, colorText)
 		y += rowTitle
-		var rs []*Result
+		var rs []Summary
 		for _, sys := range systems {
-			rs = append(rs, rep.find(sc, sys))
+			rs = append(rs, rep.Summarize(sc, sys))
 		}
 		left, right := "delivered/s (higher is better)", "p99 latency (lower is better)"
 		if sc.Kind == Storm {
 			left, right = "messages fetched/s", "p99 time to catch up"
 		}
 		drawPanel(img, image.Rect(chartMargin, y, chartMargin+panelWidth, y+panelHeight), left, systems, rs,
-			func(r *Result) float64 { return r.PerSecond() },
-			func(r *Result) string { return strconv.Itoa(int(r.PerSecond() + 0.5)) })
+			func(r Summary) float64 { return r.PerSecond },
+			func(r Summary) string { return strconv.Itoa(int(r.PerSecond + 0.5)) })
 		drawPanel(img, image.Rect(chartMargin+panelWidth+panelGap, y, chartWidth-chartMargin, y+panelHeight), right, systems, rs,
-			func(r *Result) float64 { return r.Latency.P99.Seconds() },
-			func(r *Result) string { return latencyText(r.Latency.P99) })
+			func(r Summary) float64 { return r.P99.Seconds() },
+			func(r Summary) string { return latencyText(r.P99) })
 		y += panelHeight + chartMargin
 	}
 
@@ -86,8 +86,8 @@ func ChartPNG(rep *Report) ([]byte, error) {
 }
 
 // drawPanel draws one bar per system in r, scaled to the largest value.
-func drawPanel(img *image.RGBA, r image.Rectangle, title string, systems []System, results []*Result,
-	value func(*Result) float64, label func(*Result) string) {
+func drawPanel(img *image.RGBA, r image.Rectangle, title string, systems []System, results []Summary,
+	value func(Summary) float64, label func(Summary) string) {
 	drawText(img, r.Min.X, r.Min.Y, title, labelScale, colorMuted)
 	base := r.Max.Y - 4
 	top := r.Min.Y + 2*glyphH*labelScale + 8 // room for the title and a value label
@@ -95,7 +95,7 @@ func drawPanel(img *image.RGBA, r image.Rectangle, title string, systems []Syste
 
 	peak := 0.0
 	for _, res := range results {
-		if res != nil && res.Ran() {
+		if res.Ran > 0 {
 			peak = max(peak, value(res))
 		}
 	}
@@ -105,11 +105,9 @@ func drawPanel(img *image.RGBA, r image.Rectangle, title string, systems []Syste
 		var text string
 		barTop := base
 		switch {
-		case res == nil:
-			text = "not run"
 		case res.Skipped != "":
 			text = "skipped"
-		case !res.Ran():
+		case res.Ran == 0:
 			text = "failed"
 		default:
 			text = label(res)

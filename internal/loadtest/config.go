@@ -143,6 +143,11 @@ type Config struct {
 	// system, in order.
 	Scenarios []Scenario
 	Systems   []System
+	// Rounds is how often every system runs each scenario. The systems take
+	// turns within a round, each round starting with the next system, so
+	// that drift in what else the machine does falls on all of them; the
+	// report gives the median over the rounds.
+	Rounds int
 
 	// Rate is the target of messages posted per second over all senders of
 	// a live scenario; 0 posts as fast as the window lets each sender.
@@ -202,6 +207,7 @@ func DefaultConfig() Config {
 	return Config{
 		Scenarios:     AllScenarios,
 		Systems:       AllSystems,
+		Rounds:        3,
 		Window:        1,
 		Senders:       5,
 		Duration:      8 * time.Second,
@@ -221,6 +227,8 @@ func (c *Config) Validate() error {
 		return errors.New("no scenario selected")
 	case len(c.Systems) == 0:
 		return errors.New("no system selected")
+	case c.Rounds < 1:
+		return errors.New("the number of rounds must be at least 1")
 	case c.Rate < 0:
 		return errors.New("the rate must not be negative")
 	case c.Window < 1:

@@ -95,34 +95,71 @@ func TestParseSystems(t *testing.T) {
 	}
 }
 
-// sampleReport has one result per scenario and system of the default
-// configuration, the MUC side of the storm skipped as in a real run.
+// sampleReport has three rounds of every scenario and system of the
+// default configuration, the MUC side of the storm skipped as in a real run.
+// groupchat's throughput varies from round to round (x1, x0.9, x1.2); the
+// other systems' does not.
 func sampleReport() *Report {
 	rep := &Report{Config: DefaultConfig()}
-	for i, sc := range rep.Config.Scenarios {
-		for j, sys := range rep.Config.Systems {
-			r := Result{Scenario: sc, System: sys, Delivered: int64(1000 * (i + 1) * (j + 2)), Elapsed: time.Second}
-			r.Latency.P99 = time.Duration(i*j+1) * 37 * time.Millisecond
-			if sc.Kind == Storm && sys == MUC {
-				r = Result{Scenario: sc, System: sys, Skipped: "no archive"}
+	factor := []float64{1, 0.9, 1.2}
+	for round := 1; round <= rep.Config.Rounds; round++ {
+		for i, sc := range rep.Config.Scenarios {
+			for j, sys := range rep.Config.Systems {
+				delivered := float64(1000 * (i + 1) * (j + 2))
+				if sys == Groupchat {
+					delivered *= factor[round-1]
+				}
+				r := Result{Scenario: sc, System: sys, Round: round, Delivered: int64(delivered), Elapsed: time.Second}
+				r.Latency.P99 = time.Duration(i*j+1) * 37 * time.Millisecond
+				if sc.Kind == Storm && sys == MUC {
+					r = Result{Scenario: sc, System: sys, Round: round, Skipped: "no archive"}
+				}
+				rep.Results = append(rep.Results, r)
 			}
-			rep.Results = append(rep.Results, r)
 		}
 	}
 	return rep
 }
 
-func TestMarkdownHasOneRowPerRunAndRatios(t *testing.T) {
+func TestMarkdownHasMediansRatiosAndEveryRun(t *testing.T) {
 	md := Markdown(sampleReport())
-	// 10 groups x 10 members: groupchat 2000/s, MUC+MAM 4000/s, both p99 37 ms.
-	if !strings.Contains(md, "| 10 groups x 10 members | groupchat | 2000 | ") || !strings.Contains(md, "| 0.50 | 1.00 |") {
-		t.Errorf("the groupchat row of 10x10 lacks its throughput or its ratios to MUC+MAM:\n%s", md)
+	// 10 groups x 10 members: groupchat 2000, 1800, 2400/s against MUC+MAM's
+	// 4000/s, both p99 37 ms.
+	if !strings.Contains(md, "| 10 groups x 10 members | groupchat | 3 | 2000 | ") {
+		t.Errorf("the groupchat row of 10x10 lacks its rounds or its median throughput:\n%s", md)
 	}
-	if !strings.Contains(md, "| catch-up storm (100 clients) | MUC | skipped |") {
+	if !strings.Contains(md, "| 0.50 (0.45–0.60) | 1.00 (1.00–1.00) |") {
+		t.Errorf("the groupchat row of 10x10 lacks its ratios to MUC+MAM round by round:\n%s", md)
+	}
+	if !strings.Contains(md, "| catch-up storm (100 clients) | MUC | 0 | skipped |") {
 		t.Errorf("the skipped MUC storm is not marked skipped:\n%s", md)
 	}
-	if n := strings.Count(md, "\n| 1 group x 200 members |"); n != 6 {
-		t.Errorf("want 3 results and 3 detail rows for 1x200, got %d rows", n)
+	if n := strings.Count(md, "\n| 1 group x 200 members |"); n != 3+9 {
+		t.Errorf("want 3 summary rows and 9 runs for 1x200, got %d rows", n)
+	}
+}
+
+func TestSummarizeTakesMediansAndCountsFailures(t *testing.T) {
+	sc := Scenario{Name: "1x2", Kind: Live, Groups: 1, Members: 2}
+	run := func(round int, perSecond int64, p99 time.Duration) Result {
+		r := Result{Scenario: sc, System: Groupchat, Round: round, Delivered: perSecond, Elapsed: time.Second, Lost: 1}
+		r.Latency.P99 = p99
+		return r
+	}
+	rep := &Report{Results: []Result{
+		run(1, 100, 40*time.Millisecond),
+		run(2, 300, 10*time.Millisecond),
+		{Scenario: sc, System: Groupchat, Round: 3, Err: "prosody did not start"},
+		run(4, 200, 30*time.Millisecond),
+		run(5, 400, 20*time.Millisecond),
+	}}
+	got := rep.Summarize(sc, Groupchat)
+	want := Summary{Ran: 4, Failed: 1, PerSecond: 250, P99: 25 * time.Millisecond, Lost: 4}
+	if got.Ran != want.Ran || got.Failed != want.Failed || got.PerSecond != want.PerSecond || got.P99 != want.P99 || got.Lost != want.Lost {
+		t.Errorf("Summarize = %+v, want %+v", got, want)
+	}
+	if r := rep.RatioTo(sc, MUCMAM, func(r *Result) float64 { return r.PerSecond() }); r.N != 0 {
+		t.Errorf("a ratio to a system that never ran: %+v", r)
 	}
 }
 

@@ -28,37 +28,38 @@ func Markdown(rep *Report) string {
 		"GROUPCHAT_MESSAGE_RATE=%d and GROUPCHAT_MESSAGE_BURST=%d, raised from the defaults (20/s, burst 100) so that the per-sender rate limit does not interfere",
 		cfg.MessageRate, cfg.MessageBurst)
 	w("- Live load: %s, %s, at most %s per group; drain timeout %s", postingText(&cfg), windowText(cfg.Window), sendersText(cfg.Senders), cfg.Drain)
+	w("- Rounds: %d; in each, every system runs every scenario on a fresh Prosody (and component), the systems taking turns and each round starting with the next system", cfg.Rounds)
 	w("- Catch-up storm: %d readers in one group (or room) with a poster; %d messages posted while the readers are offline, then all readers reconnect at once. "+
 		"groupchat: directed presence, then one paged `#catchup` from the position the reader had (RSM max %d, paging with `<after/>`). "+
 		"MUC+MAM: join the room without history, then XEP-0313 queries of the room archive paging back from the last page (RSM max %d; Prosody caps pages at 100) until the last %d messages",
 		ScenarioStorm.Members, cfg.StormMessages, cfg.StormPage, cfg.StormPage, cfg.StormMessages)
 	w("")
 
-	w("| scenario | system | delivered/s | p50 | p95 | p99 | max | lost | duplicated | CPU s Prosody | CPU s component | groupchat/MUC+MAM delivered/s | groupchat/MUC+MAM p99 |")
-	w("|---|---|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|")
-	for i := range rep.Results {
-		r := &rep.Results[i]
-		row := []string{r.Scenario.Title(), r.System.String()}
-		switch {
-		case r.Skipped != "":
-			row = append(row, "skipped", "", "", "", "", "", "", "", "", "", "")
-		case !r.Ran():
-			row = append(row, "failed", "", "", "", "", "", "", "", "", "", "")
-		default:
-			row = append(row,
-				strconv.Itoa(int(r.PerSecond()+0.5)),
-				latencyText(r.Latency.P50), latencyText(r.Latency.P95), latencyText(r.Latency.P99), latencyText(r.Latency.Max),
-				strconv.FormatInt(r.Lost, 10), strconv.FormatInt(r.Duplicated, 10),
-				cpuText(r.CPUProsody), "—", "—", "—")
-			if r.System == Groupchat {
-				row[10] = cpuText(r.CPUComponent)
-				if ref := rep.find(r.Scenario, MUCMAM); ref != nil && ref.Ran() {
-					row[11] = ratioText(r.PerSecond(), ref.PerSecond())
-					row[12] = ratioText(r.Latency.P99.Seconds(), ref.Latency.P99.Seconds())
+	w("| scenario | system | rounds | delivered/s | p50 | p95 | p99 | max | lost | duplicated | CPU s Prosody | CPU s component | groupchat/MUC+MAM delivered/s | groupchat/MUC+MAM p99 |")
+	w("|---|---|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|")
+	for _, sc := range cfg.Scenarios {
+		for _, sys := range cfg.Systems {
+			sum := rep.Summarize(sc, sys)
+			row := []string{sc.Title(), sys.String(), roundsText(sum)}
+			switch {
+			case sum.Skipped != "":
+				row = append(row, "skipped", "", "", "", "", "", "", "", "", "", "")
+			case sum.Ran == 0:
+				row = append(row, "failed", "", "", "", "", "", "", "", "", "", "")
+			default:
+				row = append(row,
+					strconv.Itoa(int(sum.PerSecond+0.5)),
+					latencyText(sum.P50), latencyText(sum.P95), latencyText(sum.P99), latencyText(sum.Max),
+					strconv.FormatInt(sum.Lost, 10), strconv.FormatInt(sum.Duplicated, 10),
+					cpuText(sum.CPUProsody), "—", "—", "—")
+				if sys == Groupchat {
+					row[11] = cpuText(sum.CPUComponent)
+					row[12] = ratioRangeText(rep.RatioTo(sc, MUCMAM, func(r *Result) float64 { return r.PerSecond() }))
+					row[13] = ratioRangeText(rep.RatioTo(sc, MUCMAM, func(r *Result) float64 { return r.Latency.P99.Seconds() }))
 				}
 			}
+			w("| %s |", strings.Join(row, " | "))
 		}
-		w("| %s |", strings.Join(row, " | "))
 	}
 	w("")
 	w("How to read it:")
@@ -74,12 +75,13 @@ func Markdown(rep *Report) string {
 	w("- Prosody runs its event loop on one core: when its CPU seconds come close to the run's measured time (next table), Prosody is the bottleneck.")
 	w("- **load average before**: other work on the machine at the start of each run; on a shared 2-core machine, " +
 		"figures move by tens of percent between runs, so compare systems within one report.")
-	w("- **groupchat/MUC+MAM**: groupchat's figure over MUC+MAM's on the same scenario; above 1 is better for delivered/s, below 1 is better for p99.")
+	w("- **rounds**: every system ran each scenario that many times, taking turns (each round starts with the next system); every figure is the median over the rounds, lost and duplicated are totals.")
+	w("- **groupchat/MUC+MAM**: groupchat's figure over MUC+MAM's in the same round (they ran one after the other), median over the rounds with the lowest and highest in parentheses; above 1 is better for delivered/s, below 1 is better for p99.")
 	w("")
 	w("Each run:")
 	w("")
-	w("| scenario | system | clients | posting clients | messages | deliveries expected | measured for | Prosody CPU per delivery | CPU s load generator | load average before | fsync before (median/max) | notes |")
-	w("|---|---|---:|---:|---:|---:|---:|---:|---:|---:|---:|---|")
+	w("| scenario | system | round | delivered/s | p99 | clients | posting clients | messages | deliveries expected | measured for | Prosody CPU per delivery | CPU s load generator | load average before | fsync before (median/max) | notes |")
+	w("|---|---|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|---|")
 	for i := range rep.Results {
 		r := &rep.Results[i]
 		notes := append([]string(nil), r.Notes...)
@@ -96,7 +98,7 @@ func Markdown(rep *Report) string {
 			notes = append(notes, fmt.Sprintf("%d senders stalled on a missing reflection", r.Stalled))
 		}
 		if r.Skipped != "" {
-			w("| %s | %s | | | | | | | | | | %s |", r.Scenario.Title(), r.System, mdEscape(strings.Join(notes, "; ")))
+			w("| %s | %s | %d | | | | | | | | | | | | %s |", r.Scenario.Title(), r.System, r.Round, mdEscape(strings.Join(notes, "; ")))
 			continue
 		}
 		posting := strconv.Itoa(r.Senders)
@@ -111,19 +113,31 @@ func Markdown(rep *Report) string {
 		if r.Delivered > 0 {
 			perDelivery = fmt.Sprintf("%.0f µs", float64(r.CPUProsody.Microseconds())/float64(r.Delivered))
 		}
-		w("| %s | %s | %d | %s | %d | %d | %s | %s | %s | %s | %s | %s |", r.Scenario.Title(), r.System, r.Clients, posting, r.Sent, r.Expected,
+		rate, p99 := "", ""
+		if r.Ran() {
+			rate, p99 = strconv.Itoa(int(r.PerSecond()+0.5)), latencyText(r.Latency.P99)
+		}
+		w("| %s | %s | %d | %s | %s | %d | %s | %d | %d | %s | %s | %s | %s | %s | %s |", r.Scenario.Title(), r.System, r.Round, rate, p99, r.Clients, posting, r.Sent, r.Expected,
 			r.Elapsed.Round(time.Millisecond), perDelivery, cpuText(r.CPULoad), r.LoadAverage, fsync, mdEscape(strings.Join(notes, "; ")))
 	}
 	return b.String()
 }
 
-func (rep *Report) find(sc Scenario, sys System) *Result {
-	for i := range rep.Results {
-		if r := &rep.Results[i]; r.Scenario == sc && r.System == sys {
-			return r
-		}
+func roundsText(s Summary) string {
+	if s.Failed > 0 {
+		return fmt.Sprintf("%d (+%d failed)", s.Ran, s.Failed)
 	}
-	return nil
+	return strconv.Itoa(s.Ran)
+}
+
+func ratioRangeText(r Ratio) string {
+	switch r.N {
+	case 0:
+		return "—"
+	case 1:
+		return fmt.Sprintf("%.2f", r.Median)
+	}
+	return fmt.Sprintf("%.2f (%.2f–%.2f)", r.Median, r.Min, r.Max)
 }
 
 func postingText(cfg *Config) string {

@@ -9,6 +9,8 @@ import (
 type Result struct {
 	Scenario Scenario
 	System   System
+	// Round counts from 1 (Config.Rounds).
+	Round int
 
 	// Skipped, if not empty, says why the system did not run the scenario.
 	Skipped string

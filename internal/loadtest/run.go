@@ -3,6 +3,7 @@ package loadtest
 import (
 	"context"
 	"fmt"
+	"log/slog"
 	"os"
 	"path/filepath"
 	"strings"
@@ -32,9 +33,9 @@ func (r *Report) Failed() bool {
 	return false
 }
 
-// Run runs every scenario of cfg on every system of cfg, each on a fresh
-// Prosody (and a fresh component with an empty data directory), one after
-// the other. A run that fails is recorded in its Result and the others
+// Run runs every scenario of cfg on every system of cfg, Rounds times, each
+// run on a fresh Prosody (and a fresh component with an empty data
+// directory), one after the other. A run that fails is recorded in its Result and the others
 // still run; Run itself fails only if nothing can run (a bad configuration,
 // a failed build) or ctx ends.
 func Run(ctx context.Context, cfg Config) (*Report, error) {
@@ -64,33 +65,43 @@ func Run(ctx context.Context, cfg Config) (*Report, error) {
 
 	n := 0
 	for _, sc := range cfg.Scenarios {
-		for _, sys := range cfg.Systems {
-			if err := ctx.Err(); err != nil {
-				return rep, err
-			}
-			n++
-			dir := filepath.Join(work, fmt.Sprintf("%02d-%s-%s", n, sc.Name, slug(sys)))
-			log.Info("running", "scenario", sc.Title(), "system", sys.String())
-			res := runOne(ctx, &cfg, sc, sys, dir, binary)
-			switch {
-			case res.Skipped != "":
-				log.Info("skipped", "scenario", sc.Name, "system", sys.String(), "why", res.Skipped)
-			case res.Err != "":
-				log.Error("run failed", "scenario", sc.Name, "system", sys.String(), "err", res.Err)
-			default:
-				log.Info("done", "scenario", sc.Name, "system", sys.String(),
-					"delivered_per_s", int(res.PerSecond()), "p99", res.Latency.P99.Round(time.Microsecond),
-					"lost", res.Lost, "duplicated", res.Duplicated,
-					"cpu_prosody", res.CPUProsody, "cpu_component", res.CPUComponent)
-			}
-			rep.Results = append(rep.Results, res)
-			if cfg.WorkDir == "" {
-				_ = os.RemoveAll(dir)
+		for round := 1; round <= cfg.Rounds; round++ {
+			for k := range cfg.Systems {
+				if err := ctx.Err(); err != nil {
+					return rep, err
+				}
+				sys := cfg.Systems[(k+round-1)%len(cfg.Systems)]
+				n++
+				dir := filepath.Join(work, fmt.Sprintf("%02d-%s-%s", n, sc.Name, slug(sys)))
+				log.Info("running", "scenario", sc.Title(), "system", sys.String(), "round", round)
+				res := runOne(ctx, &cfg, sc, sys, dir, binary)
+				res.Round = round
+				rep.add(log, res)
+				if cfg.WorkDir == "" {
+					_ = os.RemoveAll(dir)
+				}
 			}
 		}
 	}
 	rep.Took = time.Since(rep.Started)
 	return rep, ctx.Err()
+}
+
+// add records one run and logs its outcome.
+func (rep *Report) add(log *slog.Logger, res Result) {
+	sc, sys := res.Scenario, res.System
+	switch {
+	case res.Skipped != "":
+		log.Info("skipped", "scenario", sc.Name, "system", sys.String(), "why", res.Skipped)
+	case res.Err != "":
+		log.Error("run failed", "scenario", sc.Name, "system", sys.String(), "round", res.Round, "err", res.Err)
+	default:
+		log.Info("done", "scenario", sc.Name, "system", sys.String(), "round", res.Round,
+			"delivered_per_s", int(res.PerSecond()), "p99", res.Latency.P99.Round(time.Microsecond),
+			"lost", res.Lost, "duplicated", res.Duplicated,
+			"cpu_prosody", res.CPUProsody, "cpu_component", res.CPUComponent)
+	}
+	rep.Results = append(rep.Results, res)
 }
 
 func needsComponent(cfg Config) bool {

@@ -34,6 +34,7 @@ func TestSmoke(t *testing.T) {
 	cfg := DefaultConfig()
 	cfg.Scenarios = []Scenario{{Name: "2x3", Kind: Live, Groups: 2, Members: 3}}
 	cfg.Systems = []System{Groupchat}
+	cfg.Rounds = 1
 	cfg.Senders = 0
 	cfg.Messages = 50
 	cfg.Binary = binary

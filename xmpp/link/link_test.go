@@ -26,7 +26,7 @@ type fakeServer struct {
 	conns  chan net.Conn
 }
 
-func newFakeServer(t *testing.T, secret string) *fakeServer {
+func newFakeServer(t testing.TB, secret string) *fakeServer {
 	t.Helper()
 	ln, err := net.Listen("tcp", "127.0.0.1:0")
 	if err != nil {
@@ -95,7 +95,7 @@ func (h nopHandler) Connected(context.Context) {
 	}
 }
 
-func startLink(t *testing.T, srv *fakeServer, secret string, queue int) (*Link, nopHandler, func() error) {
+func startLink(t testing.TB, srv *fakeServer, secret string, queue int) (*Link, nopHandler, func() error) {
 	t.Helper()
 	h := nopHandler{connected: make(chan struct{}, 4)}
 	l := New(Config{Addr: srv.ln.Addr().String(), Domain: "comp.example.test", Secret: secret, QueueSize: queue,

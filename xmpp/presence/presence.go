@@ -1,6 +1,7 @@
 package presence
 
 import (
+	"slices"
 	"sort"
 	"sync"
 
@@ -10,15 +11,18 @@ import (
 // Tracker is the set of online resources, keyed by bare JID. It is safe for
 // concurrent use.
 type Tracker struct {
-	mu        sync.RWMutex
-	resources map[string]map[string]struct{}
+	mu sync.RWMutex
+	// resources holds each bare JID's online full JIDs, sorted: every
+	// broadcast reads them once per member, far more often than they
+	// change, so a read copies a short slice (under the read lock).
+	resources map[string][]string
 	count     int
 	changes   uint64
 }
 
 // NewTracker returns an empty tracker.
 func NewTracker() *Tracker {
-	return &Tracker{resources: make(map[string]map[string]struct{})}
+	return &Tracker{resources: make(map[string][]string)}
 }
 
 // Online marks a full JID online. Bare JIDs are ignored: only a resource
@@ -29,20 +33,16 @@ func (t *Tracker) Online(full jid.JID) {
 	}
 	bare, f := full.Bare().String(), full.String()
 	t.mu.RLock()
-	_, known := t.resources[bare][f]
+	_, known := slices.BinarySearch(t.resources[bare], f)
 	t.mu.RUnlock()
 	if known {
 		return
 	}
 	t.mu.Lock()
 	defer t.mu.Unlock()
-	set := t.resources[bare]
-	if set == nil {
-		set = make(map[string]struct{}, 1)
-		t.resources[bare] = set
-	}
-	if _, ok := set[f]; !ok {
-		set[f] = struct{}{}
+	fulls := t.resources[bare]
+	if i, ok := slices.BinarySearch(fulls, f); !ok {
+		t.resources[bare] = slices.Insert(fulls, i, f)
 		t.count++
 		t.changes++
 	}
@@ -53,34 +53,32 @@ func (t *Tracker) Offline(j jid.JID) {
 	bare := j.Bare().String()
 	t.mu.Lock()
 	defer t.mu.Unlock()
-	set := t.resources[bare]
-	if set == nil {
+	fulls := t.resources[bare]
+	if fulls == nil {
 		return
 	}
 	t.changes++
 	if j.Resourcepart() == "" {
-		t.count -= len(set)
+		t.count -= len(fulls)
 		delete(t.resources, bare)
 		return
 	}
-	if _, ok := set[j.String()]; ok {
-		delete(set, j.String())
+	if i, ok := slices.BinarySearch(fulls, j.String()); ok {
+		fulls = slices.Delete(fulls, i, i+1)
 		t.count--
 	}
-	if len(set) == 0 {
+	if len(fulls) == 0 {
 		delete(t.resources, bare)
+		return
 	}
+	t.resources[bare] = fulls
 }
 
 // Resources appends the online full JIDs of a bare JID to dst, sorted.
 func (t *Tracker) Resources(dst []string, bare string) []string {
 	t.mu.RLock()
-	start := len(dst)
-	for f := range t.resources[bare] {
-		dst = append(dst, f)
-	}
+	dst = append(dst, t.resources[bare]...)
 	t.mu.RUnlock()
-	sort.Strings(dst[start:])
 	return dst
 }
 
@@ -103,7 +101,7 @@ func (t *Tracker) Count() int {
 func (t *Tracker) Reset() {
 	t.mu.Lock()
 	defer t.mu.Unlock()
-	t.resources = make(map[string]map[string]struct{})
+	t.resources = make(map[string][]string)
 	t.count = 0
 	t.changes++
 }
@@ -114,9 +112,7 @@ func (t *Tracker) Snapshot() (fulls []string, changes uint64) {
 	t.mu.RLock()
 	defer t.mu.RUnlock()
 	for _, set := range t.resources {
-		for f := range set {
-			fulls = append(fulls, f)
-		}
+		fulls = append(fulls, set...)
 	}
 	sort.Strings(fulls)
 	return fulls, t.changes
