@@ -42,6 +42,7 @@ var Features = []string{
 	NSCreate, NSUpdate, NSDelete, NSAdd, NSRemove,
 	NSCatchUp, NSReaders,
 	NSDiscoInfo, NSDiscoItems, NSPing, NSSID, NSChatStates, NSMAM, NSRSM,
+	NSPush, NSGroupPush,
 }
 
 // GroupFeatures lists what disco#info on a group announces.
