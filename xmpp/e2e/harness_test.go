@@ -78,6 +78,7 @@ func runMain(m *testing.M) int {
 	}
 	shared = h
 	code := m.Run()
+	closePushHarness()
 	h.close()
 	return code
 }
@@ -92,13 +93,22 @@ type harness struct {
 }
 
 func newHarness(dir string, env ...string) (*harness, error) {
+	return newHarnessWith(dir, nil, env...)
+}
+
+// newHarnessWith is newHarness with the Prosody options changed by adjust.
+func newHarnessWith(dir string, adjust func(*prosody.Options), env ...string) (*harness, error) {
 	ctx, cancel := context.WithTimeout(context.Background(), time.Minute)
 	defer cancel()
-	srv, err := prosody.Start(ctx, prosody.Options{
+	opts := prosody.Options{
 		Dir: filepath.Join(dir, "prosody"), Domain: xmppDomain,
 		Components:     map[string]string{service: secret},
 		ComponentNames: map[string]string{service: "Group Chat Service"},
-	})
+	}
+	if adjust != nil {
+		adjust(&opts)
+	}
+	srv, err := prosody.Start(ctx, opts)
 	if err != nil {
 		return nil, err
 	}
