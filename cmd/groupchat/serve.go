@@ -83,6 +83,7 @@ func (c *serveConfig) register(fs *flag.FlagSet) {
 	fs.DurationVar(&c.Push.ReplyTimeout, "push-reply-timeout", c.Push.ReplyTimeout, "how long an app server has to answer a publish before it counts as failed")
 	fs.IntVar(&c.Push.QueueSize, "push-queue-size", c.Push.QueueSize, "messages waiting for the push notifier; beyond it they are dropped, never waited for")
 	fs.IntVar(&c.PushLimits.MaxRegistrations, "push-max-registrations", c.PushLimits.MaxRegistrations, "push registrations (devices) per user")
+	fs.IntVar(&c.PushLimits.MaxPublishOptionsBytes, "push-max-options-bytes", c.PushLimits.MaxPublishOptionsBytes, "largest publish-options form kept with a push registration, in bytes")
 }
 
 func (c *serveConfig) validate() error {
@@ -108,7 +109,7 @@ func (c *serveConfig) validate() error {
 		"max-stanza-depth": c.Stanza.MaxDepth, "max-stanza-elements": c.Stanza.MaxChildren,
 		"queue-size": c.QueueSize, "dedup-window": c.Limits.DedupWindow,
 		"push-max-failures": c.Push.MaxFailures, "push-queue-size": c.Push.QueueSize,
-		"push-max-registrations": c.PushLimits.MaxRegistrations,
+		"push-max-registrations": c.PushLimits.MaxRegistrations, "push-max-options-bytes": c.PushLimits.MaxPublishOptionsBytes,
 	} {
 		if v <= 0 {
 			return fmt.Errorf("--%s must be positive, not %d", name, v)
