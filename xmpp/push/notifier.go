@@ -149,12 +149,20 @@ func (n *Notifier) Stats() Stats {
 // online resource. It never blocks: when the queue is full the message is
 // dropped for that member and counted.
 func (n *Notifier) Message(group, sender string, m domain.MessagePosted, members []domain.Member) {
+	var wake []string
+	n.settings.mu.RLock()
 	for _, mb := range members {
-		if mb.JID == m.Sender || !n.settings.wants(mb.JID, group, mentions(m, mb.JID)) || n.online.IsOnline(mb.JID) {
+		if mb.JID != m.Sender && n.settings.wantsLocked(mb.JID, group, mentions(m, mb.JID)) {
+			wake = append(wake, mb.JID)
+		}
+	}
+	n.settings.mu.RUnlock()
+	for _, user := range wake {
+		if n.online.IsOnline(user) {
 			continue
 		}
 		select {
-		case n.notes <- Note{User: mb.JID, Sender: sender, Body: m.Body}:
+		case n.notes <- Note{User: user, Sender: sender, Body: m.Body}:
 			n.stats.queued.Add(1)
 		default:
 			n.stats.dropped.Add(1)

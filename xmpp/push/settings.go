@@ -114,12 +114,12 @@ func (s *Settings) Level(user, group string) domain.NotifyLevel {
 	return domain.NotifyAll
 }
 
-// wants reports whether a message of group (mentioning the user or not)
-// is to wake the user's devices: the user has a registration and the
-// group's level lets the message through.
-func (s *Settings) wants(user, group string, mentioned bool) bool {
-	s.mu.RLock()
-	defer s.mu.RUnlock()
+// wantsLocked reports whether a message of group (mentioning the user or
+// not) is to wake the user's devices: the user has a registration and the
+// group's level lets the message through. The caller holds mu for reading
+// (once for all the members of a message: a lock per member would cost
+// more than the check).
+func (s *Settings) wantsLocked(user, group string, mentioned bool) bool {
 	p := s.users[user]
 	if p == nil || !p.HasRegistrations() {
 		return false
