@@ -94,6 +94,9 @@ type Notifier struct {
 	// Owned by Run.
 	co       *Coalescer
 	inflight map[string]flight
+	// earliest is the earliest deadline in inflight (zero if none): the
+	// publishes are scanned for expiry only once it has passed.
+	earliest time.Time
 	failures map[target]int
 	seq      uint64
 }
@@ -224,7 +227,10 @@ func (n *Notifier) Run(ctx context.Context) error {
 		for _, b := range n.co.Due(now) {
 			n.publish(ctx, b, now)
 		}
-		next := n.expire(ctx, now)
+		if !n.earliest.IsZero() && !now.Before(n.earliest) {
+			n.earliest = n.expire(ctx, now)
+		}
+		next := n.earliest
 		if due, ok := n.co.Next(); ok && (next.IsZero() || due.Before(next)) {
 			next = due
 		}
@@ -254,7 +260,11 @@ func (n *Notifier) publish(ctx context.Context, b Batch, now time.Time) {
 			sum.LastBody = b.LastBody
 		}
 		o := protocol.PushPublish(n.cfg.Domain, id, reg.Node, sum, reg.PublishOptions).For(reg.JID)
-		n.inflight[id] = flight{user: b.User, jid: reg.JID, node: reg.Node, deadline: now.Add(n.cfg.ReplyTimeout)}
+		deadline := now.Add(n.cfg.ReplyTimeout)
+		n.inflight[id] = flight{user: b.User, jid: reg.JID, node: reg.Node, deadline: deadline}
+		if n.earliest.IsZero() || deadline.Before(n.earliest) {
+			n.earliest = deadline
+		}
 		if err := n.out.Send(ctx, o); err != nil {
 			delete(n.inflight, id)
 			return

@@ -226,3 +226,56 @@ func TestOnlineMembersAreNotPublishedTo(t *testing.T) {
 		t.Errorf("a member who came online before the batch fell due was published to: %s", out.out[0].String())
 	}
 }
+
+type chanSender chan protocol.Outbound
+
+func (c chanSender) Send(ctx context.Context, o protocol.Outbound) error {
+	select {
+	case c <- o:
+		return nil
+	case <-ctx.Done():
+		return ctx.Err()
+	}
+}
+
+// TestRunCoalescesAndGivesUpOnSilence runs the notifier's goroutine with
+// its real timers: a burst is one publish, and an app server that never
+// answers gets its registration disabled after the reply timeout.
+func TestRunCoalescesAndGivesUpOnSilence(t *testing.T) {
+	ctx, cancel := context.WithCancel(context.Background())
+	defer cancel()
+	n := NewNotifier(Config{Domain: "groupchat.example.org", Interval: 200 * time.Millisecond, MaxFailures: 1, ReplyTimeout: 50 * time.Millisecond, QueueSize: 16},
+		NewSettings(&memStore{}, domain.DefaultPushLimits()), onlineSet{}, nil)
+	out := make(chanSender, 16)
+	n.Attach(out)
+	must(t, n.Settings().Do(ctx, domain.EnablePush{User: alice, JID: app, Node: "a"}))
+	done := make(chan error)
+	go func() { done <- n.Run(ctx) }()
+
+	for i := 0; i < 3; i++ {
+		n.Message("g", "g@groupchat.example.org/b", domain.MessagePosted{Sender: bob}, []domain.Member{{JID: alice}})
+	}
+	var o protocol.Outbound
+	select {
+	case o = <-out:
+	case <-time.After(10 * time.Second):
+		t.Fatal("no publish")
+	}
+	if !strings.Contains(o.String(), `<field var="message-count"><value>3</value></field>`) {
+		t.Errorf("the burst of three is one publish counting 3: %s", o.String())
+	}
+	deadline := time.Now().Add(10 * time.Second)
+	for len(n.Settings().Registrations(alice)) > 0 {
+		if time.Now().After(deadline) {
+			t.Fatalf("the silent app server's registration was not disabled; stats %+v", n.Stats())
+		}
+		time.Sleep(5 * time.Millisecond)
+	}
+	if s := n.Stats(); s.Published != 1 || s.TimedOut != 1 || s.Disabled != 1 {
+		t.Errorf("stats = %+v, want 1 published, 1 timed out, 1 disabled", s)
+	}
+	cancel()
+	if err := <-done; err != nil {
+		t.Errorf("Run: %v", err)
+	}
+}
