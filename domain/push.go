@@ -206,6 +206,9 @@ type SetNotifyLevel struct {
 	Level       NotifyLevel
 }
 
+// PushUser is the user whose settings a push command changes.
+func PushUser(c PushCommand) string { return c.pushUser() }
+
 func (c EnablePush) pushUser() string     { return c.User }
 func (c DisablePush) pushUser() string    { return c.User }
 func (c SetNotifyLevel) pushUser() string { return c.User }

@@ -57,7 +57,7 @@ func (s *Settings) userLocked(user string) *domain.PushSettings {
 func (s *Settings) Do(ctx context.Context, c domain.PushCommand) error {
 	s.wmu.Lock()
 	defer s.wmu.Unlock()
-	user := userOf(c)
+	user := domain.PushUser(c)
 	s.mu.RLock()
 	p := s.users[user]
 	s.mu.RUnlock()
@@ -90,18 +90,6 @@ func (s *Settings) Do(ctx context.Context, c domain.PushCommand) error {
 		p.Apply(e)
 	}
 	return nil
-}
-
-func userOf(c domain.PushCommand) string {
-	switch c := c.(type) {
-	case domain.EnablePush:
-		return c.User
-	case domain.DisablePush:
-		return c.User
-	case domain.SetNotifyLevel:
-		return c.User
-	}
-	return ""
 }
 
 // Level is the user's notification level in a group.
