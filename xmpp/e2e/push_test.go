@@ -234,6 +234,17 @@ func TestPushFollowsTheNotificationLevel(t *testing.T) {
 	group := groupID("push-level")
 	createGroup(bob, group, "Levels "+group, "carol")
 
+	for to, feature := range map[string]string{service: nsPush, gjid(group): nsGCPush} {
+		id := fmt.Sprintf("pdisco-%d", pingSeq.Add(1))
+		info := carol.iq(`<iq type="get" id="`+id+`" to="`+to+`"><query xmlns="http://jabber.org/protocol/disco#info"/></iq>`, id)
+		found := false
+		for _, f := range info.FindAll("query/feature") {
+			found = found || f.Attr("var") == feature
+		}
+		if !found {
+			t.Errorf("disco#info on %s does not announce %s: %s", to, feature, info.Raw)
+		}
+	}
 	if res := carol.notifyLevel(group, ""); res.Type() != "result" || res.Child(nsGCPush, "notify").Attr("level") != "all" {
 		t.Fatalf("the level is all unless chosen: %s", res.Raw)
 	}

@@ -46,4 +46,4 @@ var Features = []string{
 }
 
 // GroupFeatures lists what disco#info on a group announces.
-var GroupFeatures = []string{NSGroupchat, NSSID, NSChatStates, NSMAM, NSReaders}
+var GroupFeatures = []string{NSGroupchat, NSSID, NSChatStates, NSMAM, NSReaders, NSGroupPush}
