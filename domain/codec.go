@@ -48,6 +48,12 @@ func DecodeEvent(typ string, data []byte) (Event, error) {
 		e, err = decodeAs[MessagePosted](data)
 	case TypeMessageRead:
 		e, err = decodeAs[MessageRead](data)
+	case TypePushEnabled:
+		e, err = decodeAs[PushEnabled](data)
+	case TypePushDisabled:
+		e, err = decodeAs[PushDisabled](data)
+	case TypeNotifyLevelSet:
+		e, err = decodeAs[NotifyLevelSet](data)
 	default:
 		return nil, fmt.Errorf("decode: unknown event type %q", typ)
 	}
@@ -85,6 +91,15 @@ func canonical(e Event) Event {
 		}
 		return e
 	case MessageRead:
+		e.At = e.At.UTC()
+		return e
+	case PushEnabled:
+		e.At = e.At.UTC()
+		return e
+	case PushDisabled:
+		e.At = e.At.UTC()
+		return e
+	case NotifyLevelSet:
 		e.At = e.At.UTC()
 		return e
 	}

@@ -27,6 +27,8 @@ func FuzzDecodeEvent(f *testing.F) {
 	f.Add("", []byte(""))
 	f.Add(domain.TypeMemberAdded, []byte("\x00\xff{"))
 	f.Add(domain.TypeMemberRemoved, []byte(`[1,2,3]`))
+	f.Add(domain.TypeNotifyLevelSet, []byte(`{"v":1,"d":{"level":"loud","group":""}}`))
+	f.Add(domain.TypePushDisabled, []byte(`{"v":1,"d":{"jid":"","node":null}}`))
 
 	f.Fuzz(func(t *testing.T, typ string, data []byte) {
 		e, err := domain.DecodeEvent(typ, data)
@@ -55,5 +57,7 @@ func FuzzDecodeEvent(f *testing.F) {
 		}
 		// Whatever the store hands back, evolving a group by it must not fail.
 		domain.Evolve(domain.NewGroup(domain.DefaultLimits()), e)
+		// Nor applying it to a user's push settings.
+		domain.NewPushSettings("u@example.org").Apply(e)
 	})
 }

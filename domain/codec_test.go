@@ -36,6 +36,12 @@ func sampleEvents() []domain.Event {
 		domain.MessagePosted{Sender: alice, MID: "alice", Body: "no id, no mentions", At: at},
 		domain.MessageRead{Reader: bob, MID: "bob", Message: &domain.MessageRef{ID: "m1", Version: 7, Sender: alice}, Upto: 7, At: at},
 		domain.MessageRead{Reader: bob, MID: "bob", Upto: 9, At: at},
+		domain.PushEnabled{User: alice, JID: "push.example.org", Node: "device-1",
+			PublishOptions: `<x xmlns="jabber:x:data" type="submit"><field var="secret"><value>s3</value></field></x>`, IncludeBody: true, At: at},
+		domain.PushEnabled{User: alice, JID: "push.example.org", Node: "device-2", At: at},
+		domain.PushDisabled{User: alice, JID: "push.example.org", Node: "device-1", Reason: domain.DisabledFailing, At: at},
+		domain.PushDisabled{User: alice, JID: "push.example.org", Reason: domain.DisabledByUser, At: at},
+		domain.NotifyLevelSet{User: alice, Group: "team", Level: domain.NotifyMentions, At: at},
 	}
 }
 
@@ -93,6 +99,9 @@ func TestEventTypeNamesAreStable(t *testing.T) {
 		{domain.MemberRemoved{}, "MemberRemoved"},
 		{domain.MessagePosted{}, "MessagePosted"},
 		{domain.MessageRead{}, "MessageRead"},
+		{domain.PushEnabled{}, "PushEnabled"},
+		{domain.PushDisabled{}, "PushDisabled"},
+		{domain.NotifyLevelSet{}, "NotifyLevelSet"},
 	}
 	for _, tc := range cases {
 		if got := tc.event.EventType(); got != tc.name {

@@ -2,7 +2,8 @@ package domain
 
 import "time"
 
-// Event is something that happened to a group. Each type has a stable name
+// Event is something that happened to a group (or, for the push events in
+// push.go, to a user's push settings). Each type has a stable name
 // (EventType) that is stored with it and never changes.
 type Event interface {
 	EventType() string

@@ -123,6 +123,12 @@ func eventValue(e Event) Event {
 		return derefEvent(e)
 	case *MessageRead:
 		return derefEvent(e)
+	case *PushEnabled:
+		return derefEvent(e)
+	case *PushDisabled:
+		return derefEvent(e)
+	case *NotifyLevelSet:
+		return derefEvent(e)
 	}
 	return e
 }

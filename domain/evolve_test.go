@@ -80,6 +80,12 @@ func pointerTo(e domain.Event) domain.Event {
 		return &e
 	case domain.MessageRead:
 		return &e
+	case domain.PushEnabled:
+		return &e
+	case domain.PushDisabled:
+		return &e
+	case domain.NotifyLevelSet:
+		return &e
 	}
 	return e
 }

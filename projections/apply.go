@@ -88,6 +88,15 @@ type tables interface {
 // domain would never decide (removing a non-member, say) changes nothing
 // rather than failing, as domain.Evolve does.
 func applyEvent(t tables, ev eventstore.RecordedEvent, e domain.Event) error {
+	// A user's push settings are no read model's business: the push
+	// notifier folds them itself. A push event outside a push stream (or
+	// the reverse) is a fault like any other stream mix-up.
+	if push := domain.IsPushStream(ev.Stream); push || domain.IsPushEvent(e) {
+		if push != domain.IsPushEvent(e) {
+			return invalid(ev, "mixes push settings and group events in one stream")
+		}
+		return nil
+	}
 	id := ev.Stream
 	g, exists, err := t.group(id)
 	if err != nil {

@@ -19,6 +19,7 @@ import (
 	"github.com/uuchat/groupchat/replay"
 	"github.com/uuchat/groupchat/xmpp/link"
 	"github.com/uuchat/groupchat/xmpp/presence"
+	"github.com/uuchat/groupchat/xmpp/push"
 	"github.com/uuchat/groupchat/xmpp/readmodel"
 	"github.com/uuchat/groupchat/xmpp/service"
 	"github.com/uuchat/groupchat/xmpp/xmlnode"
@@ -44,6 +45,9 @@ type serveConfig struct {
 	MessageRate  float64
 	MessageBurst int
 	QueueSize    int
+
+	Push       push.Config
+	PushLimits domain.PushLimits
 }
 
 func (c *serveConfig) register(fs *flag.FlagSet) {
@@ -73,6 +77,13 @@ func (c *serveConfig) register(fs *flag.FlagSet) {
 	fs.Float64Var(&c.MessageRate, "message-rate", 20, "messages per second one sender may post, sustained (0: no limit)")
 	fs.IntVar(&c.MessageBurst, "message-burst", 100, "messages one sender may post in a burst")
 	fs.IntVar(&c.QueueSize, "queue-size", 65536, "outgoing stanzas buffered while the server link is slow or down")
+	c.Push, c.PushLimits = push.DefaultConfig(), domain.DefaultPushLimits()
+	fs.DurationVar(&c.Push.Interval, "push-interval", c.Push.Interval, "least time between two push notifications to one member; a burst within it is one notification")
+	fs.IntVar(&c.Push.MaxFailures, "push-max-failures", c.Push.MaxFailures, "failed publishes in a row after which a push registration is disabled")
+	fs.DurationVar(&c.Push.ReplyTimeout, "push-reply-timeout", c.Push.ReplyTimeout, "how long an app server has to answer a publish before it counts as failed")
+	fs.IntVar(&c.Push.QueueSize, "push-queue-size", c.Push.QueueSize, "messages waiting for the push notifier; beyond it they are dropped, never waited for")
+	fs.IntVar(&c.PushLimits.MaxRegistrations, "push-max-registrations", c.PushLimits.MaxRegistrations, "push registrations (devices) per user")
+	fs.IntVar(&c.PushLimits.MaxPublishOptionsBytes, "push-max-options-bytes", c.PushLimits.MaxPublishOptionsBytes, "largest publish-options form kept with a push registration, in bytes")
 }
 
 func (c *serveConfig) validate() error {
@@ -97,9 +108,16 @@ func (c *serveConfig) validate() error {
 		"max-members": c.Limits.MaxMembers, "max-stanza-bytes": c.Stanza.MaxBytes,
 		"max-stanza-depth": c.Stanza.MaxDepth, "max-stanza-elements": c.Stanza.MaxChildren,
 		"queue-size": c.QueueSize, "dedup-window": c.Limits.DedupWindow,
+		"push-max-failures": c.Push.MaxFailures, "push-queue-size": c.Push.QueueSize,
+		"push-max-registrations": c.PushLimits.MaxRegistrations, "push-max-options-bytes": c.PushLimits.MaxPublishOptionsBytes,
 	} {
 		if v <= 0 {
 			return fmt.Errorf("--%s must be positive, not %d", name, v)
+		}
+	}
+	for name, d := range map[string]time.Duration{"push-interval": c.Push.Interval, "push-reply-timeout": c.Push.ReplyTimeout} {
+		if d <= 0 {
+			return fmt.Errorf("--%s must be positive, not %s", name, d)
 		}
 	}
 	if c.MessageRate < 0 {
@@ -191,6 +209,10 @@ func serve(ctx context.Context, cfg serveConfig, log *slog.Logger, ready func())
 		Domain: cfg.Domain, Name: cfg.Name, Limits: cfg.Limits, SystemAdmins: admins,
 		MessageRate: cfg.MessageRate, MessageBurst: cfg.MessageBurst,
 	}, store, readmodel.ReadModel{DB: proj}, online, log)
+	pushCfg := cfg.Push
+	pushCfg.Domain = cfg.Domain
+	notifier := push.NewNotifier(pushCfg, push.NewSettings(store, cfg.PushLimits), online, log)
+	svc.AttachPush(notifier)
 	started := time.Now()
 	if err := svc.Load(ctx, checkpoint); err != nil {
 		return fmt.Errorf("loading groups from the event log: %w", err)
@@ -201,6 +223,7 @@ func serve(ctx context.Context, cfg serveConfig, log *slog.Logger, ready func())
 		StanzaLimits: cfg.Stanza, Logger: log,
 	}, svc)
 	svc.Attach(lnk)
+	notifier.Attach(lnk)
 
 	ctx, cancel := context.WithCancel(ctx)
 	defer cancel()
@@ -217,6 +240,7 @@ func serve(ctx context.Context, cfg serveConfig, log *slog.Logger, ready func())
 		}()
 	}
 	start("service", svc.Run)
+	start("push notifier", notifier.Run)
 	start("online list", func(ctx context.Context) error { return saveOnline(ctx, cfg.Data, online, time.Second, log) })
 	start("projections", func(ctx context.Context) error { return proj.Run(ctx, store, svc.OnApplied) })
 	start("component link", func(ctx context.Context) error {

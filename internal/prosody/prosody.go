@@ -69,6 +69,13 @@ type Options struct {
 	// MUCMAM enables mod_muc_mam (XEP-0313 archives for rooms) on MUC.
 	MUCMAM bool
 
+	// PubSub optionally adds a XEP-0060 service (Prosody's mod_pubsub) on
+	// this component domain, e.g. "push.example.test", standing in for an
+	// XEP-0357 app server. Nodes are not created on publish: PubSubAdmins
+	// (bare JIDs) may create and configure them.
+	PubSub       string
+	PubSubAdmins []string
+
 	// C2SPort and ComponentPort are the TCP ports on 127.0.0.1 for clients
 	// and external components. Zero picks a free port at start. Prosody
 	// opens the component port only if Components is not empty.
@@ -602,6 +609,9 @@ func Config(o Options) string {
 	if o.MUC != "" && !isDirectSubdomain(o.MUC, o.Domain) {
 		extraItems = append(extraItems, "{ "+q(o.MUC)+" }")
 	}
+	if o.PubSub != "" && !isDirectSubdomain(o.PubSub, o.Domain) {
+		extraItems = append(extraItems, "{ "+q(o.PubSub)+" }")
+	}
 	w("")
 	w("VirtualHost %s", q(o.Domain))
 	if len(extraItems) > 0 {
@@ -636,6 +646,17 @@ func Config(o Options) string {
 		w("\tmuc_tombstones = false")
 		w("\t-- Keep many rooms live instead of swapping them to disk (default 100).")
 		w("\tmuc_room_cache_size = 10000")
+	}
+
+	if o.PubSub != "" {
+		var admins []string
+		for _, a := range o.PubSubAdmins {
+			admins = append(admins, q(a))
+		}
+		w("")
+		w("Component %s \"pubsub\"", q(o.PubSub))
+		w("\tadmins = { %s }", strings.Join(admins, ", "))
+		w("\tautocreate_on_publish = false")
 	}
 	return b.String()
 }

@@ -84,6 +84,7 @@ func runMain(m *testing.M) int {
 	}
 	shared = h
 	code := m.Run()
+	closePushHarness()
 	h.close()
 	return code
 }
@@ -98,9 +99,14 @@ type harness struct {
 }
 
 func newHarness(dir string, env ...string) (*harness, error) {
+	return newHarnessWith(dir, serverOptions{}, env...)
+}
+
+// newHarnessWith is newHarness with extra services on the XMPP server.
+func newHarnessWith(dir string, extra serverOptions, env ...string) (*harness, error) {
 	ctx, cancel := context.WithTimeout(context.Background(), time.Minute)
 	defer cancel()
-	srv, err := startServer(ctx, kind, dir)
+	srv, err := startServer(ctx, kind, dir, extra)
 	if err != nil {
 		return nil, err
 	}

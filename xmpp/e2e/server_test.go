@@ -2,6 +2,7 @@ package e2e
 
 import (
 	"context"
+	"errors"
 	"fmt"
 	"os"
 	"path/filepath"
@@ -51,10 +52,21 @@ func serverInstalled(kind string) (bool, string) {
 	return prosody.Installed(), "prosody"
 }
 
+// serverOptions are services a test adds to the chosen server.
+type serverOptions struct {
+	// PubSub, if not empty, is the domain of a publish-subscribe service
+	// (the push tests' app server) administered by PubSubAdmins (bare JIDs).
+	PubSub       string
+	PubSubAdmins []string
+}
+
 // startServer starts the chosen server under dir with the component
 // configured and listed in disco#items of xmppDomain.
-func startServer(ctx context.Context, kind, dir string) (xmppServer, error) {
+func startServer(ctx context.Context, kind, dir string, extra serverOptions) (xmppServer, error) {
 	if kind == serverEjabberd {
+		if extra.PubSub != "" {
+			return nil, errors.New("the ejabberd harness has no publish-subscribe service")
+		}
 		return ejabberd.Start(ctx, ejabberd.Options{
 			Dir: filepath.Join(dir, "ejabberd"), Domain: xmppDomain,
 			Components: map[string]string{service: secret},
@@ -64,6 +76,8 @@ func startServer(ctx context.Context, kind, dir string) (xmppServer, error) {
 		Dir: filepath.Join(dir, "prosody"), Domain: xmppDomain,
 		Components:     map[string]string{service: secret},
 		ComponentNames: map[string]string{service: "Group Chat Service"},
+		PubSub:         extra.PubSub,
+		PubSubAdmins:   extra.PubSubAdmins,
 	})
 }
 

@@ -151,6 +151,9 @@ func FuzzParse(f *testing.F) {
 			}
 			emit("result", protocol.IQResult(st, nil))
 			emit("not found", protocol.ErrorReply(st, protocol.ErrNotExists.With("")))
+		case protocol.PushEnable, protocol.PushDisable, protocol.NotifyLevel:
+			checkPushRequest(t, st, r)
+			emit("result", protocol.IQResult(st, nil))
 		case nil, protocol.Availability, protocol.Bounce:
 		default:
 			t.Fatalf("unknown request %T", r)

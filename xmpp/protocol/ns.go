@@ -42,7 +42,8 @@ var Features = []string{
 	NSCreate, NSUpdate, NSDelete, NSAdd, NSRemove,
 	NSCatchUp, NSReaders,
 	NSDiscoInfo, NSDiscoItems, NSPing, NSSID, NSChatStates, NSMAM, NSRSM,
+	NSPush, NSGroupPush,
 }
 
 // GroupFeatures lists what disco#info on a group announces.
-var GroupFeatures = []string{NSGroupchat, NSSID, NSChatStates, NSMAM, NSReaders}
+var GroupFeatures = []string{NSGroupchat, NSSID, NSChatStates, NSMAM, NSReaders, NSGroupPush}

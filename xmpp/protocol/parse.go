@@ -365,6 +365,9 @@ func parseIQ(s Stanza) (Request, error) {
 	if r, err, ok := parseHistoryIQ(s, q); ok {
 		return r, err
 	}
+	if r, err, ok := parsePushIQ(s, q); ok {
+		return r, err
+	}
 	if s.Type == "get" {
 		switch q.Name.Space {
 		case NSDiscoInfo:

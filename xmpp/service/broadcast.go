@@ -23,6 +23,9 @@ func (s *Service) broadcastState(group string) *domain.Group {
 func (s *Service) OnApplied(ctx context.Context, events []eventstore.RecordedEvent) {
 	var to []string
 	for _, re := range events {
+		if domain.IsPushStream(re.Stream) {
+			continue
+		}
 		e, err := domain.DecodeEvent(re.Type, re.Data)
 		if err != nil {
 			s.log.Error("cannot decode a stored event; not broadcast", "group", re.Stream, "version", re.Version, "err", err)
@@ -55,7 +58,11 @@ func (s *Service) OnApplied(ctx context.Context, events []eventstore.RecordedEve
 		case domain.MemberRemoved:
 			s.fanOut(ctx, o, g.Members())
 		case domain.MessagePosted:
-			s.fanOut(ctx, o, g.Members())
+			members := g.Members()
+			s.fanOut(ctx, o, members)
+			if s.push != nil {
+				s.push.Message(group, s.occupant(group, e.MID), e, members)
+			}
 		case domain.MessageRead:
 			if kind != "" {
 				to = s.online.Resources(to[:0], e.Message.Sender)

@@ -14,6 +14,7 @@ import (
 	"github.com/uuchat/groupchat/eventstore"
 	"github.com/uuchat/groupchat/xmpp/presence"
 	"github.com/uuchat/groupchat/xmpp/protocol"
+	"github.com/uuchat/groupchat/xmpp/push"
 	"github.com/uuchat/groupchat/xmpp/xmlnode"
 )
 
@@ -123,6 +124,8 @@ type Service struct {
 	// projected event; only the projector goroutine touches it.
 	bcast map[string]*domain.Group
 	wg    sync.WaitGroup
+	// push is the push notifier (nil: push requests are refused).
+	push *push.Notifier
 }
 
 // New returns a service; Load and Run start it, Attach gives it its link.
@@ -173,6 +176,11 @@ func (s *Service) Load(ctx context.Context, checkpoint uint64) error {
 			e, err := domain.DecodeEvent(re.Type, re.Data)
 			if err != nil {
 				return err
+			}
+			if domain.IsPushStream(re.Stream) {
+				s.loadPush(re, e)
+				after = re.Position
+				continue
 			}
 			s.shardOf(re.Stream).load(re, e)
 			if re.Position <= checkpoint {
@@ -246,6 +254,12 @@ func (s *Service) HandleStanza(ctx context.Context, n *xmlnode.Node) {
 	if err != nil {
 		if st.Type != "error" && st.From.String() != "" {
 			s.reply(ctx, protocol.ErrorReply(st, protocol.ErrorFor(err)))
+		}
+		return
+	}
+	if protocol.IsPushReply(st) {
+		if s.push != nil {
+			s.push.Reply(st)
 		}
 		return
 	}
@@ -326,6 +340,8 @@ func (s *Service) HandleStanza(ctx context.Context, n *xmlnode.Node) {
 		s.shardOf(r.Group).enqueue(ctx, job{st: st, req: r})
 	case protocol.MemberInfoQuery:
 		s.shardOf(r.Group).enqueue(ctx, job{st: st, req: r})
+	case protocol.PushEnable, protocol.PushDisable, protocol.NotifyLevel:
+		s.pushRequest(ctx, st, r)
 	default:
 		s.reply(ctx, protocol.ErrorReply(st, protocol.ErrServiceUnavailable.With("")))
 	}
