@@ -402,6 +402,8 @@ func decodeV2(typ string, data []byte) (Event, error) {
 		e = m
 	case TypeMessageRead:
 		m := MessageRead{Reader: r.str(), MID: r.str()}
+		// The reference's flag, read as a count of references: one
+		// needs bytes after it, which count checks.
 		switch r.count() {
 		case 0:
 		case 1:
