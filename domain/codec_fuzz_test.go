@@ -7,9 +7,11 @@ import (
 	"github.com/uuchat/groupchat/domain"
 )
 
-// FuzzDecodeEvent feeds DecodeEvent arbitrary stored records: it must never
-// panic, must refuse with an error rather than return half an event, and
-// whatever it accepts must encode and decode again to the same event.
+// FuzzDecodeEvent feeds DecodeEvent arbitrary stored records, in either
+// encoding (version 1, JSON, and version 2, binary; the seeds hold both):
+// it must never panic, must refuse with an error rather than return half an
+// event, and whatever it accepts must encode and decode again to the same
+// event.
 func FuzzDecodeEvent(f *testing.F) {
 	for _, e := range sampleEvents() {
 		typ, data, err := domain.EncodeEvent(e)
@@ -17,7 +19,16 @@ func FuzzDecodeEvent(f *testing.F) {
 			f.Fatalf("EncodeEvent(%+v): %v", e, err)
 		}
 		f.Add(typ, data)
+		typ, data, err = domain.EncodeV1(e)
+		if err != nil {
+			f.Fatalf("EncodeV1(%+v): %v", e, err)
+		}
+		f.Add(typ, data)
 	}
+	f.Add(domain.TypeMessagePosted, []byte("\x02\x00\x00\x01a\x01b\x00\x00\x02\x00\x01c\x81\x01\x05"))
+	f.Add(domain.TypeMessageRead, []byte("\x02\x01r\x01m\x01\x00\xff\xff\xff\xff\xff\xff\xff\xff\xff\x01\x00\x01\x00"))
+	f.Add(domain.TypeGroupCreated, []byte("\x02\x00\x00\x00\x02\x00\x00\x00\x00\x00\x00\x00\x00\x00\xfe\xff\xff\xff\xff\xff\xff\xff\xff\x01\x00"))
+	f.Add(domain.TypeGroupDeleted, []byte("\x02\x01"))
 	f.Add(domain.TypeMessagePosted, []byte(`{"v":1,"d":{"mentions":[],"at":"2026-03-01T13:00:00+01:00"}}`))
 	f.Add(domain.TypeMessageRead, []byte(`{"v":1,"d":{"message":null,"upto":18446744073709551615}}`))
 	f.Add(domain.TypeGroupCreated, []byte(`{"v":1,"d":{"members":[null,{}],"GROUP":"\ud800"}}`))

@@ -2,6 +2,7 @@ package domain_test
 
 import (
 	"bytes"
+	"encoding/hex"
 	"flag"
 	"fmt"
 	"os"
@@ -111,8 +112,9 @@ func TestEventTypeNamesAreStable(t *testing.T) {
 }
 
 // TestEncodingIsStable compares the encoding of the sample events with the
-// one stored in testdata, so that a change to the stored format is a
-// deliberate act (go test -run TestEncodingIsStable -update).
+// one stored in testdata (hex, one record a line), so that a change to the
+// stored format is a deliberate act (go test -run TestEncodingIsStable
+// -update).
 func TestEncodingIsStable(t *testing.T) {
 	var b strings.Builder
 	for _, e := range sampleEvents() {
@@ -120,9 +122,9 @@ func TestEncodingIsStable(t *testing.T) {
 		if err != nil {
 			t.Fatalf("EncodeEvent(%+v): %v", e, err)
 		}
-		fmt.Fprintf(&b, "%s %s\n", typ, data)
+		fmt.Fprintf(&b, "%s %x\n", typ, data)
 	}
-	golden := filepath.Join("testdata", "events.golden")
+	golden := filepath.Join("testdata", "events.v2.golden")
 	if *update {
 		if err := os.MkdirAll("testdata", 0o755); err != nil {
 			t.Fatal(err)
@@ -138,15 +140,58 @@ func TestEncodingIsStable(t *testing.T) {
 	if got := b.String(); got != string(want) {
 		t.Errorf("the events no longer encode as %s stores them; events already stored must stay readable\n got:\n%s\nwant:\n%s", golden, got, want)
 	}
-	// Whatever is stored must keep decoding to the same events.
-	for i, line := range strings.Split(strings.TrimSuffix(string(want), "\n"), "\n") {
-		typ, data, _ := strings.Cut(line, " ")
-		e, err := domain.DecodeEvent(typ, []byte(data))
+	checkGolden(t, golden, func(s string) ([]byte, error) { return hex.DecodeString(s) })
+}
+
+// TestVersion1RecordsStillDecode reads the records encoding version 1
+// (JSON) stored, kept in testdata as they were written: logs written before
+// version 2 must keep decoding to the same events.
+func TestVersion1RecordsStillDecode(t *testing.T) {
+	checkGolden(t, filepath.Join("testdata", "events.golden"), func(s string) ([]byte, error) { return []byte(s), nil })
+	// And version 1 as the tests still write it matches what was stored.
+	var b strings.Builder
+	for _, e := range sampleEvents() {
+		typ, data, err := domain.EncodeV1(e)
+		if err != nil {
+			t.Fatalf("EncodeV1(%+v): %v", e, err)
+		}
+		fmt.Fprintf(&b, "%s %s\n", typ, data)
+	}
+	want, err := os.ReadFile(filepath.Join("testdata", "events.golden"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	if b.String() != string(want) {
+		t.Errorf("EncodeV1 no longer writes what version 1 stored\n got:\n%s\nwant:\n%s", b.String(), want)
+	}
+}
+
+// checkGolden decodes every record of a golden file and compares it with
+// the sample event of the same line.
+func checkGolden(t *testing.T, golden string, raw func(string) ([]byte, error)) {
+	t.Helper()
+	want, err := os.ReadFile(golden)
+	if err != nil {
+		t.Fatal(err)
+	}
+	samples := sampleEvents()
+	lines := strings.Split(strings.TrimSuffix(string(want), "\n"), "\n")
+	if len(lines) != len(samples) {
+		t.Errorf("%s has %d records, want %d", golden, len(lines), len(samples))
+	}
+	for i, line := range lines {
+		typ, text, _ := strings.Cut(line, " ")
+		data, err := raw(text)
+		if err != nil {
+			t.Errorf("%s line %d: %v", golden, i+1, err)
+			continue
+		}
+		e, err := domain.DecodeEvent(typ, data)
 		if err != nil {
 			t.Errorf("%s line %d no longer decodes: %v", golden, i+1, err)
 			continue
 		}
-		if samples := sampleEvents(); i < len(samples) && !reflect.DeepEqual(e, samples[i]) {
+		if i < len(samples) && !reflect.DeepEqual(e, samples[i]) {
 			t.Errorf("%s line %d decodes to %#v, want %#v", golden, i+1, e, samples[i])
 		}
 	}
@@ -174,6 +219,18 @@ func TestDecodeRefuses(t *testing.T) {
 		{"an empty record", domain.TypeGroupDeleted, ``},
 		{"not JSON", domain.TypeGroupDeleted, `<event/>`},
 		{"a truncated record", domain.TypeGroupDeleted, `{"v":1,"d":{"by":"own`},
+		{"version 1 data marked as version 2", domain.TypeGroupCreated, `{"v":2,"d":{"group":"team"}}`},
+		{"an empty version 2 record", domain.TypeGroupDeleted, "\x02"},
+		{"a truncated version 2 record", domain.TypeMessageRead, "\x02\x03bob\x03bob\x00\x07"},
+		{"a version 2 string longer than the record", domain.TypeGroupUpdated, "\x02\x7fabc"},
+		{"a version 2 list longer than the record", domain.TypeMemberAdded, "\x02\xff\xff\x03\x00\x00\x00"},
+		{"bytes after a version 2 record", domain.TypeGroupUpdated, "\x02\x00\x00\x00\x00\x00!"},
+		{"a version 2 number in a longer form than needed", domain.TypeGroupUpdated, "\x02\x80\x00\x00\x00\x00\x00"},
+		{"a version 2 number over 64 bits", domain.TypeGroupUpdated, "\x02\x00\x00\x00\xff\xff\xff\xff\xff\xff\xff\xff\xff\x7f\x00"},
+		{"version 2 nanoseconds of a whole second", domain.TypeGroupUpdated, "\x02\x00\x00\x00\x00\x80\x94\xeb\xdc\x03"},
+		{"a version 2 message reference flag that is not 0 or 1", domain.TypeMessageRead, "\x02\x00\x00\x02\x00\x00\x00\x00\x00"},
+		{"an unknown event type in version 2", "GroupRenamed", "\x02\x00\x00\x00\x00\x00"},
+		{"encoding version 3", domain.TypeGroupUpdated, "\x03\x00\x00\x00\x00\x00"},
 	}
 	for _, tc := range cases {
 		t.Run(tc.name, func(t *testing.T) {

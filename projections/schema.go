@@ -92,11 +92,6 @@ CREATE INDEX IF NOT EXISTS groups_name ON groups (name, created_at);
 CREATE INDEX IF NOT EXISTS members_jid ON members (jid);
 CREATE INDEX IF NOT EXISTS spans_jid ON spans (jid);
 CREATE INDEX IF NOT EXISTS messages_client_id ON messages (group_id, client_id, sender);
-` + messagesPositionDDL
-
-// messagesPositionDDL is apart because a bulk load keeps this index as it
-// goes (see NewBuilder).
-const messagesPositionDDL = `
 CREATE INDEX IF NOT EXISTS messages_position ON messages (group_id, position);
 `
 

@@ -105,7 +105,7 @@ type page struct {
 // pages by position, (k*pageSize, (k+1)*pageSize], which needs no page to
 // be read before the next can start: each worker (one per core) reads a
 // page from the store and decodes it, and this goroutine adds the pages to
-// b in log order. Reading and decoding JSON are most of the work, and this
+// b in log order. Reading and decoding are a large part of the work, and this
 // way both run on every core. Positions need not be dense: a gap only makes
 // a page smaller.
 func fold(ctx context.Context, store eventstore.Store, b *projections.Builder, upto uint64, progress func(done, total uint64)) error {
