@@ -5,8 +5,10 @@
 // A rebuild is how their schema changes, how a lost or damaged file comes
 // back, and the proof that incremental application is right.
 //
-// Rebuild cuts the log into pages by position, reads and decodes the pages
-// on every core, and folds them in order with a projections.Builder, which
+// Rebuild cuts the log into pages by position (for a store with compact
+// positions, such as SQLite's; others are read page after page from the
+// last position seen), reads and decodes the pages on every core, and
+// folds them in order with a projections.Builder, which
 // runs the same rules as Apply. What never changes once written (messages,
 // notices) goes to the new file while the fold goes on; everything else
 // is folded in memory and written at the end, each table in key order, all

@@ -91,23 +91,34 @@ func rebuild(ctx context.Context, store eventstore.Store, path string, upto uint
 	return st, nil
 }
 
+// compactPositions is implemented by stores whose positions grow by about
+// one per event (SQLite's row ids). Their log can be cut into pages by
+// position range, which several workers read at once. Other stores'
+// positions may be far apart (KurrentDB's are byte offsets in its log): a
+// range of pageSize positions would then hold almost nothing, so their log
+// is read page after page, each from the last position of the one before.
+type compactPositions interface{ CompactPositions() bool }
+
 // page is the part of the log between two positions, on its way through
 // the workers. done is closed once events and decoded (or err) are set.
 type page struct {
 	after, upto uint64
-	events      []eventstore.RecordedEvent
-	decoded     []domain.Event
-	err         error
-	done        chan struct{}
+	// read is true when events were already read (by position, in order).
+	read    bool
+	events  []eventstore.RecordedEvent
+	decoded []domain.Event
+	err     error
+	done    chan struct{}
 }
 
-// fold reads the log up to position upto into b. The log is cut into
-// pages by position, (k*pageSize, (k+1)*pageSize], which needs no page to
-// be read before the next can start: each worker (one per core) reads a
-// page from the store and decodes it, and this goroutine adds the pages to
-// b in log order. Reading and decoding are a large part of the work, and this
-// way both run on every core. Positions need not be dense: a gap only makes
-// a page smaller.
+// fold reads the log up to position upto into b. For a store with compact
+// positions the log is cut into pages by position, (k*pageSize,
+// (k+1)*pageSize], which needs no page to be read before the next can
+// start: each worker (one per core) reads a page from the store and decodes
+// it, and this goroutine adds the pages to b in log order. Reading and
+// decoding are a large part of the work, and this way both run on every
+// core; a gap in the positions only makes a page smaller. Other stores are
+// read page after page by one goroutine, and the workers only decode.
 func fold(ctx context.Context, store eventstore.Store, b *projections.Builder, upto uint64, progress func(done, total uint64)) error {
 	ctx, cancel := context.WithCancel(ctx)
 	defer cancel()
@@ -118,11 +129,36 @@ func fold(ctx context.Context, store eventstore.Store, b *projections.Builder, u
 	defer wg.Wait()
 	defer cancel() // runs first: stop the goroutines, then wait for them
 
+	compact := false
+	if c, ok := store.(compactPositions); ok {
+		compact = c.CompactPositions()
+	}
 	wg.Go(func() {
 		defer close(work)
 		defer close(ordered)
-		for after := uint64(0); after < upto; after += pageSize {
+		next := func(after uint64) (*page, uint64) {
 			p := &page{after: after, upto: min(after+pageSize, upto), done: make(chan struct{})}
+			return p, p.upto
+		}
+		if !compact {
+			next = func(after uint64) (*page, uint64) {
+				p := &page{after: after, upto: upto, done: make(chan struct{})}
+				p.readFrom(ctx, store)
+				if p.err == nil {
+					if len(p.events) == 0 {
+						return p, upto // nothing left up to upto: this page ends the log
+					}
+					p.upto = p.events[len(p.events)-1].Position
+				}
+				return p, p.upto
+			}
+		}
+		for after := uint64(0); after < upto; {
+			var p *page
+			p, after = next(after)
+			if p.err != nil {
+				after = upto // the page carries the error; nothing follows it
+			}
 			select {
 			case work <- p:
 			case <-ctx.Done():
@@ -138,7 +174,10 @@ func fold(ctx context.Context, store eventstore.Store, b *projections.Builder, u
 	for range workers {
 		wg.Go(func() {
 			for p := range work {
-				p.read(ctx, store)
+				if !p.read {
+					p.readFrom(ctx, store)
+				}
+				p.decode()
 				close(p.done)
 			}
 		})
@@ -165,11 +204,13 @@ func fold(ctx context.Context, store eventstore.Store, b *projections.Builder, u
 	return ctx.Err()
 }
 
-// read reads and decodes the events of p's position range.
-func (p *page) read(ctx context.Context, store eventstore.Store) {
-	// At most upto-after events fit in the range, since positions strictly
-	// increase; any beyond it belong to the next page.
-	events, err := store.ReadAll(ctx, p.after, int(p.upto-p.after))
+// readFrom reads the events after p.after, up to p.upto and at most
+// pageSize of them.
+func (p *page) readFrom(ctx context.Context, store eventstore.Store) {
+	p.read = true
+	// Positions strictly increase, so at most upto-after events fit in the
+	// range; any beyond it belong to the next page.
+	events, err := store.ReadAll(ctx, p.after, int(min(p.upto-p.after, pageSize)))
 	if err != nil {
 		p.err = err
 		return
@@ -178,6 +219,14 @@ func (p *page) read(ctx context.Context, store eventstore.Store) {
 		events = events[:len(events)-1]
 	}
 	p.events = events
+}
+
+// decode decodes the events read.
+func (p *page) decode() {
+	if p.err != nil {
+		return
+	}
+	events := p.events
 	p.decoded = make([]domain.Event, len(events))
 	for i, ev := range events {
 		if p.decoded[i], p.err = projections.Decode(ev); p.err != nil {

@@ -321,6 +321,12 @@ func readErr(err error) error {
 	return fmt.Errorf("eventstore/sqlite: read: %w", err)
 }
 
+// CompactPositions reports that positions are row ids, one per event,
+// with gaps only where a failed batch gave some back: a range of N
+// positions holds about N events, so readers may split the log by position
+// (package replay does).
+func (s *Store) CompactPositions() bool { return true }
+
 // LastPosition implements eventstore.Store. It answers from memory: the
 // writer publishes the newest position after every commit.
 func (s *Store) LastPosition(ctx context.Context) (uint64, error) {
