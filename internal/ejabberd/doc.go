@@ -14,7 +14,10 @@
 // (XEP-0114, ejabberd_service) port. Everything listens on 127.0.0.1 only;
 // TLS is off and PLAIN authentication is allowed on the unencrypted stream,
 // so plain TCP clients such as package xmppclient can log in; traffic shapers
-// are off; server-to-server traffic is refused.
+// are off; server-to-server traffic is refused. Options.PubSub adds
+// ejabberd's own mod_pubsub on a local domain, where only
+// Options.PubSubAdmins create nodes, as a stand-in for an XEP-0357 app
+// server.
 //
 // Typical test usage:
 //

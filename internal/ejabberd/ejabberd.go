@@ -72,6 +72,17 @@ type Options struct {
 	// added with mod_disco's extra_domains.
 	Components map[string]string
 
+	// PubSub optionally adds a XEP-0060 service (ejabberd's mod_pubsub,
+	// with the flat and pep node plugins) on this domain, e.g.
+	// "push.example.test", standing in for an XEP-0357 app server. It is
+	// a local route of the node, listed in disco#items of Domain like a
+	// component. Only PubSubAdmins (bare JIDs) may create nodes, so a
+	// publish to a missing node is refused instead of creating it; nodes
+	// send no last published item on subscription or presence, as
+	// Prosody's mod_pubsub does by default.
+	PubSub       string
+	PubSubAdmins []string
+
 	// C2SPort, ComponentPort and DistPort are the TCP ports on 127.0.0.1 for
 	// clients, external components and Erlang distribution (which Ctl and
 	// Register use to reach the node; no epmd is started). Zero picks a free
@@ -160,6 +171,16 @@ func Start(ctx context.Context, o Options) (*Server, error) {
 	for d := range o.Components {
 		if d == "" || d == o.Domain {
 			return nil, fmt.Errorf("ejabberd: invalid component domain %q", d)
+		}
+	}
+	if o.PubSub != "" {
+		if _, isComp := o.Components[o.PubSub]; isComp || o.PubSub == o.Domain || strings.ContainsAny(o.PubSub, "@/ ") {
+			return nil, fmt.Errorf("ejabberd: invalid PubSub domain %q", o.PubSub)
+		}
+	}
+	for _, a := range o.PubSubAdmins {
+		if !isBareJID(a) {
+			return nil, fmt.Errorf("ejabberd: PubSubAdmins: %q is not a bare JID (user@domain)", a)
 		}
 	}
 	var err error
@@ -680,9 +701,24 @@ func Config(o Options) string {
 	w("acl:")
 	w("  local:")
 	w("    user_regexp: \"\"")
+	if o.PubSub != "" && len(o.PubSubAdmins) > 0 {
+		w("  pubsub_admins:")
+		w("    user:")
+		for _, a := range o.PubSubAdmins {
+			w("      - %s", yq(a))
+		}
+	}
 	w("access_rules:")
 	w("  local:")
 	w("    allow: local")
+	if o.PubSub != "" {
+		w("  pubsub_createnode:")
+		if len(o.PubSubAdmins) > 0 {
+			w("    allow: pubsub_admins")
+		} else {
+			w("    deny: all")
+		}
+	}
 	w("  c2s:")
 	w("    allow: all")
 	w("# No traffic shaping: tests and local runs post far beyond a person's pace.")
@@ -727,6 +763,9 @@ func Config(o Options) string {
 			extra = append(extra, d)
 		}
 	}
+	if o.PubSub != "" && !strings.HasSuffix(o.PubSub, "."+o.Domain) {
+		extra = append(extra, o.PubSub)
+	}
 	w("")
 	w("modules:")
 	w("  mod_disco:")
@@ -746,7 +785,29 @@ func Config(o Options) string {
 	}
 	w("  mod_version:")
 	w("    show_os: false")
+	if o.PubSub != "" {
+		// The pep plugin needs mod_caps. A publish to a missing node
+		// would create it (the flat plugin's auto-create feature) if the
+		// publisher passed access_createnode; only the admins do.
+		w("  mod_caps: {}")
+		w("  mod_pubsub:")
+		w("    hosts:")
+		w("      - %s", yq(o.PubSub))
+		w("    access_createnode: pubsub_createnode")
+		w("    plugins:")
+		w("      - flat")
+		w("      - pep")
+		w("    default_node_config:")
+		w("      send_last_published_item: never")
+	}
 	return b.String()
+}
+
+// isBareJID reports whether s looks like user@domain: a localpart, a
+// domain and no resource.
+func isBareJID(s string) bool {
+	local, domain, ok := strings.Cut(s, "@")
+	return ok && local != "" && domain != "" && !strings.ContainsAny(s, "/ \"") && !strings.Contains(domain, "@")
 }
 
 // erlLevel maps a LogLevel to ejabberd's loglevel.

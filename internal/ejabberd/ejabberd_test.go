@@ -27,6 +27,9 @@ const (
 	domain     = "example.test"
 	compDomain = "groupchat.example.test"
 	compSecret = "s3cret"
+
+	pubsubDomain = "push.example.test"
+	nsPubSub     = "http://jabber.org/protocol/pubsub"
 )
 
 // requireEjabberd skips the test in -short mode, and when ejabberd is not
@@ -474,6 +477,13 @@ func TestStartRefusesBadOptions(t *testing.T) {
 		{"bad level", ejabberd.Options{Dir: t.TempDir(), Domain: domain, LogLevel: "loud"}, "log level"},
 		{"component is the host", ejabberd.Options{Dir: t.TempDir(), Domain: domain, Components: map[string]string{domain: "x"}}, "component domain"},
 		{"negative stanza size", ejabberd.Options{Dir: t.TempDir(), Domain: domain, MaxStanzaSize: -1}, "MaxStanzaSize"},
+		{"pubsub is the host", ejabberd.Options{Dir: t.TempDir(), Domain: domain, PubSub: domain}, "PubSub domain"},
+		{"pubsub is a component", ejabberd.Options{Dir: t.TempDir(), Domain: domain, PubSub: compDomain,
+			Components: map[string]string{compDomain: "x"}}, "PubSub domain"},
+		{"pubsub admin with a resource", ejabberd.Options{Dir: t.TempDir(), Domain: domain, PubSub: pubsubDomain,
+			PubSubAdmins: []string{"app@example.test/phone"}}, "bare JID"},
+		{"pubsub admin without a localpart", ejabberd.Options{Dir: t.TempDir(), Domain: domain, PubSub: pubsubDomain,
+			PubSubAdmins: []string{"example.test"}}, "bare JID"},
 	}
 	for _, c := range cases {
 		t.Run(c.name, func(t *testing.T) {
@@ -510,7 +520,30 @@ func TestConfig(t *testing.T) {
 		{
 			name: "no component, no service listener",
 			o:    ejabberd.Options{Dir: "/d", Domain: domain},
-			not:  []string{"ejabberd_service"},
+			not:  []string{"ejabberd_service", "mod_pubsub", "pubsub_admins"},
+		},
+		{
+			name: "pubsub service whose nodes only the admins create",
+			o: ejabberd.Options{Dir: "/d", Domain: domain, PubSub: pubsubDomain,
+				PubSubAdmins: []string{"app@example.test", "ops@elsewhere.test"}},
+			want: []string{
+				"  pubsub_admins:\n    user:\n      - \"app@example.test\"\n      - \"ops@elsewhere.test\"\n",
+				"  pubsub_createnode:\n    allow: pubsub_admins\n",
+				"  mod_pubsub:\n    hosts:\n      - \"push.example.test\"\n    access_createnode: pubsub_createnode\n",
+				"    plugins:\n      - flat\n      - pep\n",
+				"send_last_published_item: never", "mod_caps: {}", "extra_domains: []",
+			},
+		},
+		{
+			name: "pubsub service without admins creates no nodes",
+			o:    ejabberd.Options{Dir: "/d", Domain: domain, PubSub: pubsubDomain},
+			want: []string{"  pubsub_createnode:\n    deny: all\n", "access_createnode: pubsub_createnode"},
+			not:  []string{"pubsub_admins"},
+		},
+		{
+			name: "pubsub service outside the host is an extra domain",
+			o:    ejabberd.Options{Dir: "/d", Domain: domain, PubSub: "push.elsewhere.test"},
+			want: []string{"extra_domains:\n      - \"push.elsewhere.test\"", "      - \"push.elsewhere.test\"\n    access_createnode"},
 		},
 	}
 	for _, c := range cases {
@@ -599,4 +632,121 @@ func alive(pid int) bool {
 	s := string(b)
 	i := strings.LastIndexByte(s, ')')
 	return i < 0 || i+2 >= len(s) || s[i+2] != 'Z'
+}
+
+// TestPubSubServesAnAppServer: the PubSub service is what the push tests
+// need of an XEP-0357 app server. Only an admin creates nodes; a node
+// configured with publish_model open takes publishes from the component
+// and notifies its subscriber; a publish to a missing node is refused and
+// creates nothing.
+func TestPubSubServesAnAppServer(t *testing.T) {
+	t.Parallel()
+	srv := start(t, ejabberd.Options{
+		Components:   map[string]string{compDomain: compSecret},
+		PubSub:       pubsubDomain,
+		PubSubAdmins: []string{"app@example.test"},
+	})
+	ctx := testCtx(t)
+	if err := srv.RegisterMany(ctx, map[string]string{"app": "pw", "alice": "pw"}); err != nil {
+		t.Fatal(err)
+	}
+	sess, got, _, err := componentSession(t, ctx, srv, compDomain, compSecret)
+	if err != nil {
+		t.Fatal(err)
+	}
+	app := dial(t, ctx, srv, "app@example.test/a", "pw", xmppclient.Options{InitialPresence: true})
+	alice := dial(t, ctx, srv, "alice@example.test/a", "pw", xmppclient.Options{InitialPresence: true})
+	iq := func(c *xmppclient.Client, id, to, payload string) *xmppclient.Stanza {
+		t.Helper()
+		if err := c.SendRaw(ctx, `<iq type='set' id='`+id+`' to='`+to+`'>`+payload+`</iq>`); err != nil {
+			t.Fatal(err)
+		}
+		res, err := c.Expect(ctx, byID(id))
+		if err != nil {
+			t.Fatal(err)
+		}
+		return res
+	}
+	// publish sends a publish from the component and returns the answer.
+	publish := func(id, node, text string) *xmppclient.Stanza {
+		t.Helper()
+		d := xml.NewDecoder(strings.NewReader(`<iq type='set' id='` + id + `' from='` + compDomain + `' to='` + pubsubDomain + `'>` +
+			`<pubsub xmlns='` + nsPubSub + `'><publish node='` + node + `'><item><note xmlns='urn:example:note'>` + text + `</note></item></publish></pubsub></iq>`))
+		if err := sess.Send(ctx, d); err != nil {
+			t.Fatal(err)
+		}
+		for {
+			select {
+			case s := <-got:
+				if s.ID() == id {
+					return s
+				}
+			case <-ctx.Done():
+				t.Fatalf("no answer to the publish %s", id)
+			}
+		}
+	}
+	create := `<pubsub xmlns='` + nsPubSub + `'><create node='phone'/><configure><x xmlns='jabber:x:data' type='submit'>` +
+		`<field var='FORM_TYPE' type='hidden'><value>` + nsPubSub + `#node_config</value></field>` +
+		`<field var='pubsub#publish_model'><value>open</value></field></x></configure></pubsub>`
+
+	// The service is a local route, listed in disco#items of the host.
+	if err := alice.SendRaw(ctx, `<iq type='get' id='items' to='example.test'><query xmlns='http://jabber.org/protocol/disco#items'/></iq>`); err != nil {
+		t.Fatal(err)
+	}
+	items, err := alice.Expect(ctx, byID("items"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	listed := false
+	for _, it := range items.FindAll("{http://jabber.org/protocol/disco#items}query/item") {
+		listed = listed || it.Attr("jid") == pubsubDomain
+	}
+	if !listed {
+		t.Errorf("%s is not in disco#items of the host: %s", pubsubDomain, items.Raw)
+	}
+	if err := alice.SendRaw(ctx, `<iq type='get' id='info' to='`+pubsubDomain+`'><query xmlns='http://jabber.org/protocol/disco#info'/></iq>`); err != nil {
+		t.Fatal(err)
+	}
+	info, err := alice.Expect(ctx, byID("info"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	if id := info.Find("{http://jabber.org/protocol/disco#info}query/identity"); info.Type() != "result" || id == nil || id.Attr("category") != "pubsub" {
+		t.Errorf("disco#info of %s: %s", pubsubDomain, info.Raw)
+	}
+
+	// Only the admin creates nodes.
+	if res := iq(alice, "c0", pubsubDomain, create); res.Type() != "error" || res.Find("error/{urn:ietf:params:xml:ns:xmpp-stanzas}forbidden") == nil {
+		t.Errorf("a user who is no admin created a node: %s", res.Raw)
+	}
+	if res := iq(app, "c1", pubsubDomain, create); res.Type() != "result" {
+		t.Fatalf("the admin creating a node: %s", res.Raw)
+	}
+	if res := iq(app, "s1", pubsubDomain, `<pubsub xmlns='`+nsPubSub+`'><subscribe node='phone' jid='app@example.test/a'/></pubsub>`); res.Type() != "result" {
+		t.Fatalf("subscribing: %s", res.Raw)
+	}
+
+	// The component publishes; the subscriber gets the item.
+	if res := publish("p1", "phone", "first"); res.Type() != "result" {
+		t.Fatalf("the component's publish to an open node: %s", res.Raw)
+	}
+	ev, err := app.Expect(ctx, func(s *xmppclient.Stanza) bool { return s.Is("", "message") && s.From() == pubsubDomain })
+	if err != nil {
+		t.Fatal(err)
+	}
+	items = ev.Find("{" + nsPubSub + "#event}event/items")
+	if items == nil || items.Attr("node") != "phone" || ev.Find("{"+nsPubSub+"#event}event/items/item/{urn:example:note}note") == nil ||
+		ev.Find("{"+nsPubSub+"#event}event/items/item/{urn:example:note}note").Text != "first" {
+		t.Errorf("the notification of the publish: %s", ev.Raw)
+	}
+
+	// A publish to a missing node is refused and creates nothing: a
+	// second one is refused too.
+	for _, id := range []string{"p2", "p3"} {
+		res := publish(id, "missing", "lost")
+		if res.Type() != "error" || res.Find("error/{urn:ietf:params:xml:ns:xmpp-stanzas}item-not-found") == nil {
+			t.Errorf("publish %s to a missing node: %s", id, res.Raw)
+		}
+	}
 }

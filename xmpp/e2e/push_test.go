@@ -13,8 +13,9 @@ import (
 )
 
 const (
-	// appServer is Prosody's own mod_pubsub, standing in for an XEP-0357
-	// app server; appUser administers it (creates the nodes).
+	// appServer is the XMPP server's own mod_pubsub (Prosody's or
+	// ejabberd's), standing in for an XEP-0357 app server; appUser
+	// administers it (creates the nodes).
 	appServer = "push.example.test"
 	appUser   = "pushapp"
 	nsPubSub  = "http://jabber.org/protocol/pubsub"
@@ -36,14 +37,11 @@ var (
 	pushErr  error
 )
 
-// pushHarness is a Prosody with the pubsub app server and a component
+// pushHarness is a server with the pubsub app server and a component
 // notifying every 2 s at most and giving up on a push target after two
 // failures, shared by the push tests.
 func pushHarness(t *testing.T) *harness {
 	t.Helper()
-	if kind == serverEjabberd {
-		t.Skip("behind ejabberd: the app server stand-in is Prosody's mod_pubsub, which this harness has only behind Prosody")
-	}
 	pushOnce.Do(func() {
 		dir := filepath.Join(filepath.Dir(shared.dir), "push")
 		pushH, pushErr = newHarnessWith(dir, serverOptions{
@@ -55,11 +53,7 @@ func pushHarness(t *testing.T) *harness {
 		}
 		ctx, cancel := context.WithTimeout(context.Background(), wait)
 		defer cancel()
-		for _, u := range pushUsers {
-			if pushErr = pushH.srv.Register(ctx, u, u); pushErr != nil {
-				return
-			}
-		}
+		pushErr = registerUsers(ctx, pushH.srv, pushUsers)
 	})
 	if pushErr != nil {
 		t.Fatal(pushErr)

@@ -2,7 +2,6 @@ package e2e
 
 import (
 	"context"
-	"errors"
 	"fmt"
 	"os"
 	"path/filepath"
@@ -64,12 +63,11 @@ type serverOptions struct {
 // configured and listed in disco#items of xmppDomain.
 func startServer(ctx context.Context, kind, dir string, extra serverOptions) (xmppServer, error) {
 	if kind == serverEjabberd {
-		if extra.PubSub != "" {
-			return nil, errors.New("the ejabberd harness has no publish-subscribe service")
-		}
 		return ejabberd.Start(ctx, ejabberd.Options{
 			Dir: filepath.Join(dir, "ejabberd"), Domain: xmppDomain,
-			Components: map[string]string{service: secret},
+			Components:   map[string]string{service: secret},
+			PubSub:       extra.PubSub,
+			PubSubAdmins: extra.PubSubAdmins,
 		})
 	}
 	return prosody.Start(ctx, prosody.Options{
