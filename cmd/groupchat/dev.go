@@ -23,7 +23,8 @@ func (devCommand) Run(ctx context.Context, args []string) error {
 	compPort := fs.Int("component-port", 5347, "component port on 127.0.0.1")
 	var cfg serveConfig
 	cfg.register(fs)
-	if err := parseFlags(fs, args); err != nil {
+	src, err := parseSettings(fs, args)
+	if err != nil {
 		return err
 	}
 	abs, err := filepath.Abs(*dir)
@@ -39,7 +40,7 @@ func (devCommand) Run(ctx context.Context, args []string) error {
 	if cfg.Data == "./data" {
 		cfg.Data = filepath.Join(abs, "groupchat")
 	}
-	if err := cfg.validate(); err != nil {
+	if err := cfg.validate(src); err != nil {
 		return err
 	}
 	log, err := newLogger(cfg.LogLevel, cfg.LogFormat)

@@ -5,8 +5,10 @@ import (
 	"errors"
 	"flag"
 	"fmt"
+	"io"
 	"io/fs"
 	"log/slog"
+	"net"
 	"os"
 	"path/filepath"
 	"strings"
@@ -44,6 +46,11 @@ type serveConfig struct {
 	MessageRate  float64
 	MessageBurst int
 	QueueSize    int
+
+	// HTTP is the local listener of /metrics, /healthz and the web view
+	// ("" for none); Pprof adds /debug/pprof/ to it.
+	HTTP  string
+	Pprof bool
 }
 
 func (c *serveConfig) register(fs *flag.FlagSet) {
@@ -73,52 +80,99 @@ func (c *serveConfig) register(fs *flag.FlagSet) {
 	fs.Float64Var(&c.MessageRate, "message-rate", 20, "messages per second one sender may post, sustained (0: no limit)")
 	fs.IntVar(&c.MessageBurst, "message-burst", 100, "messages one sender may post in a burst")
 	fs.IntVar(&c.QueueSize, "queue-size", 65536, "outgoing stanzas buffered while the server link is slow or down")
+	fs.StringVar(&c.HTTP, "http", "", "HOST:PORT of the HTTP listener for /metrics, /healthz and the web view, e.g. 127.0.0.1:9090 (empty: none)")
+	fs.BoolVar(&c.Pprof, "pprof", false, "serve Go's profiler under /debug/pprof/ on the --http listener")
 }
 
-func (c *serveConfig) validate() error {
-	if c.Domain == "" {
-		return errors.New("--domain (GROUPCHAT_DOMAIN) is required")
-	}
-	if c.SecretFile != "" {
-		b, err := os.ReadFile(c.SecretFile)
-		if err != nil {
-			return fmt.Errorf("reading the secret file: %w", err)
-		}
-		c.Secret = strings.TrimSpace(string(b))
-	}
-	if c.Secret == "" {
-		return errors.New("--secret, GROUPCHAT_SECRET or GROUPCHAT_SECRET_FILE is required")
-	}
-	if c.Server == "" {
-		return errors.New("--server (GROUPCHAT_SERVER) is required")
-	}
-	for name, v := range map[string]int{
-		"max-body-bytes": c.Limits.MaxBodyBytes, "max-name-chars": c.Limits.MaxNameChars,
-		"max-members": c.Limits.MaxMembers, "max-stanza-bytes": c.Stanza.MaxBytes,
-		"max-stanza-depth": c.Stanza.MaxDepth, "max-stanza-elements": c.Stanza.MaxChildren,
-		"queue-size": c.QueueSize, "dedup-window": c.Limits.DedupWindow,
+// check refuses values out of range, naming the setting and where its value
+// came from (src may be nil).
+func (c *serveConfig) check(src sources) error {
+	for _, l := range []struct {
+		name string
+		v    int
+	}{
+		{"max-body-bytes", c.Limits.MaxBodyBytes}, {"max-payload-bytes", c.Limits.MaxPayloadBytes},
+		{"max-name-chars", c.Limits.MaxNameChars}, {"max-members", c.Limits.MaxMembers},
+		{"max-nick-chars", c.Limits.MaxNickChars}, {"max-mid-chars", c.Limits.MaxMIDChars},
+		{"dedup-window", c.Limits.DedupWindow}, {"max-stanza-bytes", c.Stanza.MaxBytes},
+		{"max-stanza-depth", c.Stanza.MaxDepth}, {"max-stanza-elements", c.Stanza.MaxChildren},
+		{"queue-size", c.QueueSize}, {"message-burst", c.MessageBurst},
 	} {
-		if v <= 0 {
-			return fmt.Errorf("--%s must be positive, not %d", name, v)
+		if l.v <= 0 {
+			return fmt.Errorf("%s must be positive, not %d", src.describe(l.name), l.v)
 		}
 	}
 	if c.MessageRate < 0 {
-		return fmt.Errorf("--message-rate must not be negative")
+		return fmt.Errorf("%s must not be negative, not %g", src.describe("message-rate"), c.MessageRate)
+	}
+	if c.Sync != "full" && c.Sync != "normal" {
+		return fmt.Errorf("%s must be full or normal, not %q", src.describe("sync"), c.Sync)
+	}
+	var lv slog.Level
+	if err := lv.UnmarshalText([]byte(c.LogLevel)); err != nil {
+		return fmt.Errorf("%s must be debug, info, warn or error, not %q", src.describe("log-level"), c.LogLevel)
+	}
+	if c.LogFormat != "text" && c.LogFormat != "json" {
+		return fmt.Errorf("%s must be text or json, not %q", src.describe("log-format"), c.LogFormat)
+	}
+	if c.HTTP != "" {
+		if _, port, err := net.SplitHostPort(c.HTTP); err != nil || port == "" {
+			return fmt.Errorf("%s must be HOST:PORT, e.g. 127.0.0.1:9090, not %q", src.describe("http"), c.HTTP)
+		}
+	}
+	if c.Pprof && c.HTTP == "" {
+		return fmt.Errorf("%s needs --http", src.describe("pprof"))
 	}
 	return nil
 }
 
+// validate checks everything serve needs before it starts, and reads the
+// secret file.
+func (c *serveConfig) validate(src sources) error {
+	if c.Domain == "" {
+		return errors.New("--domain (GROUPCHAT_DOMAIN, or domain in the configuration file) is required")
+	}
+	if c.SecretFile != "" {
+		b, err := os.ReadFile(c.SecretFile)
+		if err != nil {
+			return fmt.Errorf("%s: reading the secret file: %w", src.describe("secret-file"), err)
+		}
+		c.Secret = strings.TrimSpace(string(b))
+	}
+	if c.Secret == "" {
+		return errors.New("--secret or --secret-file (GROUPCHAT_SECRET, GROUPCHAT_SECRET_FILE, or secret-file in the configuration file) is required")
+	}
+	if c.Server == "" {
+		return fmt.Errorf("%s is required", src.describe("server"))
+	}
+	return c.check(src)
+}
+
 type serveCommand struct {
 	cfg serveConfig
+	out io.Writer
 }
 
 func (s *serveCommand) Run(ctx context.Context, args []string) error {
 	fs := flag.NewFlagSet("serve", flag.ContinueOnError)
 	s.cfg.register(fs)
-	if err := parseFlags(fs, args); err != nil {
+	fs.String(configFlag, "", "a TOML configuration file; its keys are these flags' names (flags and environment win over it)")
+	printOnly := fs.Bool(printConfigFlag, false, "print the effective configuration as TOML (secret redacted) and exit")
+	src, err := parseSettings(fs, args)
+	if err != nil {
 		return err
 	}
-	if err := s.cfg.validate(); err != nil {
+	if *printOnly {
+		if err := s.cfg.check(src); err != nil {
+			return err
+		}
+		out := s.out
+		if out == nil {
+			out = os.Stdout
+		}
+		return printConfig(out, fs, src)
+	}
+	if err := s.cfg.validate(src); err != nil {
 		return err
 	}
 	log, err := newLogger(s.cfg.LogLevel, s.cfg.LogFormat)
