@@ -17,6 +17,9 @@ import (
 
 	"github.com/uuchat/groupchat/domain"
 	"github.com/uuchat/groupchat/eventstore"
+	"github.com/uuchat/groupchat/internal/audit"
+	"github.com/uuchat/groupchat/internal/console"
+	"github.com/uuchat/groupchat/internal/metrics"
 	"github.com/uuchat/groupchat/projections"
 	"github.com/uuchat/groupchat/replay"
 	"github.com/uuchat/groupchat/xmpp/link"
@@ -214,11 +217,13 @@ func serve(ctx context.Context, cfg serveConfig, log *slog.Logger, ready func())
 	}
 	defer release()
 
-	store, err := openStore(ctx, cfg.Store, cfg.Data, cfg.Sync, false)
+	rawStore, err := openStore(ctx, cfg.Store, cfg.Data, cfg.Sync, false)
 	if err != nil {
 		return err
 	}
-	defer store.Close()
+	defer rawStore.Close()
+	m := metrics.New()
+	store := m.Store(rawStore)
 	projPath := filepath.Join(cfg.Data, "projections.db")
 	if err := rebuildIfMissing(ctx, store, projPath, log); err != nil {
 		return err
@@ -253,8 +258,21 @@ func serve(ctx context.Context, cfg serveConfig, log *slog.Logger, ready func())
 	lnk := link.New(link.Config{
 		Addr: cfg.Server, Domain: cfg.Domain, Secret: cfg.Secret, QueueSize: cfg.QueueSize,
 		StanzaLimits: cfg.Stanza, Logger: log,
-	}, svc)
-	svc.Attach(lnk)
+	}, m.Handler(svc))
+	svc.Attach(m.Sender(lnk))
+	m.Watch(metrics.Gauges{
+		Online:    online.Count,
+		Lag:       func(ctx context.Context) (uint64, error) { return projectionLag(ctx, store, proj) },
+		Groups:    proj.CountGroups,
+		Connected: lnk.Connected,
+		QueueLen:  lnk.QueueLen,
+	})
+	var web *console.Server
+	if cfg.HTTP != "" {
+		if web, err = listenConsole(cfg, m, store, proj, lnk, log); err != nil {
+			return err
+		}
+	}
 
 	ctx, cancel := context.WithCancel(ctx)
 	defer cancel()
@@ -271,6 +289,9 @@ func serve(ctx context.Context, cfg serveConfig, log *slog.Logger, ready func())
 		}()
 	}
 	start("service", svc.Run)
+	if web != nil {
+		start("http listener", web.Run)
+	}
 	start("online list", func(ctx context.Context) error { return saveOnline(ctx, cfg.Data, online, time.Second, log) })
 	start("projections", func(ctx context.Context) error { return proj.Run(ctx, store, svc.OnApplied) })
 	start("component link", func(ctx context.Context) error {
@@ -289,6 +310,54 @@ func serve(ctx context.Context, cfg serveConfig, log *slog.Logger, ready func())
 		log.Info("stopped")
 		return nil
 	}
+}
+
+// projectionLag is how many events the log holds beyond the projections'
+// checkpoint: broadcasts and queries wait for them.
+func projectionLag(ctx context.Context, store eventstore.Store, proj *projections.DB) (uint64, error) {
+	last, err := store.LastPosition(ctx)
+	if err != nil {
+		return 0, err
+	}
+	cp, err := proj.Checkpoint(ctx)
+	if err != nil || cp >= last {
+		return 0, err
+	}
+	return last - cp, nil
+}
+
+// listenConsole binds the --http listener: metrics, health of the store
+// and the link, and the read-only web view.
+func listenConsole(cfg serveConfig, m *metrics.Metrics, store eventstore.Store, proj *projections.DB, lnk *link.Link, log *slog.Logger) (*console.Server, error) {
+	return console.Listen(console.Config{
+		Addr: cfg.HTTP, Pprof: cfg.Pprof, Gatherer: m.Registry, Logger: log,
+		Checks: []console.Check{
+			{Name: "store", Func: func(ctx context.Context) error {
+				if _, err := store.LastPosition(ctx); err != nil {
+					return fmt.Errorf("the event log does not answer: %w", err)
+				}
+				if _, err := proj.Checkpoint(ctx); err != nil {
+					return fmt.Errorf("the projections do not answer: %w", err)
+				}
+				return nil
+			}},
+			{Name: "link", Func: func(context.Context) error {
+				if !lnk.Connected() {
+					return console.ErrLinkDown
+				}
+				return nil
+			}},
+		},
+		Groups: func(ctx context.Context) ([]console.Group, error) {
+			gs, err := proj.ListGroups(ctx, 200)
+			out := make([]console.Group, len(gs))
+			for i, g := range gs {
+				out[i] = console.Group{ID: g.ID, Name: g.Name, Type: string(g.Type), Members: g.Members, UpdatedAt: g.UpdatedAt}
+			}
+			return out, err
+		},
+		Audit: func(ctx context.Context, group string) ([]audit.Entry, error) { return audit.Trail(ctx, store, group) },
+	})
 }
 
 // rebuildIfMissing rebuilds the projections from the log when their file is
