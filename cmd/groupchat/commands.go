@@ -24,10 +24,13 @@ type commandInfo struct {
 }
 
 var commands = map[string]commandInfo{
-	"serve":  {func() command { return &serveCommand{} }, "run the component against an XMPP server"},
-	"dev":    {func() command { return &devCommand{} }, "start Prosody and the component on loopback, with demo accounts"},
-	"audit":  {func() command { return &auditCommand{} }, "list who created, renamed, deleted, added and removed whom, and when"},
-	"replay": {func() command { return &replayCommand{} }, "rebuild the projections from the event log (or --verify them)"},
+	"serve":   {func() command { return &serveCommand{} }, "run the component against an XMPP server"},
+	"dev":     {func() command { return &devCommand{} }, "start Prosody and the component on loopback, with demo accounts"},
+	"audit":   {func() command { return &auditCommand{} }, "list who created, renamed, deleted, added and removed whom, and when"},
+	"replay":  {func() command { return &replayCommand{} }, "rebuild the projections from the event log (or --verify them)"},
+	"groups":  {func() command { return &groupsCommand{} }, "list the groups: id, name, type, members, last activity"},
+	"members": {func() command { return &membersCommand{} }, "list a group's members"},
+	"export":  {func() command { return &exportCommand{} }, "write a group's archive (every event) as JSON"},
 }
 
 // errUsage marks an error already explained to the user (bad flags).
