@@ -8,6 +8,7 @@ import (
 	"net/http/httptest"
 	"strings"
 	"testing"
+	"time"
 
 	"github.com/prometheus/client_golang/prometheus"
 
@@ -83,5 +84,28 @@ func TestRoutes(t *testing.T) {
 	}
 	if _, err := Listen(Config{Addr: s.Addr()}); err == nil || !strings.Contains(err.Error(), "--http") {
 		t.Errorf("an address in use: %v", err)
+	}
+}
+
+func TestRates(t *testing.T) {
+	reg := prometheus.NewRegistry()
+	appended := prometheus.NewCounterVec(prometheus.CounterOpts{Name: "groupchat_events_appended_total", Help: "h"}, []string{"type"})
+	reg.MustRegister(appended)
+	s := &Server{cfg: Config{Gatherer: reg}}
+	if e, m := s.rates(); e != 0 || m != 0 {
+		t.Errorf("rates before two samples = %v, %v", e, m)
+	}
+	t0 := time.Date(2026, 1, 1, 0, 0, 0, 0, time.UTC)
+	s.sample(t0)
+	appended.WithLabelValues("MessagePosted").Add(10)
+	appended.WithLabelValues("MemberAdded").Add(2)
+	s.sample(t0.Add(2 * time.Second))
+	if e, m := s.rates(); e != 6 || m != 5 {
+		t.Errorf("rates = %v events/s, %v messages/s; want 6 and 5", e, m)
+	}
+	// Samples older than the window no longer count.
+	s.sample(t0.Add(2*time.Second + rateWindow + time.Second))
+	if e, m := s.rates(); e != 0 || m != 0 {
+		t.Errorf("rates after a quiet window = %v, %v", e, m)
 	}
 }
