@@ -121,7 +121,8 @@ func TestBadConfigNamesTheKey(t *testing.T) {
 		{"zero limit in the file", "max-members = 0\n", nil, nil, []string{"--max-members (key max-members in", "must be positive"}},
 		{"negative limit in the environment", "", map[string]string{"GROUPCHAT_QUEUE_SIZE": "-1"}, nil, []string{"--queue-size (GROUPCHAT_QUEUE_SIZE)", "must be positive"}},
 		{"not a number in the environment", "", map[string]string{"GROUPCHAT_MESSAGE_RATE": "fast"}, nil, []string{"GROUPCHAT_MESSAGE_RATE", "want a number"}},
-		{"negative rate on the command line", "", nil, []string{"--message-rate", "-1"}, []string{"--message-rate", "must not be negative"}},
+		{"negative rate on the command line", "", nil, []string{"--message-rate", "-1"}, []string{"--message-rate", "messages per second"}},
+		{"not a number of messages", "message-rate = nan\n", nil, nil, []string{"--message-rate (key message-rate in", "messages per second"}},
 		{"bad sync", "sync = \"sometimes\"\n", nil, nil, []string{"--sync (key sync in", "full or normal"}},
 		{"bad log level", "", map[string]string{"GROUPCHAT_LOG_LEVEL": "loud"}, nil, []string{"--log-level (GROUPCHAT_LOG_LEVEL)"}},
 		{"bad log format", "log-format = \"xml\"\n", nil, nil, []string{"--log-format (key log-format in"}},
@@ -188,4 +189,43 @@ func TestPrintConfig(t *testing.T) {
 	if back != want {
 		t.Errorf("read back %+v, want %+v", back, want)
 	}
+}
+
+// FuzzConfigFile: any file is either refused with an error or read into
+// settings that --print-config writes back to the same settings.
+func FuzzConfigFile(f *testing.F) {
+	for _, seed := range []string{
+		"max-members = 10\nname = \"x\"\n",
+		"message-rate = 2.5\npprof = true\nhttp = \"127.0.0.1:0\"\n",
+		"[limits]\nx = 1\n",
+		"domain = 5\n",
+		"secret = \"s\\u0000\\\"\"\nsystem-admins = \"a@b, c@d\"\n",
+		"max-members = 0x10\nqueue-size = 1_000\n",
+		"message-rate = nan\n",
+		"message-rate = inf\n",
+	} {
+		f.Add([]byte(seed))
+	}
+	f.Fuzz(func(t *testing.T, b []byte) {
+		var cfg serveConfig
+		fs := newServeFlags(&cfg)
+		src := sources{}
+		if err := applyConfig(fs, "fuzz.toml", b, src); err != nil || cfg.check(src) != nil {
+			return
+		}
+		var out bytes.Buffer
+		if err := printConfig(&out, fs, src); err != nil {
+			t.Fatalf("printing an accepted configuration: %v", err)
+		}
+		var back serveConfig
+		if err := applyConfig(newServeFlags(&back), "printed.toml", out.Bytes(), sources{}); err != nil {
+			t.Fatalf("the printed configuration does not read back: %v\n%s", err, out.String())
+		}
+		if cfg.Secret != "" {
+			cfg.Secret = "(redacted)"
+		}
+		if back != cfg {
+			t.Fatalf("read back %+v, want %+v\n%s", back, cfg, out.String())
+		}
+	})
 }

@@ -8,6 +8,7 @@ import (
 	"io"
 	"io/fs"
 	"log/slog"
+	"math"
 	"net"
 	"os"
 	"path/filepath"
@@ -105,8 +106,8 @@ func (c *serveConfig) check(src sources) error {
 			return fmt.Errorf("%s must be positive, not %d", src.describe(l.name), l.v)
 		}
 	}
-	if c.MessageRate < 0 {
-		return fmt.Errorf("%s must not be negative, not %g", src.describe("message-rate"), c.MessageRate)
+	if c.MessageRate < 0 || math.IsNaN(c.MessageRate) || math.IsInf(c.MessageRate, 0) {
+		return fmt.Errorf("%s must be a number of messages per second, not %g", src.describe("message-rate"), c.MessageRate)
 	}
 	if c.Sync != "full" && c.Sync != "normal" {
 		return fmt.Errorf("%s must be full or normal, not %q", src.describe("sync"), c.Sync)
