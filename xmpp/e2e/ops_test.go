@@ -6,6 +6,9 @@ import (
 	"fmt"
 	"io"
 	"net/http"
+	"os"
+	"os/exec"
+	"path/filepath"
 	"regexp"
 	"strconv"
 	"strings"
@@ -228,5 +231,59 @@ func TestAdminCommandsBesideTheService(t *testing.T) {
 	}
 	if out, err := groupchat(t, "members", "--data", data, "nosuch-"+group); err == nil || !strings.Contains(out, "no group") {
 		t.Errorf("members of an unknown group must fail clearly: %v\n%s", err, out)
+	}
+}
+
+// TestServeReadsTheConfigFile starts the component from a configuration
+// file named by GROUPCHAT_CONFIG, with the environment winning over it, and
+// checks that a bad file stops it at start naming the key.
+func TestServeReadsTheConfigFile(t *testing.T) {
+	dir := t.TempDir()
+	file := filepath.Join(dir, "groupchat.toml")
+	if err := os.WriteFile(file, []byte("http = \"127.0.0.1:0\"\nmax-members = 2\nname = \"From The File\"\nmessage-rate = 3000\n"), 0o600); err != nil {
+		t.Fatal(err)
+	}
+	// The harness sets GROUPCHAT_MESSAGE_RATE, which wins over the file.
+	h := privateHarness(t, "GROUPCHAT_CONFIG="+file)
+	base := httpAddr(t, h)
+	if code, _ := httpGet(t, base+"/healthz"); code != http.StatusOK {
+		t.Errorf("/healthz of the component configured by file = %d", code)
+	}
+	alice := h.login(t, "alice", "pda")
+	group := groupID("file")
+	alice.send(`<presence to="` + gjid(group) + `"><x xmlns="` + nsCreate + `"/><properties><property name="name">Too big</property><property name="members">` +
+		`<item jid="bob@` + xmppDomain + `" mid="bob"/><item jid="carol@` + xmppDomain + `" mid="carol"/></property></properties></presence>`)
+	refusal := alice.expect("the refusal of a third member", func(s *xmppclient.Stanza) bool { return s.Type() == "error" })
+	wantError(t, refusal, "modify", "policy-violation", "")
+
+	cmd := exec.Command(binary, "serve", "--print-config")
+	cmd.Env = append(os.Environ(), "GROUPCHAT_CONFIG="+file, "GROUPCHAT_MESSAGE_RATE=7", "GROUPCHAT_SECRET=hunter2")
+	out, err := cmd.CombinedOutput()
+	for _, want := range []string{"max-members = 2  # from key max-members in " + file, "message-rate = 7.0  # from GROUPCHAT_MESSAGE_RATE", `secret = "(redacted)"`} {
+		if err != nil || !strings.Contains(string(out), want) {
+			t.Errorf("--print-config lacks %q: %v\n%s", want, err, out)
+		}
+	}
+	if strings.Contains(string(out), "hunter2") {
+		t.Errorf("--print-config shows the secret:\n%s", out)
+	}
+
+	for _, c := range []struct{ file, want string }{
+		{"max-members = \"two\"\n", "key max-members in"},
+		{"maxmembers = 2\n", `unknown key "maxmembers"`},
+		{"queue-size = -5\n", "--queue-size (key queue-size in"},
+	} {
+		bad := filepath.Join(dir, "bad.toml")
+		if err := os.WriteFile(bad, []byte(c.file), 0o600); err != nil {
+			t.Fatal(err)
+		}
+		cmd := exec.Command(binary, "serve", "--config", bad)
+		cmd.Env = append(os.Environ(), "GROUPCHAT_SERVER="+h.srv.ComponentAddr(), "GROUPCHAT_DOMAIN="+service,
+			"GROUPCHAT_SECRET="+secret, "GROUPCHAT_DATA="+filepath.Join(dir, "data"))
+		out, err := cmd.CombinedOutput()
+		var exit *exec.ExitError
+		if err == nil || !asExit(err, &exit) || exit.ExitCode() == 0 || !strings.Contains(string(out), c.want) {
+			t.Errorf("serve with %q: want a non-zero exit naming %q, got %v:\n%s", c.file, c.want, err, out)
+		}
 	}
 }
