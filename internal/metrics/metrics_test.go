@@ -147,3 +147,35 @@ func TestHandlerCountsCatchups(t *testing.T) {
 		t.Errorf("catch-up requests = %v, want 2", got)
 	}
 }
+
+// discard is a link that drops what it is sent.
+type discard struct{}
+
+func (discard) Send(context.Context, protocol.Outbound) error { return nil }
+
+// BenchmarkSend measures what counting adds to each stanza of a broadcast:
+// compare the decorated sender with the bare one.
+func BenchmarkSend(b *testing.B) {
+	o := protocol.TransientMessage("g@groupchat.example.org/alice", "m1", "<body>hello</body>")
+	msg := protocol.Stanza{Kind: "message", Type: "groupchat", ID: "m1",
+		From: jid.MustParse("mallory@example.org/pda"), To: jid.MustParse("g@groupchat.example.org"),
+		Node: &xmlnode.Node{Name: xml.Name{Local: "message"}}}
+	errReply := protocol.ErrorReply(msg, protocol.ErrForbidden.With(""))
+	ctx := context.Background()
+	for _, bc := range []struct {
+		name string
+		out  Sender
+		o    protocol.Outbound
+	}{
+		{"bare", discard{}, o},
+		{"counted/fanout", New().Sender(discard{}), o},
+		{"counted/error", New().Sender(discard{}), errReply},
+	} {
+		b.Run(bc.name, func(b *testing.B) {
+			b.ReportAllocs()
+			for b.Loop() {
+				_ = bc.out.Send(ctx, bc.o.For("bob@example.org/pda"))
+			}
+		})
+	}
+}
