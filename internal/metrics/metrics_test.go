@@ -179,3 +179,29 @@ func BenchmarkSend(b *testing.B) {
 		})
 	}
 }
+
+// nullStore acknowledges appends without storing them, so that only the
+// decorator's own cost is measured.
+type nullStore struct{ eventstore.Store }
+
+func (nullStore) Append(context.Context, string, eventstore.ExpectedVersion, ...eventstore.EventData) (eventstore.AppendResult, error) {
+	return eventstore.AppendResult{}, nil
+}
+
+// BenchmarkAppend measures what timing and counting add to an append of
+// one message.
+func BenchmarkAppend(b *testing.B) {
+	ev := eventstore.EventData{ID: "e", Type: "MessagePosted", Data: []byte("{}")}
+	ctx := context.Background()
+	for _, bc := range []struct {
+		name string
+		s    eventstore.Store
+	}{{"bare", nullStore{}}, {"counted", New().Store(nullStore{})}} {
+		b.Run(bc.name, func(b *testing.B) {
+			b.ReportAllocs()
+			for b.Loop() {
+				_, _ = bc.s.Append(ctx, "g", eventstore.Any(), ev)
+			}
+		})
+	}
+}
