@@ -82,5 +82,8 @@ func (devCommand) Run(ctx context.Context, args []string) error {
 			"  Data:        %s\n"+
 			"Press Ctrl-C to stop.\n\n",
 			*domain, srv.C2SAddr(), srv.LogPath(), cfg.Domain, *domain, *domain, cfg.Data)
+		if cfg.HTTP != "" {
+			fmt.Fprintf(os.Stderr, "  Web view, /metrics and /healthz on the --http listener %s (see the log line \"http listener ready\")\n\n", cfg.HTTP)
+		}
 	})
 }
