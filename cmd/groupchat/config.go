@@ -10,6 +10,7 @@ import (
 	"sort"
 	"strconv"
 	"strings"
+	"time"
 
 	"github.com/BurntSushi/toml"
 )
@@ -161,6 +162,11 @@ func configText(v any, f *flag.Flag) (string, error) {
 			return s, nil
 		}
 		return "", fmt.Errorf("want a string, got %s", tomlType(v))
+	case time.Duration:
+		if s, ok := v.(string); ok {
+			return s, nil
+		}
+		return "", fmt.Errorf("want a duration such as \"3s\" or \"1m30s\", got %s", tomlType(v))
 	case bool:
 		if b, ok := v.(bool); ok {
 			return strconv.FormatBool(b), nil
@@ -194,6 +200,8 @@ func badValue(f *flag.Flag, err error) error {
 			return fmt.Errorf("want a number (%v)", err)
 		case bool:
 			return fmt.Errorf("want true or false (%v)", err)
+		case time.Duration:
+			return fmt.Errorf("want a duration such as 3s or 1m30s (%v)", err)
 		}
 	}
 	return err

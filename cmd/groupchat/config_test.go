@@ -6,8 +6,10 @@ import (
 	"io"
 	"os"
 	"path/filepath"
+	"reflect"
 	"strings"
 	"testing"
+	"time"
 
 	"github.com/BurntSushi/toml"
 )
@@ -61,7 +63,7 @@ func TestExampleConfigIsTheDefaults(t *testing.T) {
 	})
 	var def serveConfig
 	newServeFlags(&def)
-	if cfg != def {
+	if !reflect.DeepEqual(cfg, def) {
 		t.Errorf("the example's configuration %+v differs from the defaults %+v", cfg, def)
 	}
 }
@@ -153,6 +155,39 @@ func TestBadConfigNamesTheKey(t *testing.T) {
 	}
 }
 
+// TestDurationSettings: a duration is a TOML string such as "3s", as on
+// the command line.
+func TestDurationSettings(t *testing.T) {
+	for _, tc := range []struct {
+		file string
+		want time.Duration
+		err  string
+	}{
+		{"wait = \"1m30s\"\n", 90 * time.Second, ""},
+		{"wait = 3\n", 0, "want a duration"},
+		{"wait = \"soon\"\n", 0, "want a duration"},
+	} {
+		fs := flag.NewFlagSet("serve", flag.ContinueOnError)
+		fs.SetOutput(io.Discard)
+		d := fs.Duration("wait", time.Second, "")
+		fs.String(configFlag, "", "")
+		src, err := parseSettings(fs, []string{"--config", writeConfig(t, tc.file)})
+		if tc.err != "" {
+			if err == nil || !strings.Contains(err.Error(), tc.err) || !strings.Contains(err.Error(), "key wait in") {
+				t.Errorf("%q: error %v, want one naming the key and %q", tc.file, err, tc.err)
+			}
+			continue
+		}
+		if err != nil || *d != tc.want {
+			t.Errorf("%q: %v, %v; want %v", tc.file, *d, err, tc.want)
+		}
+		var out bytes.Buffer
+		if err := printConfig(&out, fs, src); err != nil || !strings.Contains(out.String(), `wait = "1m30s"`) {
+			t.Errorf("printed %q (%v)", out.String(), err)
+		}
+	}
+}
+
 // TestPrintConfig: the printed configuration is TOML that --config reads
 // back to the same settings, with the secret redacted.
 func TestPrintConfig(t *testing.T) {
@@ -186,7 +221,7 @@ func TestPrintConfig(t *testing.T) {
 	}
 	want := cmd.cfg
 	want.Secret = "(redacted)"
-	if back != want {
+	if !reflect.DeepEqual(back, want) {
 		t.Errorf("read back %+v, want %+v", back, want)
 	}
 }
@@ -224,7 +259,7 @@ func FuzzConfigFile(f *testing.F) {
 		if cfg.Secret != "" {
 			cfg.Secret = "(redacted)"
 		}
-		if back != cfg {
+		if !reflect.DeepEqual(back, cfg) {
 			t.Fatalf("read back %+v, want %+v\n%s", back, cfg, out.String())
 		}
 	})
