@@ -109,7 +109,7 @@ func (db *DB) GroupsOf(ctx context.Context, jid string) ([]GroupItem, error) {
 
 const groupCols = `id, name, type, deleted, created_at, updated_at, version, members, owner`
 
-func scanGroup(row *sql.Row) (GroupInfo, bool, error) {
+func scanGroup(row rowScanner) (GroupInfo, bool, error) {
 	var g GroupInfo
 	var created, updated, version int64
 	err := row.Scan(&g.ID, &g.Name, &g.Type, &g.Deleted, &created, &updated, &version, &g.Members, &g.Owner)

@@ -24,10 +24,13 @@ type commandInfo struct {
 }
 
 var commands = map[string]commandInfo{
-	"serve":  {func() command { return &serveCommand{} }, "run the component against an XMPP server"},
-	"dev":    {func() command { return &devCommand{} }, "start Prosody (or ejabberd) and the component on loopback, with demo accounts"},
-	"audit":  {func() command { return &auditCommand{} }, "list who created, renamed, deleted, added and removed whom, and when"},
-	"replay": {func() command { return &replayCommand{} }, "rebuild the projections from the event log (or --verify them)"},
+	"serve":   {func() command { return &serveCommand{} }, "run the component against an XMPP server"},
+	"dev":     {func() command { return &devCommand{} }, "start Prosody (or ejabberd) and the component on loopback, with demo accounts"},
+	"audit":   {func() command { return &auditCommand{} }, "list who created, renamed, deleted, added and removed whom, and when"},
+	"replay":  {func() command { return &replayCommand{} }, "rebuild the projections from the event log (or --verify them)"},
+	"groups":  {func() command { return &groupsCommand{} }, "list the groups: id, name, type, members, last activity"},
+	"members": {func() command { return &membersCommand{} }, "list a group's members"},
+	"export":  {func() command { return &exportCommand{} }, "write a group's archive (every event) as JSON"},
 }
 
 // errUsage marks an error already explained to the user (bad flags).
@@ -80,36 +83,4 @@ const envPrefix = "GROUPCHAT_"
 
 func envName(flagName string) string {
 	return envPrefix + strings.ToUpper(strings.ReplaceAll(flagName, "-", "_"))
-}
-
-// parseFlags parses args, then fills every flag not given on the command
-// line from its environment variable: flags win over the environment, the
-// environment over defaults.
-func parseFlags(fs *flag.FlagSet, args []string) error {
-	fs.VisitAll(func(f *flag.Flag) {
-		f.Usage = fmt.Sprintf("%s (env %s)", f.Usage, envName(f.Name))
-	})
-	if err := fs.Parse(args); err != nil {
-		if errors.Is(err, flag.ErrHelp) {
-			return err
-		}
-		return errUsage
-	}
-	if fs.NArg() > 0 {
-		return fmt.Errorf("unexpected argument %q", fs.Arg(0))
-	}
-	given := map[string]bool{}
-	fs.Visit(func(f *flag.Flag) { given[f.Name] = true })
-	var err error
-	fs.VisitAll(func(f *flag.Flag) {
-		if given[f.Name] || err != nil {
-			return
-		}
-		if v, ok := os.LookupEnv(envName(f.Name)); ok {
-			if e := fs.Set(f.Name, v); e != nil {
-				err = fmt.Errorf("%s=%q: %v", envName(f.Name), v, e)
-			}
-		}
-	})
-	return err
 }

@@ -23,7 +23,8 @@ func (devCommand) Run(ctx context.Context, args []string) error {
 	server := fs.String("xmpp-server", "prosody", "the XMPP server to start: prosody or ejabberd")
 	var cfg serveConfig
 	cfg.register(fs)
-	if err := parseFlags(fs, args); err != nil {
+	src, err := parseSettings(fs, args)
+	if err != nil {
 		return err
 	}
 	if *server != "prosody" && *server != "ejabberd" {
@@ -42,7 +43,7 @@ func (devCommand) Run(ctx context.Context, args []string) error {
 	if cfg.Data == "./data" {
 		cfg.Data = filepath.Join(abs, "groupchat")
 	}
-	if err := cfg.validate(); err != nil {
+	if err := cfg.validate(src); err != nil {
 		return err
 	}
 	log, err := newLogger(cfg.LogLevel, cfg.LogFormat)
@@ -83,5 +84,8 @@ func (devCommand) Run(ctx context.Context, args []string) error {
 			"  Data:        %s\n"+
 			"Press Ctrl-C to stop.\n\n",
 			*domain, srv.C2SAddr(), *server, srv.LogPath(), cfg.Domain, *domain, *domain, cfg.Data)
+		if cfg.HTTP != "" {
+			fmt.Fprintf(os.Stderr, "  Web view, /metrics and /healthz on the --http listener %s (see the log line \"http listener ready\")\n\n", cfg.HTTP)
+		}
 	})
 }

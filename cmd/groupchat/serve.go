@@ -5,8 +5,11 @@ import (
 	"errors"
 	"flag"
 	"fmt"
+	"io"
 	"io/fs"
 	"log/slog"
+	"math"
+	"net"
 	"os"
 	"path/filepath"
 	"strings"
@@ -15,6 +18,9 @@ import (
 
 	"github.com/uuchat/groupchat/domain"
 	"github.com/uuchat/groupchat/eventstore"
+	"github.com/uuchat/groupchat/internal/audit"
+	"github.com/uuchat/groupchat/internal/console"
+	"github.com/uuchat/groupchat/internal/metrics"
 	"github.com/uuchat/groupchat/projections"
 	"github.com/uuchat/groupchat/replay"
 	"github.com/uuchat/groupchat/xmpp/link"
@@ -48,6 +54,10 @@ type serveConfig struct {
 
 	Push       push.Config
 	PushLimits domain.PushLimits
+	// HTTP is the local listener of /metrics, /healthz and the web view
+	// ("" for none); Pprof adds /debug/pprof/ to it.
+	HTTP  string
+	Pprof bool
 }
 
 func (c *serveConfig) register(fs *flag.FlagSet) {
@@ -84,59 +94,109 @@ func (c *serveConfig) register(fs *flag.FlagSet) {
 	fs.IntVar(&c.Push.QueueSize, "push-queue-size", c.Push.QueueSize, "messages waiting for the push notifier; beyond it they are dropped, never waited for")
 	fs.IntVar(&c.PushLimits.MaxRegistrations, "push-max-registrations", c.PushLimits.MaxRegistrations, "push registrations (devices) per user")
 	fs.IntVar(&c.PushLimits.MaxPublishOptionsBytes, "push-max-options-bytes", c.PushLimits.MaxPublishOptionsBytes, "largest publish-options form kept with a push registration, in bytes")
+	fs.StringVar(&c.HTTP, "http", "", "HOST:PORT of the HTTP listener for /metrics, /healthz and the web view, e.g. 127.0.0.1:9090 (empty: none)")
+	fs.BoolVar(&c.Pprof, "pprof", false, "serve Go's profiler under /debug/pprof/ on the --http listener")
 }
 
-func (c *serveConfig) validate() error {
-	if c.Domain == "" {
-		return errors.New("--domain (GROUPCHAT_DOMAIN) is required")
-	}
-	if c.SecretFile != "" {
-		b, err := os.ReadFile(c.SecretFile)
-		if err != nil {
-			return fmt.Errorf("reading the secret file: %w", err)
-		}
-		c.Secret = strings.TrimSpace(string(b))
-	}
-	if c.Secret == "" {
-		return errors.New("--secret, GROUPCHAT_SECRET or GROUPCHAT_SECRET_FILE is required")
-	}
-	if c.Server == "" {
-		return errors.New("--server (GROUPCHAT_SERVER) is required")
-	}
-	for name, v := range map[string]int{
-		"max-body-bytes": c.Limits.MaxBodyBytes, "max-name-chars": c.Limits.MaxNameChars,
-		"max-members": c.Limits.MaxMembers, "max-stanza-bytes": c.Stanza.MaxBytes,
-		"max-stanza-depth": c.Stanza.MaxDepth, "max-stanza-elements": c.Stanza.MaxChildren,
-		"queue-size": c.QueueSize, "dedup-window": c.Limits.DedupWindow,
-		"push-max-failures": c.Push.MaxFailures, "push-queue-size": c.Push.QueueSize,
-		"push-max-registrations": c.PushLimits.MaxRegistrations, "push-max-options-bytes": c.PushLimits.MaxPublishOptionsBytes,
+// check refuses values out of range, naming the setting and where its value
+// came from (src may be nil).
+func (c *serveConfig) check(src sources) error {
+	for _, l := range []struct {
+		name string
+		v    int
+	}{
+		{"max-body-bytes", c.Limits.MaxBodyBytes}, {"max-payload-bytes", c.Limits.MaxPayloadBytes},
+		{"max-name-chars", c.Limits.MaxNameChars}, {"max-members", c.Limits.MaxMembers},
+		{"max-nick-chars", c.Limits.MaxNickChars}, {"max-mid-chars", c.Limits.MaxMIDChars},
+		{"dedup-window", c.Limits.DedupWindow}, {"max-stanza-bytes", c.Stanza.MaxBytes},
+		{"max-stanza-depth", c.Stanza.MaxDepth}, {"max-stanza-elements", c.Stanza.MaxChildren},
+		{"queue-size", c.QueueSize}, {"message-burst", c.MessageBurst},
+		{"push-max-failures", c.Push.MaxFailures}, {"push-queue-size", c.Push.QueueSize},
+		{"push-max-registrations", c.PushLimits.MaxRegistrations}, {"push-max-options-bytes", c.PushLimits.MaxPublishOptionsBytes},
 	} {
-		if v <= 0 {
-			return fmt.Errorf("--%s must be positive, not %d", name, v)
+		if l.v <= 0 {
+			return fmt.Errorf("%s must be positive, not %d", src.describe(l.name), l.v)
 		}
 	}
-	for name, d := range map[string]time.Duration{"push-interval": c.Push.Interval, "push-reply-timeout": c.Push.ReplyTimeout} {
-		if d <= 0 {
-			return fmt.Errorf("--%s must be positive, not %s", name, d)
+	for _, l := range []struct {
+		name string
+		d    time.Duration
+	}{{"push-interval", c.Push.Interval}, {"push-reply-timeout", c.Push.ReplyTimeout}} {
+		if l.d <= 0 {
+			return fmt.Errorf("%s must be positive, not %s", src.describe(l.name), l.d)
 		}
 	}
-	if c.MessageRate < 0 {
-		return fmt.Errorf("--message-rate must not be negative")
+	if c.MessageRate < 0 || math.IsNaN(c.MessageRate) || math.IsInf(c.MessageRate, 0) {
+		return fmt.Errorf("%s must be a number of messages per second, not %g", src.describe("message-rate"), c.MessageRate)
+	}
+	if c.Sync != "full" && c.Sync != "normal" {
+		return fmt.Errorf("%s must be full or normal, not %q", src.describe("sync"), c.Sync)
+	}
+	var lv slog.Level
+	if err := lv.UnmarshalText([]byte(c.LogLevel)); err != nil {
+		return fmt.Errorf("%s must be debug, info, warn or error, not %q", src.describe("log-level"), c.LogLevel)
+	}
+	if c.LogFormat != "text" && c.LogFormat != "json" {
+		return fmt.Errorf("%s must be text or json, not %q", src.describe("log-format"), c.LogFormat)
+	}
+	if c.HTTP != "" {
+		if _, port, err := net.SplitHostPort(c.HTTP); err != nil || port == "" {
+			return fmt.Errorf("%s must be HOST:PORT, e.g. 127.0.0.1:9090, not %q", src.describe("http"), c.HTTP)
+		}
+	}
+	if c.Pprof && c.HTTP == "" {
+		return fmt.Errorf("%s needs --http", src.describe("pprof"))
 	}
 	return nil
 }
 
+// validate checks everything serve needs before it starts, and reads the
+// secret file.
+func (c *serveConfig) validate(src sources) error {
+	if c.Domain == "" {
+		return errors.New("--domain (GROUPCHAT_DOMAIN, or domain in the configuration file) is required")
+	}
+	if c.SecretFile != "" {
+		b, err := os.ReadFile(c.SecretFile)
+		if err != nil {
+			return fmt.Errorf("%s: reading the secret file: %w", src.describe("secret-file"), err)
+		}
+		c.Secret = strings.TrimSpace(string(b))
+	}
+	if c.Secret == "" {
+		return errors.New("--secret or --secret-file (GROUPCHAT_SECRET, GROUPCHAT_SECRET_FILE, or secret-file in the configuration file) is required")
+	}
+	if c.Server == "" {
+		return fmt.Errorf("%s is required", src.describe("server"))
+	}
+	return c.check(src)
+}
+
 type serveCommand struct {
 	cfg serveConfig
+	out io.Writer
 }
 
 func (s *serveCommand) Run(ctx context.Context, args []string) error {
 	fs := flag.NewFlagSet("serve", flag.ContinueOnError)
 	s.cfg.register(fs)
-	if err := parseFlags(fs, args); err != nil {
+	fs.String(configFlag, "", "a TOML configuration file; its keys are these flags' names (flags and environment win over it)")
+	printOnly := fs.Bool(printConfigFlag, false, "print the effective configuration as TOML (secret redacted) and exit")
+	src, err := parseSettings(fs, args)
+	if err != nil {
 		return err
 	}
-	if err := s.cfg.validate(); err != nil {
+	if *printOnly {
+		if err := s.cfg.check(src); err != nil {
+			return err
+		}
+		out := s.out
+		if out == nil {
+			out = os.Stdout
+		}
+		return printConfig(out, fs, src)
+	}
+	if err := s.cfg.validate(src); err != nil {
 		return err
 	}
 	log, err := newLogger(s.cfg.LogLevel, s.cfg.LogFormat)
@@ -178,11 +238,13 @@ func serve(ctx context.Context, cfg serveConfig, log *slog.Logger, ready func())
 	}
 	defer release()
 
-	store, err := openStore(ctx, cfg.Store, cfg.Data, cfg.Sync, false)
+	rawStore, err := openStore(ctx, cfg.Store, cfg.Data, cfg.Sync, false)
 	if err != nil {
 		return err
 	}
-	defer store.Close()
+	defer rawStore.Close()
+	m := metrics.New()
+	store := m.Store(rawStore)
 	projPath := filepath.Join(cfg.Data, "projections.db")
 	if err := rebuildIfMissing(ctx, store, projPath, log); err != nil {
 		return err
@@ -221,14 +283,32 @@ func serve(ctx context.Context, cfg serveConfig, log *slog.Logger, ready func())
 	lnk := link.New(link.Config{
 		Addr: cfg.Server, Domain: cfg.Domain, Secret: cfg.Secret, QueueSize: cfg.QueueSize,
 		StanzaLimits: cfg.Stanza, Logger: log,
-	}, svc)
-	svc.Attach(lnk)
+	}, m.Handler(svc))
+	svc.Attach(m.Sender(lnk))
+	m.Watch(metrics.Gauges{
+		Online:    online.Count,
+		Lag:       func(ctx context.Context) (uint64, error) { return projectionLag(ctx, store, proj) },
+		Groups:    proj.CountGroups,
+		Connected: lnk.Connected,
+		QueueLen:  lnk.QueueLen,
+	})
+	var web *console.Server
+	if cfg.HTTP != "" {
+		if web, err = listenConsole(cfg, m, store, proj, lnk, log); err != nil {
+			return err
+		}
+	}
 	notifier.Attach(lnk)
+	m.WatchPush(func() metrics.PushCounts {
+		st := notifier.Stats()
+		return metrics.PushCounts{Queued: st.Queued, Dropped: st.Dropped, Published: st.Published,
+			Delivered: st.Delivered, Failed: st.Failed, TimedOut: st.TimedOut, Disabled: st.Disabled}
+	})
 
 	ctx, cancel := context.WithCancel(ctx)
 	defer cancel()
 	var wg sync.WaitGroup
-	errs := make(chan error, 4)
+	errs := make(chan error, 8)
 	start := func(name string, f func(context.Context) error) {
 		wg.Add(1)
 		go func() {
@@ -241,6 +321,9 @@ func serve(ctx context.Context, cfg serveConfig, log *slog.Logger, ready func())
 	}
 	start("service", svc.Run)
 	start("push notifier", notifier.Run)
+	if web != nil {
+		start("http listener", web.Run)
+	}
 	start("online list", func(ctx context.Context) error { return saveOnline(ctx, cfg.Data, online, time.Second, log) })
 	start("projections", func(ctx context.Context) error { return proj.Run(ctx, store, svc.OnApplied) })
 	start("component link", func(ctx context.Context) error {
@@ -259,6 +342,54 @@ func serve(ctx context.Context, cfg serveConfig, log *slog.Logger, ready func())
 		log.Info("stopped")
 		return nil
 	}
+}
+
+// projectionLag is how many events the log holds beyond the projections'
+// checkpoint: broadcasts and queries wait for them.
+func projectionLag(ctx context.Context, store eventstore.Store, proj *projections.DB) (uint64, error) {
+	last, err := store.LastPosition(ctx)
+	if err != nil {
+		return 0, err
+	}
+	cp, err := proj.Checkpoint(ctx)
+	if err != nil || cp >= last {
+		return 0, err
+	}
+	return last - cp, nil
+}
+
+// listenConsole binds the --http listener: metrics, health of the store
+// and the link, and the read-only web view.
+func listenConsole(cfg serveConfig, m *metrics.Metrics, store eventstore.Store, proj *projections.DB, lnk *link.Link, log *slog.Logger) (*console.Server, error) {
+	return console.Listen(console.Config{
+		Addr: cfg.HTTP, Pprof: cfg.Pprof, Gatherer: m.Registry, Logger: log,
+		Checks: []console.Check{
+			{Name: "store", Func: func(ctx context.Context) error {
+				if _, err := store.LastPosition(ctx); err != nil {
+					return fmt.Errorf("the event log does not answer: %w", err)
+				}
+				if _, err := proj.Checkpoint(ctx); err != nil {
+					return fmt.Errorf("the projections do not answer: %w", err)
+				}
+				return nil
+			}},
+			{Name: "link", Func: func(context.Context) error {
+				if !lnk.Connected() {
+					return console.ErrLinkDown
+				}
+				return nil
+			}},
+		},
+		Groups: func(ctx context.Context) ([]console.Group, error) {
+			gs, err := proj.ListGroups(ctx, 200)
+			out := make([]console.Group, len(gs))
+			for i, g := range gs {
+				out[i] = console.Group{ID: g.ID, Name: g.Name, Type: string(g.Type), Members: g.Members, UpdatedAt: g.UpdatedAt}
+			}
+			return out, err
+		},
+		Audit: func(ctx context.Context, group string) ([]audit.Entry, error) { return audit.Trail(ctx, store, group) },
+	})
 }
 
 // rebuildIfMissing rebuilds the projections from the log when their file is
