@@ -332,11 +332,14 @@ func TestUpdateGroup(t *testing.T) {
 		t.Errorf("the error echoes #updategroup: %s", e.Raw)
 	}
 
-	alice.send(`<presence to="` + gjid(group) + `"><x xmlns="` + nsUpdate + `"/><properties><property name="name">New ` + group + `</property></properties></presence>`)
+	alice.send(`<presence id="rename1" to="` + gjid(group) + `"><x xmlns="` + nsUpdate + `"/><properties><property name="name">New ` + group + `</property></properties></presence>`)
 	reply := alice.expect("the update reply with the id", func(s *xmppclient.Stanza) bool {
 		_, hasID := property(s, "id")
 		return presenceWith(group, nsUpdate)(s) && hasID
 	})
+	if reply.ID() != "rename1" {
+		t.Errorf("the reply to the requester carries the request's id: %s", reply.Raw)
+	}
 	if v, _ := property(reply, "name"); v != "New "+group {
 		t.Errorf("reply name: %s", reply.Raw)
 	}
