@@ -129,6 +129,12 @@ func TestServiceDiscovery(t *testing.T) {
 			t.Errorf("disco#info lacks feature %s: %s", want, info.Raw)
 		}
 	}
+
+	// XEP-0030: a query naming a node is answered with that node mirrored.
+	info = alice.iq(`<iq type="get" id="disco3" to="`+service+`"><query xmlns="http://jabber.org/protocol/disco#info" node="urn:example:caps#v1"/></iq>`, "disco3")
+	if q := info.Child("http://jabber.org/protocol/disco#info", "query"); info.Type() != "result" || q == nil || q.Attr("node") != "urn:example:caps#v1" {
+		t.Errorf("disco#info with a node must mirror it: %s", info.Raw)
+	}
 }
 
 func TestCreateGroupAndQueries(t *testing.T) {

@@ -300,7 +300,7 @@ func (s *Service) HandleStanza(ctx context.Context, n *xmlnode.Node) {
 		s.archiveQuery(ctx, st, r)
 	case protocol.DiscoInfo:
 		if r.Group == "" {
-			s.reply(ctx, protocol.IQResult(st, s.serviceDiscoInfo()))
+			s.reply(ctx, protocol.IQResult(st, s.serviceDiscoInfo(r.Node)))
 			return
 		}
 		s.shardOf(r.Group).enqueue(ctx, job{st: st, req: r})
