@@ -381,6 +381,13 @@ func TestAddAndRemoveMembers(t *testing.T) {
 			t.Errorf("%s: addmember broadcast: %s", c.name, p.Raw)
 		}
 	}
+	// The seed's example (the owner adds itself as owner) is refused for the role.
+	alice.send(`<presence to="` + gjid(group) + `"><x xmlns="` + nsAdd + `"/><item jid="alice@` + xmppDomain + `/pda" nick="nick name" mid="memberid" role="owner"/></presence>`)
+	e := alice.expect("the refusal of a second owner", func(s *xmppclient.Stanza) bool { return s.Is("", "presence") && s.Type() == "error" })
+	wantError(t, e, "cancel", "not-allowed", "not-allowed")
+	if e.Child(nsAdd, "x") == nil {
+		t.Errorf("the error echoes #addmember: %s", e.Raw)
+	}
 	// Adding someone twice is a conflict.
 	alice.send(`<presence to="` + gjid(group) + `"><x xmlns="` + nsAdd + `"/><item jid="dave@` + xmppDomain + `"/></presence>`)
 	wantError(t, alice.expect("the conflict", func(s *xmppclient.Stanza) bool { return s.Is("", "presence") && s.Type() == "error" }), "cancel", "conflict", "")
