@@ -157,10 +157,9 @@ func (g *Group) admit(in []Member, requesterRole Role, lim Limits, first bool) (
 		if seenJID[m.JID] {
 			return nil, refuse(KindBadRequest, "%s is listed twice", m.JID)
 		}
-		if _, ok := g.byJID[m.JID]; ok {
-			return nil, refuse(KindConflict, "%s is already a member", m.JID)
-		}
-		seenJID[m.JID] = true
+		// The role is judged before membership, so that the seed's
+		// example (the owner adding itself as owner) is refused for the
+		// role, as the seed's error example for it says.
 		switch {
 		case first && i == 0:
 			m.Role = RoleOwner
@@ -175,6 +174,10 @@ func (g *Group) admit(in []Member, requesterRole Role, lim Limits, first bool) (
 		case m.Role != RoleMember:
 			return nil, refuse(KindBadRequest, "invalid role %q", m.Role)
 		}
+		if _, ok := g.byJID[m.JID]; ok {
+			return nil, refuse(KindConflict, "%s is already a member", m.JID)
+		}
+		seenJID[m.JID] = true
 		if m.MID != "" {
 			ok, tooLong := validMID(m.MID, lim.MaxMIDChars)
 			if !ok {

@@ -69,6 +69,8 @@ func TestAddMembers(t *testing.T) {
 			cmd: domain.AddMembers{By: stranger, Members: []domain.Member{{JID: carol}}}, want: domain.KindNotMember},
 		{name: "nobody may add a second owner", history: []domain.Command{team},
 			cmd: domain.AddMembers{By: owner, Members: []domain.Member{{JID: carol, Role: domain.RoleOwner}}}, want: domain.KindNotAllowed},
+		{name: "the seed's example, the owner adding itself as owner, is refused for the role", history: []domain.Command{team},
+			cmd: domain.AddMembers{By: owner, Members: []domain.Member{{JID: owner, Role: domain.RoleOwner}}}, want: domain.KindNotAllowed},
 		{name: "adding a member already there is a conflict", history: []domain.Command{team},
 			cmd: domain.AddMembers{By: owner, Members: []domain.Member{{JID: carol}, {JID: alice}}}, want: domain.KindConflict},
 		{name: "adding the owner again is a conflict", history: []domain.Command{team},

@@ -129,6 +129,12 @@ func TestServiceDiscovery(t *testing.T) {
 			t.Errorf("disco#info lacks feature %s: %s", want, info.Raw)
 		}
 	}
+
+	// XEP-0030: a query naming a node is answered with that node mirrored.
+	info = alice.iq(`<iq type="get" id="disco3" to="`+service+`"><query xmlns="http://jabber.org/protocol/disco#info" node="urn:example:caps#v1"/></iq>`, "disco3")
+	if q := info.Child("http://jabber.org/protocol/disco#info", "query"); info.Type() != "result" || q == nil || q.Attr("node") != "urn:example:caps#v1" {
+		t.Errorf("disco#info with a node must mirror it: %s", info.Raw)
+	}
 }
 
 func TestCreateGroupAndQueries(t *testing.T) {
@@ -332,11 +338,14 @@ func TestUpdateGroup(t *testing.T) {
 		t.Errorf("the error echoes #updategroup: %s", e.Raw)
 	}
 
-	alice.send(`<presence to="` + gjid(group) + `"><x xmlns="` + nsUpdate + `"/><properties><property name="name">New ` + group + `</property></properties></presence>`)
+	alice.send(`<presence id="rename1" to="` + gjid(group) + `"><x xmlns="` + nsUpdate + `"/><properties><property name="name">New ` + group + `</property></properties></presence>`)
 	reply := alice.expect("the update reply with the id", func(s *xmppclient.Stanza) bool {
 		_, hasID := property(s, "id")
 		return presenceWith(group, nsUpdate)(s) && hasID
 	})
+	if reply.ID() != "rename1" {
+		t.Errorf("the reply to the requester carries the request's id: %s", reply.Raw)
+	}
 	if v, _ := property(reply, "name"); v != "New "+group {
 		t.Errorf("reply name: %s", reply.Raw)
 	}
@@ -371,6 +380,13 @@ func TestAddAndRemoveMembers(t *testing.T) {
 		if it == nil || it.Attr("jid") != "dave@"+xmppDomain || it.Attr("mid") != "dave" || it.Attr("nick") != "Dave" || it.Attr("role") != "member" {
 			t.Errorf("%s: addmember broadcast: %s", c.name, p.Raw)
 		}
+	}
+	// The seed's example (the owner adds itself as owner) is refused for the role.
+	alice.send(`<presence to="` + gjid(group) + `"><x xmlns="` + nsAdd + `"/><item jid="alice@` + xmppDomain + `/pda" nick="nick name" mid="memberid" role="owner"/></presence>`)
+	e := alice.expect("the refusal of a second owner", func(s *xmppclient.Stanza) bool { return s.Is("", "presence") && s.Type() == "error" })
+	wantError(t, e, "cancel", "not-allowed", "not-allowed")
+	if e.Child(nsAdd, "x") == nil {
+		t.Errorf("the error echoes #addmember: %s", e.Raw)
 	}
 	// Adding someone twice is a conflict.
 	alice.send(`<presence to="` + gjid(group) + `"><x xmlns="` + nsAdd + `"/><item jid="dave@` + xmppDomain + `"/></presence>`)

@@ -548,3 +548,35 @@ func TestParseNeverPanicsOnShapes(t *testing.T) {
 		})
 	}
 }
+
+// TestGroupReplyCarriesTheRequestID: the answer to the resource that asked
+// for a group change carries its request's id (escaped), and none when the
+// request had none; broadcasts never carry one.
+func TestGroupReplyCarriesTheRequestID(t *testing.T) {
+	props := []protocol.Property{{Name: "name", Value: "n"}, {Name: "id", Value: "g"}}
+	tests := []struct {
+		name string
+		out  protocol.Outbound
+		want string
+	}{
+		{"with id", protocol.GroupReply("g@gc.example.org", "u1", protocol.NSUpdate, props),
+			`<presence from="g@gc.example.org" id="u1" to="a@example.org/p">`},
+		{"escaped id", protocol.GroupReply("g@gc.example.org", `a"<&`, protocol.NSUpdate, props),
+			`<presence from="g@gc.example.org" id="a&#34;&lt;&amp;" to="a@example.org/p">`},
+		{"no id", protocol.GroupReply("g@gc.example.org", "", protocol.NSUpdate, props),
+			`<presence from="g@gc.example.org" to="a@example.org/p">`},
+		{"broadcast", protocol.GroupPresence("g@gc.example.org", protocol.NSUpdate, props, nil),
+			`<presence from="g@gc.example.org" to="a@example.org/p">`},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			got := tt.out.For("a@example.org/p").String()
+			if !strings.HasPrefix(got, tt.want) {
+				t.Errorf("got %s, want it to start with %s", got, tt.want)
+			}
+			if !strings.Contains(got, `<property name="id">g</property>`) {
+				t.Errorf("the group id property is missing: %s", got)
+			}
+		})
+	}
+}

@@ -274,9 +274,9 @@ func renderCases() []renderCase {
 		renderCase{
 			name: "updategroup-reply", seed: "updategroup-reply.xml",
 			render: func(t *testing.T) protocol.Outbound {
-				_, c := request[protocol.GroupCommand](t, "updategroup-request.xml")
+				st, c := request[protocol.GroupCommand](t, "updategroup-request.xml")
 				u := c.Command.(domain.UpdateGroup)
-				return protocol.GroupPresence(groupJID, c.NS, []protocol.Property{{Name: "name", Value: u.Name}, {Name: "id", Value: c.Group}}, nil).For(croneDT)
+				return protocol.GroupReply(groupJID, st.ID, c.NS, []protocol.Property{{Name: "name", Value: u.Name}, {Name: "id", Value: c.Group}}).For(croneDT)
 			},
 			check: func(t *testing.T, e *elem) {
 				checkPresence(t, e, protocol.NSUpdate, map[string]string{"name": "the group name", "id": "groupid"}, nil)

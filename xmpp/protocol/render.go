@@ -94,6 +94,17 @@ type Property struct{ Name, Value string }
 // GroupPresence renders a group broadcast or reply: a presence from the
 // group carrying the operation's <x/>, properties and member items.
 func GroupPresence(groupJID, ns string, props []Property, items []domain.Member) Outbound {
+	return groupPresence(groupJID, "", ns, props, items)
+}
+
+// GroupReply renders the answer to the resource that asked for a group
+// change: a group presence carrying the request's id, so that a client can
+// match it to its request as it matches an error.
+func GroupReply(groupJID, id, ns string, props []Property) Outbound {
+	return groupPresence(groupJID, id, ns, props, nil)
+}
+
+func groupPresence(groupJID, id, ns string, props []Property, items []domain.Member) Outbound {
 	tail := append(make([]byte, 0, 256), `">`...)
 	tail = AppendStart(tail, "x", true, Attr{"xmlns", ns})
 	if len(props) > 0 {
@@ -107,7 +118,7 @@ func GroupPresence(groupJID, ns string, props []Property, items []domain.Member)
 		tail = AppendMemberItem(tail, m)
 	}
 	tail = AppendEnd(tail, "presence")
-	return Outbound{Head: envelope("presence", groupJID, "", ""), Tail: tail}
+	return Outbound{Head: envelope("presence", groupJID, id, ""), Tail: tail}
 }
 
 // AppendMemberItem appends <item jid mid nick role/>.

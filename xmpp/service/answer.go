@@ -174,9 +174,10 @@ func (s *Service) answerServiceQuery(ctx context.Context, st protocol.Stanza, re
 	return nil, protocol.ErrServiceUnavailable.With("")
 }
 
-// serviceDiscoInfo is the service's disco#info answer.
-func (s *Service) serviceDiscoInfo() []byte {
-	payload := protocol.AppendStart(nil, "query", false, a("xmlns", protocol.NSDiscoInfo))
+// serviceDiscoInfo is the service's disco#info answer; it mirrors the
+// request's node, as XEP-0030 requires (and as a group's answer does).
+func (s *Service) serviceDiscoInfo(node string) []byte {
+	payload := protocol.AppendStart(nil, "query", false, a("xmlns", protocol.NSDiscoInfo), a("node", node))
 	payload = protocol.AppendStart(payload, "identity", true, a("category", "groupchat"), a("type", "text"), a("name", s.cfg.Name))
 	for _, f := range protocol.Features {
 		payload = protocol.AppendStart(payload, "feature", true, a("var", f))

@@ -40,10 +40,10 @@ func (s *Service) OnApplied(ctx context.Context, events []eventstore.RecordedEve
 		case domain.GroupCreated:
 			s.fanOut(ctx, o, e.Members)
 		case domain.GroupUpdated:
-			// The requester gets the new properties with the id, then
-			// everyone gets the change.
+			// The requester gets the new properties with the group id
+			// (and its request's id), then everyone gets the change.
 			if meta.From != "" {
-				reply := protocol.GroupPresence(gj, protocol.NSUpdate, append(updateProperties(e), protocol.Property{Name: "id", Value: group}), nil)
+				reply := protocol.GroupReply(gj, meta.ID, protocol.NSUpdate, append(updateProperties(e), protocol.Property{Name: "id", Value: group}))
 				s.reply(ctx, reply.For(meta.From))
 			}
 			g.Apply(e)

@@ -56,6 +56,12 @@ func (o *outbox) next(t *testing.T, to, what string, match func(*xmlnode.Node) b
 // as serve wires them, until the test ends.
 func liveService(t *testing.T) (*service.Service, eventstore.Store, *outbox) {
 	t.Helper()
+	return liveServiceWith(t, service.Config{Domain: benchDomain, Limits: domain.DefaultLimits()})
+}
+
+// liveServiceWith is liveService with a given configuration.
+func liveServiceWith(t *testing.T, cfg service.Config) (*service.Service, eventstore.Store, *outbox) {
+	t.Helper()
 	dir := t.TempDir()
 	store, err := sqlite.Open(filepath.Join(dir, "events.db"), sqlite.Options{})
 	if err != nil {
@@ -65,7 +71,7 @@ func liveService(t *testing.T) (*service.Service, eventstore.Store, *outbox) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	svc := service.New(service.Config{Domain: benchDomain, Limits: domain.DefaultLimits()},
+	svc := service.New(cfg,
 		store, readmodel.ReadModel{DB: proj}, presence.NewTracker(), slog.New(slog.DiscardHandler))
 	ctx, cancel := context.WithCancel(context.Background())
 	if err := svc.Load(ctx, 0); err != nil {

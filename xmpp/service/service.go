@@ -5,6 +5,7 @@ import (
 	"errors"
 	"hash/maphash"
 	"log/slog"
+	"strings"
 	"sync"
 	"time"
 
@@ -148,6 +149,11 @@ func New(cfg Config, store eventstore.Store, reads ReadModel, online *presence.T
 		bcast:   map[string]*domain.Group{},
 	}
 	for _, a := range cfg.SystemAdmins {
+		// Requesters are compared as normalized bare JIDs, so an
+		// administrator written with capitals or a resource still counts.
+		if j, err := jid.Parse(strings.TrimSpace(a)); err == nil {
+			a = j.Bare().String()
+		}
 		s.admins[a] = true
 	}
 	for i := 0; i < cfg.Shards; i++ {
@@ -300,7 +306,7 @@ func (s *Service) HandleStanza(ctx context.Context, n *xmlnode.Node) {
 		s.archiveQuery(ctx, st, r)
 	case protocol.DiscoInfo:
 		if r.Group == "" {
-			s.reply(ctx, protocol.IQResult(st, s.serviceDiscoInfo()))
+			s.reply(ctx, protocol.IQResult(st, s.serviceDiscoInfo(r.Node)))
 			return
 		}
 		s.shardOf(r.Group).enqueue(ctx, job{st: st, req: r})
