@@ -433,6 +433,20 @@ func TestArchivePagesByIDAndTime(t *testing.T) {
 			}
 		})
 	}
+	// An id to page from that names no message of the archive (none at all,
+	// or the group's creation) is item-not-found (XEP-0313).
+	created, _ := strconv.ParseUint(all[0].archiveID, 10, 64)
+	for _, tc := range []struct{ name, query string }{
+		{"after-id", `<x xmlns="jabber:x:data" type="submit"><field var="after-id"><value>999999999</value></field></x>`},
+		{"before-id", `<x xmlns="jabber:x:data" type="submit"><field var="before-id"><value>999999999</value></field></x>`},
+		{"RSM after", set(2, "<after>999999999</after>")},
+		{"RSM before", set(2, "<before>999999999</before>")},
+		{"RSM after, not a message", set(2, fmt.Sprintf("<after>%d</after>", created-1))},
+	} {
+		qid := fmt.Sprintf("unk%d", pingSeq.Add(1))
+		res := alice.iq(`<iq type="set" id="`+qid+`" to="`+gjid(group)+`"><query xmlns="`+nsMAM+`" queryid="`+qid+`">`+tc.query+`</query></iq>`, qid)
+		t.Run("unknown "+tc.name, func(t *testing.T) { wantError(t, res, "cancel", "item-not-found", "not-exists") })
+	}
 	// <max>0</max> counts alone.
 	got, fin := mamPage(t, alice, group, set(0, ""))
 	if len(got) != 0 || fin.Find("{"+nsRSM+"}set/count") == nil || fin.Find("{"+nsRSM+"}set/count").Text != "5" {
