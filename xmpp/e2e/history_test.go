@@ -318,3 +318,138 @@ func TestResendWithOriginIDAfterReconnect(t *testing.T) {
 		}
 	}
 }
+
+// archivedMessage is one XEP-0313 result: the archived message, its archive
+// id and the stamp of its delay.
+type archivedMessage struct {
+	id, archiveID, stamp string
+}
+
+// mamPage runs one XEP-0313 query with the given form fields (var, value
+// pairs) and RSM set, and returns its results and the <fin/>.
+func mamPage(t *testing.T, c *client, group, set string, fields ...string) ([]archivedMessage, *xmppclient.Stanza) {
+	t.Helper()
+	qid := fmt.Sprintf("qp%d", pingSeq.Add(1))
+	form := ""
+	if len(fields) > 0 {
+		form = `<x xmlns="jabber:x:data" type="submit"><field var="FORM_TYPE" type="hidden"><value>` + nsMAM + `</value></field>`
+		for i := 0; i+1 < len(fields); i += 2 {
+			form += `<field var="` + fields[i] + `"><value>` + fields[i+1] + `</value></field>`
+		}
+		form += `</x>`
+	}
+	res := c.iq(`<iq type="set" id="`+qid+`" to="`+gjid(group)+`"><query xmlns="`+nsMAM+`" queryid="`+qid+`">`+form+set+`</query></iq>`, qid)
+	if res.Type() != "result" {
+		t.Fatalf("MAM query: %s", res.Raw)
+	}
+	fin := res.Child(nsMAM, "fin")
+	if fin == nil {
+		t.Fatalf("MAM result without <fin/>: %s", res.Raw)
+	}
+	var out []archivedMessage
+	for _, s := range c.Pending() {
+		r := s.Child(nsMAM, "result")
+		if r == nil || r.Attr("queryid") != qid {
+			continue
+		}
+		c.Expect(context.Background(), func(x *xmppclient.Stanza) bool { return x == s })
+		f := r.Child(nsForward, "forwarded")
+		inner, _ := forwardedStanza(t, f)
+		out = append(out, archivedMessage{id: inner.ID(), archiveID: r.Attr("id"), stamp: f.Child("urn:xmpp:delay", "delay").Attr("stamp")})
+	}
+	return out, fin
+}
+
+func archivedIDs(ms []archivedMessage) string {
+	var ids []string
+	for _, m := range ms {
+		ids = append(ids, m.id)
+	}
+	return fmt.Sprint(ids)
+}
+
+// TestArchivePagesByIDAndTime pages a group's XEP-0313 archive by archive
+// id (form fields and RSM cursors, forwards and backwards) and by time,
+// with the stamps the archive itself shows as bounds.
+func TestArchivePagesByIDAndTime(t *testing.T) {
+	alice := shared.login(t, "alice", "mam")
+	group := groupID("mampages")
+	createGroup(alice, group, "Pages "+group)
+	for i := 0; i < 5; i++ {
+		id := fmt.Sprintf("p%d", i)
+		alice.send(`<message type="groupchat" id="` + id + `" to="` + gjid(group) + `"><body>` + id + `</body></message>`)
+		alice.expect("the reflection of "+id, func(s *xmppclient.Stanza) bool { return s.Is("", "message") && s.ID() == id })
+	}
+	all, fin := mamPage(t, alice, group, "")
+	if archivedIDs(all) != "[p0 p1 p2 p3 p4]" || fin.Attr("complete") != "true" {
+		t.Fatalf("the whole archive: %s, fin %s", archivedIDs(all), fin.String())
+	}
+	set := func(max int, cursor string) string {
+		return fmt.Sprintf(`<set xmlns="%s"><max>%d</max>%s</set>`, nsRSM, max, cursor)
+	}
+	// what each query must return, as a filter over the whole archive.
+	upTo := func(stamp string) func(archivedMessage) bool {
+		return func(m archivedMessage) bool { return m.stamp <= stamp }
+	}
+	from := func(stamp string) func(archivedMessage) bool {
+		return func(m archivedMessage) bool { return m.stamp >= stamp }
+	}
+	for _, tc := range []struct {
+		name     string
+		set      string
+		fields   []string
+		want     func(archivedMessage) bool
+		wantIDs  string
+		complete string
+	}{
+		{name: "end at a message's stamp includes it", fields: []string{"end", all[2].stamp}, want: upTo(all[2].stamp), complete: "true"},
+		{name: "start at a message's stamp includes it", fields: []string{"start", all[3].stamp}, want: from(all[3].stamp), complete: "true"},
+		{name: "start and end at one stamp", fields: []string{"start", all[1].stamp, "end", all[1].stamp},
+			want: func(m archivedMessage) bool { return m.stamp == all[1].stamp }, complete: "true"},
+		{name: "after-id and before-id", fields: []string{"after-id", all[1].archiveID, "before-id", all[4].archiveID}, wantIDs: "[p2 p3]", complete: "true"},
+		{name: "RSM after", set: set(2, "<after>"+all[0].archiveID+"</after>"), wantIDs: "[p1 p2]", complete: "false"},
+		{name: "RSM after, last page", set: set(2, "<after>"+all[2].archiveID+"</after>"), wantIDs: "[p3 p4]", complete: "true"},
+		{name: "RSM last page", set: set(2, "<before/>"), wantIDs: "[p3 p4]", complete: "false"},
+		{name: "RSM before", set: set(2, "<before>"+all[3].archiveID+"</before>"), wantIDs: "[p1 p2]", complete: "false"},
+		{name: "RSM before, first page", set: set(2, "<before>"+all[1].archiveID+"</before>"), wantIDs: "[p0]", complete: "true"},
+	} {
+		t.Run(tc.name, func(t *testing.T) {
+			want := tc.wantIDs
+			if tc.want != nil {
+				var sel []archivedMessage
+				for _, m := range all {
+					if tc.want(m) {
+						sel = append(sel, m)
+					}
+				}
+				want = archivedIDs(sel)
+			}
+			got, fin := mamPage(t, alice, group, tc.set, tc.fields...)
+			if archivedIDs(got) != want {
+				t.Errorf("got %s, want %s (stamps %v)", archivedIDs(got), want, all)
+			}
+			if fin.Attr("complete") != tc.complete {
+				t.Errorf("complete = %q, want %q: %s", fin.Attr("complete"), tc.complete, fin.String())
+			}
+		})
+	}
+	// An id to page from that names no message of the archive (none at all,
+	// or the group's creation) is item-not-found (XEP-0313).
+	created, _ := strconv.ParseUint(all[0].archiveID, 10, 64)
+	for _, tc := range []struct{ name, query string }{
+		{"after-id", `<x xmlns="jabber:x:data" type="submit"><field var="after-id"><value>999999999</value></field></x>`},
+		{"before-id", `<x xmlns="jabber:x:data" type="submit"><field var="before-id"><value>999999999</value></field></x>`},
+		{"RSM after", set(2, "<after>999999999</after>")},
+		{"RSM before", set(2, "<before>999999999</before>")},
+		{"RSM after, not a message", set(2, fmt.Sprintf("<after>%d</after>", created-1))},
+	} {
+		qid := fmt.Sprintf("unk%d", pingSeq.Add(1))
+		res := alice.iq(`<iq type="set" id="`+qid+`" to="`+gjid(group)+`"><query xmlns="`+nsMAM+`" queryid="`+qid+`">`+tc.query+`</query></iq>`, qid)
+		t.Run("unknown "+tc.name, func(t *testing.T) { wantError(t, res, "cancel", "item-not-found", "not-exists") })
+	}
+	// <max>0</max> counts alone.
+	got, fin := mamPage(t, alice, group, set(0, ""))
+	if len(got) != 0 || fin.Find("{"+nsRSM+"}set/count") == nil || fin.Find("{"+nsRSM+"}set/count").Text != "5" {
+		t.Errorf("a count-only query: %d results, %s", len(got), fin.String())
+	}
+}

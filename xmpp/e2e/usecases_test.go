@@ -552,3 +552,72 @@ func TestSystemGroupsAreMadeByAdministrators(t *testing.T) {
 	alice.send(`<presence to="` + gjid(groupID("fake")) + `"><x xmlns="` + nsCreate + `"/><properties><property name="name">fake</property><property name="type">system</property></properties></presence>`)
 	wantError(t, alice.expect("the refusal", func(s *xmppclient.Stanza) bool { return s.Is("", "presence") && s.Type() == "error" }), "cancel", "not-allowed", "not-allowed")
 }
+
+// TestReadReceiptsGoToTheSenderOnly checks the receipt and mention rules the
+// basic test leaves out: a mention by bare JID counts, one of the sender
+// itself does not; a receipt reaches only the sender of the message read,
+// not the reader's other resources nor the other members; and a non-member's
+// receipt is refused as such, whether or not the message it names exists.
+func TestReadReceiptsGoToTheSenderOnly(t *testing.T) {
+	alice := shared.login(t, "alice", "rr")
+	bobPda := shared.login(t, "bob", "rr-pda")
+	bobDesk := shared.login(t, "bob", "rr-desk")
+	carol := shared.login(t, "carol", "rr")
+	mallory := shared.login(t, "mallory", "rr")
+	group := groupID("receipts")
+	createGroup(alice, group, "Receipts "+group, "bob", "carol")
+	for _, c := range []*client{bobPda, bobDesk, carol} {
+		c.expect("the creategroup broadcast", presenceWith(group, nsCreate))
+	}
+	read := func(id string) string {
+		attr := ""
+		if id != "" {
+			attr = ` id="` + id + `"`
+		}
+		return `<read xmlns="` + nsChatStates + `"` + attr + `/>`
+	}
+	refused := func(id, payload string) {
+		t.Helper()
+		mallory.send(`<message type="groupchat" id="` + id + `" to="` + gjid(group) + `">` + payload + `</message>`)
+		e := mallory.expect("an error for a non-member's receipt", func(s *xmppclient.Stanza) bool { return s.Is("", "message") && s.ID() == id })
+		wantError(t, e, "auth", "forbidden", "not-allowed")
+		if e.From() != gjid(group) {
+			t.Errorf("the error comes from the group: %s", e.Raw)
+		}
+	}
+
+	// Nothing posted yet: a non-member's receipt is still refused.
+	refused("mr0", read(""))
+
+	alice.send(`<message type="groupchat" id="rr1" to="` + gjid(group) + `"><body>@bob and me</body>` +
+		`<x xmlns="jabber:x:data" type="at" id="bob@` + xmppDomain + `"/>` +
+		`<x xmlns="jabber:x:data" type="at" id="` + alice.full() + `"/></message>`)
+	for _, c := range []*client{alice, bobPda, bobDesk, carol} {
+		c.expect("the message", func(s *xmppclient.Stanza) bool { return s.Is("", "message") && s.ID() == "rr1" })
+	}
+	for _, want := range []struct {
+		c                *client
+		unread, mentions string
+	}{{alice, "0", "0"}, {bobPda, "1", "1"}, {carol, "1", "0"}} {
+		if it := itemsOf(want.c)[group]; it == nil || it.Attr("unread") != want.unread || it.Attr("mentions") != want.mentions {
+			t.Errorf("%s's counters: want unread=%s mentions=%s, got %v", want.c.name, want.unread, want.mentions, it)
+		}
+	}
+
+	// A non-member naming a message, existing or not, is refused as a non-member.
+	refused("mr1", read("rr1"))
+	refused("mr2", read("no-such-message"))
+
+	isRead := func(s *xmppclient.Stanza) bool { return s.Is("", "message") && s.Child(nsChatStates, "read") != nil }
+	bobPda.send(`<message type="groupchat" to="` + gjid(group) + `">` + read("rr1") + `</message>`)
+	r := alice.expect("bob's receipt", isRead)
+	if r.From() != gjid(group)+"/bob" || r.Type() != "groupchat" || r.To() != alice.full() || r.Child(nsChatStates, "read").Attr("id") != "rr1" {
+		t.Errorf("receipt: %s", r.Raw)
+	}
+	for _, c := range []*client{bobPda, bobDesk, carol} {
+		c.expectNone("bob's receipt", isRead)
+	}
+	if it := itemsOf(bobDesk)[group]; it == nil || it.Attr("unread") != "0" || it.Attr("mentions") != "0" {
+		t.Errorf("bob's counters after reading: %v", it)
+	}
+}

@@ -30,7 +30,8 @@ type CatchUp struct{ Page Page }
 type ArchiveQuery struct {
 	Group   string
 	QueryID string
-	// Start and End bound the messages' time (inclusive); zero is open.
+	// Start and End bound the messages' time (inclusive, at the precision
+	// of the stamps shown, StampPrecision); zero is open.
 	Start, End time.Time
 	// AfterID and BeforeID bound archive ids (exclusive).
 	AfterID, BeforeID string
@@ -105,11 +106,31 @@ func parseHistoryIQ(s Stanza, q *xmlnode.Node) (r Request, err error, ok bool) {
 				}
 			}
 		}
+		aq.Start, aq.End = stampBounds(aq.Start, aq.End)
 		var err error
 		aq.Page, err = parsePage(q)
 		return aq, err, true
 	}
 	return nil, nil, false
+}
+
+// StampPrecision is the precision of the delay stamps history shows.
+const StampPrecision = time.Millisecond
+
+// stampBounds widens a query's time bounds to the precision of the stamps
+// the archive shows, so that a message is within [start, end] exactly when
+// its stamp is: a client that takes a message's stamp as end (or start)
+// gets that message, although the service keeps finer times.
+func stampBounds(start, end time.Time) (time.Time, time.Time) {
+	if !start.IsZero() {
+		if t := start.Truncate(StampPrecision); t.Before(start) {
+			start = t.Add(StampPrecision)
+		}
+	}
+	if !end.IsZero() {
+		end = end.Truncate(StampPrecision).Add(StampPrecision - time.Nanosecond)
+	}
+	return start, end
 }
 
 func parsePage(q *xmlnode.Node) (Page, error) {

@@ -159,6 +159,13 @@ func (s *Service) answerArchive(ctx context.Context, st protocol.Stanza, r proto
 		}
 		q.Last = true
 	}
+	// XEP-0313: an id the client pages from must name a message of the
+	// archive; one that does not is item-not-found, not an empty page.
+	for _, c := range []string{r.AfterID, r.BeforeID, r.Page.After, r.Page.Before} {
+		if err := s.checkArchiveID(ctx, r.Group, c); err != nil {
+			return err
+		}
+	}
 	entries, total, err := s.timeline(ctx, q)
 	if err != nil {
 		return err
@@ -178,6 +185,19 @@ func (s *Service) answerArchive(ctx context.Context, st protocol.Stanza, r proto
 	payload = protocol.AppendEnd(payload, "fin")
 	s.reply(ctx, protocol.IQResult(st, payload))
 	return nil
+}
+
+// checkArchiveID refuses an archive id (a position, already checked to be
+// a number) that names no message of the group; "" and "0" name the start.
+func (s *Service) checkArchiveID(ctx context.Context, group, id string) error {
+	pos, err := parsePosition(id, "the id")
+	if err != nil || pos == 0 {
+		return err
+	}
+	if _, ok, err := s.reads.MessageByPosition(ctx, group, pos); err != nil || ok {
+		return err
+	}
+	return protocol.ErrNotExists.With("no message of the group's archive has the id " + id)
 }
 
 // checkArchiveAccess allows a group's history to those who are or were

@@ -176,6 +176,21 @@ func (sh *shard) decide(ctx context.Context, j job, b *batchState) {
 		cmd = r.Command
 	case protocol.Read:
 		sh.flush(ctx, b)
+		// Who may read comes before which message: a non-member learns
+		// nothing about the group's messages, and is refused even when
+		// nothing was posted yet.
+		g, err := sh.state(ctx, group)
+		if err == nil {
+			if !g.Exists() {
+				err = protocol.ErrNotExists.With("the group does not exist")
+			} else if _, member := g.Member(j.st.Requester()); !member {
+				err = protocol.ErrForbidden.With(j.st.Requester() + " is not a member of the group")
+			}
+		}
+		if err != nil {
+			s.reply(ctx, protocol.ErrorReply(j.st, protocol.ErrorFor(err)))
+			return
+		}
 		ref, err := sh.resolveRead(ctx, group, r.MessageID)
 		if err != nil {
 			s.reply(ctx, protocol.ErrorReply(j.st, protocol.ErrorFor(err)))
