@@ -13,6 +13,7 @@ import (
 	"runtime"
 	"strconv"
 	"strings"
+	"sync"
 	"syscall"
 	"time"
 )
@@ -64,6 +65,49 @@ type Spec struct {
 	// SIGTERM; the function it returns is called once the process has
 	// exited, e.g. to reap helper processes that are not in its group.
 	OnStop func(pid int) (after func())
+}
+
+// Current holds the current process of a server that is stopped and
+// started again, for concurrent use. The zero value holds none.
+type Current struct {
+	mu sync.Mutex
+	p  *Process
+}
+
+// Set makes p the current process.
+func (c *Current) Set(p *Process) {
+	c.mu.Lock()
+	c.p = p
+	c.mu.Unlock()
+}
+
+// PID returns the process id of the current process, or 0 if there is none
+// or it has exited.
+func (c *Current) PID() int {
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	return c.p.PID()
+}
+
+// Done returns a channel that is closed when the current process exits; if
+// there is none, the channel is already closed.
+func (c *Current) Done() <-chan struct{} {
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	return c.p.Done()
+}
+
+// Stop stops the current process, if any, and forgets it; see
+// Process.Stop. With none it returns nil.
+func (c *Current) Stop() error {
+	c.mu.Lock()
+	p := c.p
+	c.p = nil
+	c.mu.Unlock()
+	if p == nil {
+		return nil
+	}
+	return p.Stop()
 }
 
 // Process is a server process started by Start.
@@ -277,6 +321,37 @@ func Retry(ctx context.Context, attempts int, pause time.Duration, start func() 
 		case <-time.After(pause):
 		}
 	}
+}
+
+// StartOnFreePorts sets each of ports that is zero to a port free on
+// 127.0.0.1 and calls start. While start fails with ErrBind (another process
+// took a picked port in the meantime), it picks those ports again and
+// retries, up to 5 attempts in all. Ports given as non-zero are kept, and
+// with none to pick start is called once. name prefixes the error of
+// picking ports.
+func StartOnFreePorts(ctx context.Context, name string, ports []*int, start func() error) error {
+	var pick []*int
+	for _, p := range ports {
+		if *p == 0 {
+			pick = append(pick, p)
+		}
+	}
+	attempts := 1
+	if len(pick) > 0 {
+		attempts = 5
+	}
+	return Retry(ctx, attempts, 0, func() error {
+		if len(pick) > 0 {
+			free, err := FreePorts(len(pick))
+			if err != nil {
+				return fmt.Errorf("%s: %w", name, err)
+			}
+			for i, p := range pick {
+				*p = free[i]
+			}
+		}
+		return start()
+	})
 }
 
 // Loopback returns "127.0.0.1:port".

@@ -357,3 +357,79 @@ func TestFreePorts(t *testing.T) {
 		l.Close()
 	}
 }
+
+func TestCurrent(t *testing.T) {
+	var c Current
+	if c.PID() != 0 || c.Stop() != nil {
+		t.Fatal("an empty Current has a pid or fails to stop")
+	}
+	select {
+	case <-c.Done():
+	default:
+		t.Fatal("Done of an empty Current is not closed")
+	}
+	s := spec(t, "ready")
+	p, err := Start(testCtx(t), s)
+	if err != nil {
+		t.Fatal(err)
+	}
+	c.Set(p)
+	done := c.Done()
+	if c.PID() != s.Cmd.Process.Pid {
+		t.Errorf("PID = %d, want %d", c.PID(), s.Cmd.Process.Pid)
+	}
+	if err := c.Stop(); err != nil {
+		t.Fatal(err)
+	}
+	<-done
+	if c.PID() != 0 {
+		t.Error("PID after Stop is not 0")
+	}
+	// The stopped process is forgotten: stopping again is not an error.
+	if err := c.Stop(); err != nil {
+		t.Errorf("second Stop: %v", err)
+	}
+}
+
+func TestStartOnFreePorts(t *testing.T) {
+	bind := fmt.Errorf("x: %w", ErrBind)
+	tests := []struct {
+		name      string
+		ports     []int
+		results   []error
+		wantCalls int
+	}{
+		{"all given", []int{1000, 1001}, []error{bind, nil}, 1},
+		{"some picked", []int{0, 1001}, []error{nil}, 1},
+		{"picked again on bind", []int{0, 0}, []error{bind, bind, nil}, 3},
+		{"five attempts", []int{1000, 0}, []error{bind, bind, bind, bind, bind, nil}, 5},
+	}
+	for _, tc := range tests {
+		t.Run(tc.name, func(t *testing.T) {
+			ports := append([]int(nil), tc.ports...)
+			ptrs := make([]*int, len(ports))
+			for i := range ports {
+				ptrs[i] = &ports[i]
+			}
+			calls := 0
+			err := StartOnFreePorts(context.Background(), "fake", ptrs, func() error {
+				calls++
+				for i, p := range ports {
+					if tc.ports[i] != 0 && p != tc.ports[i] {
+						t.Errorf("given port %d changed to %d", tc.ports[i], p)
+					}
+					if p == 0 {
+						t.Errorf("port %d not picked", i)
+					}
+				}
+				return tc.results[calls-1]
+			})
+			if calls != tc.wantCalls {
+				t.Errorf("%d calls, want %d", calls, tc.wantCalls)
+			}
+			if want := tc.results[calls-1]; err != want {
+				t.Errorf("error %v, want %v", err, want)
+			}
+		})
+	}
+}

@@ -4,6 +4,9 @@
 // connections accepted on its ports, bounded by a context and failing early
 // when the process exits), renders the tails of its log and console for
 // error messages, and stops it (SIGTERM, wait, kill after a timeout).
+// StartOnFreePorts picks free loopback ports and starts again on other ones
+// when another process took one in the meantime; Current holds the process
+// of a server that is restarted.
 //
 // It knows nothing about any particular server: packages prosody and
 // ejabberd build the command line, the configuration and the readiness

@@ -14,7 +14,6 @@ import (
 	"sort"
 	"strconv"
 	"strings"
-	"sync"
 	"time"
 
 	"github.com/uuchat/groupchat/internal/daemon"
@@ -115,8 +114,7 @@ type Server struct {
 	logPath    string
 	consolePth string
 
-	mu   sync.Mutex
-	proc *daemon.Process
+	proc daemon.Current
 }
 
 // Installed reports whether the Erlang runtime is in PATH and ejabberd's
@@ -202,28 +200,8 @@ func Start(ctx context.Context, o Options) (*Server, error) {
 		return nil, err
 	}
 
-	pickC2S, pickComp, pickDist := o.C2SPort == 0, o.ComponentPort == 0, o.DistPort == 0
-	attempts := 1
-	if pickC2S || pickComp || pickDist {
-		attempts = 5
-	}
 	var s *Server
-	err = daemon.Retry(ctx, attempts, 0, func() error {
-		if pickC2S || pickComp || pickDist {
-			ports, err := daemon.FreePorts(3)
-			if err != nil {
-				return fmt.Errorf("ejabberd: %w", err)
-			}
-			if pickC2S {
-				o.C2SPort = ports[0]
-			}
-			if pickComp {
-				o.ComponentPort = ports[1]
-			}
-			if pickDist {
-				o.DistPort = ports[2]
-			}
-		}
+	err = daemon.StartOnFreePorts(ctx, "ejabberd", []*int{&o.C2SPort, &o.ComponentPort, &o.DistPort}, func() error {
 		s = &Server{
 			opts:       o,
 			node:       node,
@@ -298,8 +276,8 @@ func (s *Server) distArgs() []string {
 	}
 }
 
-// start launches the node and waits for readiness. s.mu need not be held:
-// callers serialize.
+// start launches the node and waits for readiness. Not safe for concurrent
+// use: callers serialize.
 func (s *Server) start(ctx context.Context) error {
 	args := []string{"-name", s.node}
 	args = append(args, s.distArgs()...)
@@ -353,9 +331,7 @@ func (s *Server) start(ctx context.Context) error {
 	if err != nil {
 		return err
 	}
-	s.mu.Lock()
-	s.proc = p
-	s.mu.Unlock()
+	s.proc.Set(p)
 	return nil
 }
 
@@ -393,8 +369,6 @@ func (s *Server) ConfigPath() string { return s.configPath }
 // PID returns the process id of the running Erlang VM, or 0 if it is not
 // running.
 func (s *Server) PID() int {
-	s.mu.Lock()
-	defer s.mu.Unlock()
 	return s.proc.PID()
 }
 
@@ -402,8 +376,6 @@ func (s *Server) PID() int {
 // whatever reason. After Restart, call Done again for the new process. If no
 // process was ever started the channel is already closed.
 func (s *Server) Done() <-chan struct{} {
-	s.mu.Lock()
-	defer s.mu.Unlock()
 	return s.proc.Done()
 }
 
@@ -413,14 +385,7 @@ func (s *Server) Done() <-chan struct{} {
 // The spool is kept. Stop on a stopped server returns nil. It returns an
 // error if the node had to be killed or had already died with a failure.
 func (s *Server) Stop() error {
-	s.mu.Lock()
-	p := s.proc
-	s.proc = nil
-	s.mu.Unlock()
-	if p == nil {
-		return nil
-	}
-	return p.Stop()
+	return s.proc.Stop()
 }
 
 // reap waits for the VM's helper processes (erl_child_setup, port

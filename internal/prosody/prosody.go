@@ -10,7 +10,6 @@ import (
 	"path/filepath"
 	"sort"
 	"strings"
-	"sync"
 	"time"
 
 	"github.com/uuchat/groupchat/internal/daemon"
@@ -98,8 +97,7 @@ type Server struct {
 	logPath    string
 	consolePth string
 
-	mu   sync.Mutex
-	proc *daemon.Process
+	proc daemon.Current
 }
 
 // Installed reports whether the prosody executable can be found in PATH.
@@ -156,25 +154,8 @@ func Start(ctx context.Context, o Options) (*Server, error) {
 		}
 	}
 
-	pickC2S, pickComp := o.C2SPort == 0, o.ComponentPort == 0
-	attempts := 1
-	if pickC2S || pickComp {
-		attempts = 5
-	}
 	var s *Server
-	err = daemon.Retry(ctx, attempts, 0, func() error {
-		if pickC2S || pickComp {
-			ports, err := daemon.FreePorts(2)
-			if err != nil {
-				return fmt.Errorf("prosody: %w", err)
-			}
-			if pickC2S {
-				o.C2SPort = ports[0]
-			}
-			if pickComp {
-				o.ComponentPort = ports[1]
-			}
-		}
+	err = daemon.StartOnFreePorts(ctx, "prosody", []*int{&o.C2SPort, &o.ComponentPort}, func() error {
 		s = &Server{
 			opts:       o,
 			configPath: filepath.Join(o.Dir, ConfigFile),
@@ -192,8 +173,8 @@ func Start(ctx context.Context, o Options) (*Server, error) {
 	return s, nil
 }
 
-// start launches the process and waits for readiness. s.mu need not be held:
-// callers serialize.
+// start launches the process and waits for readiness. Not safe for concurrent
+// use: callers serialize.
 func (s *Server) start(ctx context.Context) error {
 	addrs := []string{s.C2SAddr()}
 	// Prosody logs each service it activates with the ports it bound. At
@@ -229,9 +210,7 @@ func (s *Server) start(ctx context.Context) error {
 	if err != nil {
 		return err
 	}
-	s.mu.Lock()
-	s.proc = p
-	s.mu.Unlock()
+	s.proc.Set(p)
 	return nil
 }
 
@@ -266,8 +245,6 @@ func (s *Server) ConfigPath() string { return s.configPath }
 // PID returns the process id of the running Prosody, or 0 if it is not
 // running.
 func (s *Server) PID() int {
-	s.mu.Lock()
-	defer s.mu.Unlock()
 	return s.proc.PID()
 }
 
@@ -275,8 +252,6 @@ func (s *Server) PID() int {
 // exits, for whatever reason. After Restart, call Done again for the new
 // process. If no process was ever started the channel is already closed.
 func (s *Server) Done() <-chan struct{} {
-	s.mu.Lock()
-	defer s.mu.Unlock()
 	return s.proc.Done()
 }
 
@@ -285,14 +260,7 @@ func (s *Server) Done() <-chan struct{} {
 // a stopped server returns nil. It returns an error if Prosody had to be
 // killed or had already died with a failure.
 func (s *Server) Stop() error {
-	s.mu.Lock()
-	p := s.proc
-	s.proc = nil
-	s.mu.Unlock()
-	if p == nil {
-		return nil
-	}
-	return p.Stop()
+	return s.proc.Stop()
 }
 
 // Restart stops Prosody and starts it again with the same configuration,
