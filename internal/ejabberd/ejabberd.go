@@ -8,18 +8,15 @@ import (
 	"encoding/json"
 	"errors"
 	"fmt"
-	"io"
-	"net"
 	"os"
 	"os/exec"
 	"path/filepath"
-	"runtime"
 	"sort"
 	"strconv"
 	"strings"
-	"sync"
-	"syscall"
 	"time"
+
+	"github.com/uuchat/groupchat/internal/daemon"
 )
 
 // DefaultErl is the Erlang runtime looked up in PATH when Options.Erl is
@@ -117,14 +114,7 @@ type Server struct {
 	logPath    string
 	consolePth string
 
-	mu   sync.Mutex
-	proc *process
-}
-
-type process struct {
-	cmd  *exec.Cmd
-	done chan struct{} // closed when the process has exited
-	err  error         // result of Wait; valid after done is closed
+	proc daemon.Current
 }
 
 // Installed reports whether the Erlang runtime is in PATH and ejabberd's
@@ -210,25 +200,9 @@ func Start(ctx context.Context, o Options) (*Server, error) {
 		return nil, err
 	}
 
-	pickC2S, pickComp, pickDist := o.C2SPort == 0, o.ComponentPort == 0, o.DistPort == 0
-	const attempts = 5
-	for attempt := 1; ; attempt++ {
-		if pickC2S || pickComp || pickDist {
-			ports, err := freePorts(3)
-			if err != nil {
-				return nil, err
-			}
-			if pickC2S {
-				o.C2SPort = ports[0]
-			}
-			if pickComp {
-				o.ComponentPort = ports[1]
-			}
-			if pickDist {
-				o.DistPort = ports[2]
-			}
-		}
-		s := &Server{
+	var s *Server
+	err = daemon.StartOnFreePorts(ctx, "ejabberd", []*int{&o.C2SPort, &o.ComponentPort, &o.DistPort}, func() error {
+		s = &Server{
 			opts:       o,
 			node:       node,
 			cookie:     cookie,
@@ -237,20 +211,15 @@ func Start(ctx context.Context, o Options) (*Server, error) {
 			consolePth: filepath.Join(o.Dir, ConsoleFile),
 		}
 		if err := os.WriteFile(s.configPath, []byte(Config(o)), 0o640); err != nil {
-			return nil, fmt.Errorf("ejabberd: %w", err)
+			return fmt.Errorf("ejabberd: %w", err)
 		}
-		err := s.start(ctx)
-		if err == nil {
-			return s, nil
-		}
-		if !errors.Is(err, errBind) || !(pickC2S || pickComp || pickDist) || attempt == attempts || ctx.Err() != nil {
-			return nil, err
-		}
+		return s.start(ctx)
+	})
+	if err != nil {
+		return nil, err
 	}
+	return s, nil
 }
-
-// errBind marks a start that failed because a port could not be bound.
-var errBind = errors.New("ejabberd could not bind its ports")
 
 // nodeName returns the node name stored in dir, or makes up and stores a new
 // one. Mnesia tags its tables with the node name, so a later start on the
@@ -307,15 +276,9 @@ func (s *Server) distArgs() []string {
 	}
 }
 
-// start launches the node and waits for readiness. s.mu need not be held:
-// callers serialize.
+// start launches the node and waits for readiness. Not safe for concurrent
+// use: callers serialize.
 func (s *Server) start(ctx context.Context) error {
-	logStart := fileSize(s.logPath)
-	consoleStart := fileSize(s.consolePth)
-	out, err := os.OpenFile(s.consolePth, os.O_CREATE|os.O_WRONLY|os.O_APPEND, 0o640)
-	if err != nil {
-		return fmt.Errorf("ejabberd: %w", err)
-	}
 	args := []string{"-name", s.node}
 	args = append(args, s.distArgs()...)
 	args = append(args,
@@ -330,52 +293,10 @@ func (s *Server) start(ctx context.Context) error {
 	cmd := exec.Command(s.opts.Erl, args...)
 	cmd.Dir = s.opts.Dir
 	cmd.Env = s.env()
-	cmd.Stdout = out
-	cmd.Stderr = out
-	cmd.SysProcAttr = sysProcAttr()
-	p := &process{cmd: cmd, done: make(chan struct{})}
 
-	// The parent-death signal (Linux) fires when the OS thread that forked
-	// the child exits, not the process. Keep that thread locked and alive
-	// until the child exits.
-	started := make(chan error, 1)
-	go func() {
-		runtime.LockOSThread()
-		defer runtime.UnlockOSThread()
-		if err := cmd.Start(); err != nil {
-			started <- err
-			return
-		}
-		started <- nil
-		p.err = cmd.Wait()
-		out.Close()
-		close(p.done)
-	}()
-	if err := <-started; err != nil {
-		out.Close()
-		return fmt.Errorf("ejabberd: starting %s: %w", s.opts.Erl, err)
-	}
-	s.mu.Lock()
-	s.proc = p
-	s.mu.Unlock()
-
-	if err := s.waitReady(ctx, p, logStart, consoleStart); err != nil {
-		_ = s.stopProcess(p)
-		s.mu.Lock()
-		if s.proc == p {
-			s.proc = nil
-		}
-		s.mu.Unlock()
-		return err
-	}
-	return nil
-}
-
-func (s *Server) waitReady(ctx context.Context, p *process, logStart, consoleStart int64) error {
 	addrs := []string{s.C2SAddr()}
 	// ejabberd logs that it started and then each listener with its port.
-	// At levels that show these lines, wait for them too: a TCP connection
-	// alone could reach another process that took a freshly picked port.
+	// At levels that show these lines, wait for them too.
 	want := []string{
 		fmt.Sprintf("is started in the node '%s'", s.node),
 		fmt.Sprintf("Start accepting TCP connections at 127.0.0.1:%d for ejabberd_c2s", s.opts.C2SPort),
@@ -384,80 +305,50 @@ func (s *Server) waitReady(ctx context.Context, p *process, logStart, consoleSta
 		addrs = append(addrs, s.ComponentAddr())
 		want = append(want, fmt.Sprintf("Start accepting TCP connections at 127.0.0.1:%d for ejabberd_service", s.opts.ComponentPort))
 	}
-	checkLog := s.opts.LogLevel == "info" || s.opts.LogLevel == "debug"
-	tick := time.NewTicker(25 * time.Millisecond)
-	defer tick.Stop()
-	for {
-		log := readFrom(s.logPath, logStart, 0)
-		console := readFrom(s.consolePth, consoleStart, 0)
+	if s.opts.LogLevel != "info" && s.opts.LogLevel != "debug" {
+		want = nil
+	}
+	p, err := daemon.Start(ctx, daemon.Spec{
+		Name:        "ejabberd",
+		Cmd:         cmd,
+		LogPath:     s.logPath,
+		ConsolePath: s.consolePth,
+		Addrs:       addrs,
+		Markers:     want,
 		// A listener port in use is logged; a distribution port in use
 		// stops the VM before logging starts, with a message on the
 		// console.
-		if bytes.Contains(log, []byte("Failed to open socket at")) || bytes.Contains(console, []byte("eaddrinuse")) {
-			return fmt.Errorf("ejabberd: %w (ports %d, %d, %d)%s", errBind,
-				s.opts.C2SPort, s.opts.ComponentPort, s.opts.DistPort, s.tails(logStart, consoleStart))
-		}
-		select {
-		case <-p.done:
-			return fmt.Errorf("ejabberd: exited during startup: %v%s", p.err, s.tails(logStart, consoleStart))
-		default:
-		}
-		ready := true
-		if checkLog {
-			for _, w := range want {
-				if !bytes.Contains(log, []byte(w)) {
-					ready = false
-					break
-				}
-			}
-		}
-		for i := 0; ready && i < len(addrs); i++ {
-			c, err := net.DialTimeout("tcp", addrs[i], 250*time.Millisecond)
-			if err != nil {
-				ready = false
-				break
-			}
-			c.Close()
-		}
-		if ready {
-			return nil
-		}
-		select {
-		case <-ctx.Done():
-			return fmt.Errorf("ejabberd: not accepting connections on %s: %w%s",
-				strings.Join(addrs, " and "), ctx.Err(), s.tails(logStart, consoleStart))
-		case <-p.done:
-		case <-tick.C:
-		}
+		BindFailed: func(log, console []byte) bool {
+			return bytes.Contains(log, []byte("Failed to open socket at")) || bytes.Contains(console, []byte("eaddrinuse"))
+		},
+		Ports:       fmt.Sprintf("ports %d, %d, %d", s.opts.C2SPort, s.opts.ComponentPort, s.opts.DistPort),
+		StopTimeout: stopTimeout,
+		OnStop: func(pid int) func() {
+			helpers := descendants(pid)
+			return func() { reap(helpers) }
+		},
+	})
+	if err != nil {
+		return err
 	}
-}
-
-// tails renders the output written since a start, for error messages.
-func (s *Server) tails(logStart, consoleStart int64) string {
-	var b strings.Builder
-	if t := tail(readFrom(s.logPath, logStart, 64<<10), 40); t != "" {
-		fmt.Fprintf(&b, "\n--- tail of %s ---\n%s", s.logPath, t)
-	}
-	if t := tail(readFrom(s.consolePth, consoleStart, 64<<10), 20); t != "" {
-		fmt.Fprintf(&b, "\n--- tail of %s ---\n%s", s.consolePth, t)
-	}
-	return b.String()
+	s.proc.Set(p)
+	return nil
 }
 
 // LogTail returns the last n lines of ejabberd's log file.
 func (s *Server) LogTail(n int) string {
-	return tail(readFrom(s.logPath, 0, 1<<20), n)
+	return daemon.Tail(s.logPath, n)
 }
 
 // C2SAddr returns the client-to-server address, "127.0.0.1:port".
 func (s *Server) C2SAddr() string {
-	return net.JoinHostPort("127.0.0.1", strconv.Itoa(s.opts.C2SPort))
+	return daemon.Loopback(s.opts.C2SPort)
 }
 
 // ComponentAddr returns the XEP-0114 external component address,
 // "127.0.0.1:port". Nothing listens there unless Options.Components was set.
 func (s *Server) ComponentAddr() string {
-	return net.JoinHostPort("127.0.0.1", strconv.Itoa(s.opts.ComponentPort))
+	return daemon.Loopback(s.opts.ComponentPort)
 }
 
 // Domain returns the virtual host clients log in to.
@@ -478,31 +369,14 @@ func (s *Server) ConfigPath() string { return s.configPath }
 // PID returns the process id of the running Erlang VM, or 0 if it is not
 // running.
 func (s *Server) PID() int {
-	s.mu.Lock()
-	defer s.mu.Unlock()
-	if s.proc == nil {
-		return 0
-	}
-	select {
-	case <-s.proc.done:
-		return 0
-	default:
-		return s.proc.cmd.Process.Pid
-	}
+	return s.proc.PID()
 }
 
 // Done returns a channel that is closed when the current node exits, for
 // whatever reason. After Restart, call Done again for the new process. If no
 // process was ever started the channel is already closed.
 func (s *Server) Done() <-chan struct{} {
-	s.mu.Lock()
-	defer s.mu.Unlock()
-	if s.proc == nil {
-		c := make(chan struct{})
-		close(c)
-		return c
-	}
-	return s.proc.done
+	return s.proc.Done()
 }
 
 // Stop terminates the node with SIGTERM (on which the Erlang VM shuts down
@@ -511,42 +385,7 @@ func (s *Server) Done() <-chan struct{} {
 // The spool is kept. Stop on a stopped server returns nil. It returns an
 // error if the node had to be killed or had already died with a failure.
 func (s *Server) Stop() error {
-	s.mu.Lock()
-	p := s.proc
-	s.proc = nil
-	s.mu.Unlock()
-	if p == nil {
-		return nil
-	}
-	return s.stopProcess(p)
-}
-
-func (s *Server) stopProcess(p *process) error {
-	select {
-	case <-p.done:
-		// Exited before we asked.
-		if p.err != nil {
-			return fmt.Errorf("ejabberd: had already exited: %w", p.err)
-		}
-		return nil
-	default:
-	}
-	helpers := descendants(p.cmd.Process.Pid)
-	defer reap(helpers)
-	_ = p.cmd.Process.Signal(syscall.SIGTERM)
-	t := time.NewTimer(stopTimeout)
-	defer t.Stop()
-	select {
-	case <-p.done:
-		if p.err != nil && !isSignalExit(p.err, syscall.SIGTERM) {
-			return fmt.Errorf("ejabberd: exit after SIGTERM: %w", p.err)
-		}
-		return nil
-	case <-t.C:
-		_ = p.cmd.Process.Kill()
-		<-p.done
-		return fmt.Errorf("ejabberd: did not exit within %v of SIGTERM; killed", stopTimeout)
-	}
+	return s.proc.Stop()
 }
 
 // reap waits for the VM's helper processes (erl_child_setup, port
@@ -573,19 +412,7 @@ func (s *Server) Restart(ctx context.Context) error {
 	}
 	// The ports were just released by the same program; retry briefly in
 	// case the kernel has not let go of them yet.
-	var err error
-	for attempt := 0; attempt < 20; attempt++ {
-		err = s.start(ctx)
-		if err == nil || !errors.Is(err, errBind) {
-			return err
-		}
-		select {
-		case <-ctx.Done():
-			return err
-		case <-time.After(100 * time.Millisecond):
-		}
-	}
-	return err
+	return daemon.Retry(ctx, 20, 100*time.Millisecond, func() error { return s.start(ctx) })
 }
 
 // Ctl runs an ejabberdctl command (e.g. "registered_users", "example.test")
@@ -853,68 +680,4 @@ func randomHex(n int) (string, error) {
 		return "", fmt.Errorf("ejabberd: %w", err)
 	}
 	return hex.EncodeToString(b), nil
-}
-
-// freePorts returns n distinct TCP ports that were free on 127.0.0.1 a moment
-// ago.
-func freePorts(n int) ([]int, error) {
-	var ls []net.Listener
-	defer func() {
-		for _, l := range ls {
-			l.Close()
-		}
-	}()
-	var ports []int
-	for i := 0; i < n; i++ {
-		l, err := net.Listen("tcp", "127.0.0.1:0")
-		if err != nil {
-			return nil, fmt.Errorf("ejabberd: picking a free port: %w", err)
-		}
-		ls = append(ls, l)
-		ports = append(ports, l.Addr().(*net.TCPAddr).Port)
-	}
-	return ports, nil
-}
-
-func fileSize(name string) int64 {
-	fi, err := os.Stat(name)
-	if err != nil {
-		return 0
-	}
-	return fi.Size()
-}
-
-// readFrom returns the content of name from offset off; if limit > 0, at most
-// its last limit bytes.
-func readFrom(name string, off, limit int64) []byte {
-	f, err := os.Open(name)
-	if err != nil {
-		return nil
-	}
-	defer f.Close()
-	if size := fileSize(name); limit > 0 && size-off > limit {
-		off = size - limit
-	}
-	if _, err := f.Seek(off, io.SeekStart); err != nil {
-		return nil
-	}
-	b, _ := io.ReadAll(f)
-	return b
-}
-
-func tail(b []byte, n int) string {
-	lines := strings.Split(strings.TrimRight(string(b), "\n"), "\n")
-	if len(lines) > n {
-		lines = lines[len(lines)-n:]
-	}
-	return strings.TrimSpace(strings.Join(lines, "\n"))
-}
-
-func isSignalExit(err error, sig syscall.Signal) bool {
-	var ee *exec.ExitError
-	if !errors.As(err, &ee) {
-		return false
-	}
-	ws, ok := ee.Sys().(syscall.WaitStatus)
-	return ok && ws.Signaled() && ws.Signal() == sig
 }

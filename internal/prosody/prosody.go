@@ -5,19 +5,14 @@ import (
 	"context"
 	"errors"
 	"fmt"
-	"io"
-	"io/fs"
-	"net"
 	"os"
 	"os/exec"
 	"path/filepath"
-	"runtime"
 	"sort"
-	"strconv"
 	"strings"
-	"sync"
-	"syscall"
 	"time"
+
+	"github.com/uuchat/groupchat/internal/daemon"
 )
 
 // Default names of the Prosody executables, looked up in PATH when
@@ -102,14 +97,7 @@ type Server struct {
 	logPath    string
 	consolePth string
 
-	mu   sync.Mutex
-	proc *process
-}
-
-type process struct {
-	cmd  *exec.Cmd
-	done chan struct{} // closed when the process has exited
-	err  error         // result of Wait; valid after done is closed
+	proc daemon.Current
 }
 
 // Installed reports whether the prosody executable can be found in PATH.
@@ -166,100 +154,31 @@ func Start(ctx context.Context, o Options) (*Server, error) {
 		}
 	}
 
-	pickC2S, pickComp := o.C2SPort == 0, o.ComponentPort == 0
-	const attempts = 5
-	for attempt := 1; ; attempt++ {
-		if pickC2S || pickComp {
-			ports, err := freePorts(2)
-			if err != nil {
-				return nil, err
-			}
-			if pickC2S {
-				o.C2SPort = ports[0]
-			}
-			if pickComp {
-				o.ComponentPort = ports[1]
-			}
-		}
-		s := &Server{
+	var s *Server
+	err = daemon.StartOnFreePorts(ctx, "prosody", []*int{&o.C2SPort, &o.ComponentPort}, func() error {
+		s = &Server{
 			opts:       o,
 			configPath: filepath.Join(o.Dir, ConfigFile),
 			logPath:    filepath.Join(o.Dir, LogFile),
 			consolePth: filepath.Join(o.Dir, ConsoleFile),
 		}
 		if err := os.WriteFile(s.configPath, []byte(Config(o)), 0o640); err != nil {
-			return nil, fmt.Errorf("prosody: %w", err)
+			return fmt.Errorf("prosody: %w", err)
 		}
-		err := s.start(ctx)
-		if err == nil {
-			return s, nil
-		}
-		if !errors.Is(err, errBind) || !(pickC2S || pickComp) || attempt == attempts || ctx.Err() != nil {
-			return nil, err
-		}
-	}
-}
-
-// errBind marks a start that failed because a port could not be bound.
-var errBind = errors.New("prosody could not bind its ports")
-
-// start launches the process and waits for readiness. s.mu need not be held:
-// callers serialize.
-func (s *Server) start(ctx context.Context) error {
-	logStart := fileSize(s.logPath)
-	consoleStart := fileSize(s.consolePth)
-	out, err := os.OpenFile(s.consolePth, os.O_CREATE|os.O_WRONLY|os.O_APPEND, 0o640)
+		return s.start(ctx)
+	})
 	if err != nil {
-		return fmt.Errorf("prosody: %w", err)
+		return nil, err
 	}
-	cmd := exec.Command(s.opts.Binary, "-F", "--config", s.configPath)
-	cmd.Dir = s.opts.Dir
-	cmd.Stdout = out
-	cmd.Stderr = out
-	cmd.SysProcAttr = sysProcAttr()
-	p := &process{cmd: cmd, done: make(chan struct{})}
-
-	// The parent-death signal (Linux) fires when the OS thread that forked
-	// the child exits, not the process. Keep that thread locked and alive
-	// until the child exits.
-	started := make(chan error, 1)
-	go func() {
-		runtime.LockOSThread()
-		defer runtime.UnlockOSThread()
-		if err := cmd.Start(); err != nil {
-			started <- err
-			return
-		}
-		started <- nil
-		p.err = cmd.Wait()
-		out.Close()
-		close(p.done)
-	}()
-	if err := <-started; err != nil {
-		out.Close()
-		return fmt.Errorf("prosody: starting %s: %w", s.opts.Binary, err)
-	}
-	s.mu.Lock()
-	s.proc = p
-	s.mu.Unlock()
-
-	if err := s.waitReady(ctx, p, logStart, consoleStart); err != nil {
-		_ = s.stopProcess(p)
-		s.mu.Lock()
-		if s.proc == p {
-			s.proc = nil
-		}
-		s.mu.Unlock()
-		return err
-	}
-	return nil
+	return s, nil
 }
 
-func (s *Server) waitReady(ctx context.Context, p *process, logStart, consoleStart int64) error {
+// start launches the process and waits for readiness. Not safe for concurrent
+// use: callers serialize.
+func (s *Server) start(ctx context.Context) error {
 	addrs := []string{s.C2SAddr()}
 	// Prosody logs each service it activates with the ports it bound. At
-	// levels that show these lines, wait for them too: a TCP connection alone
-	// could reach another process that took a freshly picked port.
+	// levels that show these lines, wait for them too.
 	want := []string{fmt.Sprintf("Activated service 'c2s' on [127.0.0.1]:%d", s.opts.C2SPort)}
 	if len(s.opts.Components) > 0 {
 		// Prosody opens the component port only when an external component
@@ -267,76 +186,48 @@ func (s *Server) waitReady(ctx context.Context, p *process, logStart, consoleSta
 		addrs = append(addrs, s.ComponentAddr())
 		want = append(want, fmt.Sprintf("Activated service 'component' on [127.0.0.1]:%d", s.opts.ComponentPort))
 	}
-	checkLog := s.opts.LogLevel == "info" || s.opts.LogLevel == "debug"
-	tick := time.NewTicker(25 * time.Millisecond)
-	defer tick.Stop()
-	for {
-		log := readFrom(s.logPath, logStart, 0)
-		if bytes.Contains(log, []byte("Failed to open server port")) || bytes.Contains(log, []byte("Failed to activate service")) {
-			return fmt.Errorf("prosody: %w (ports %d, %d)%s", errBind, s.opts.C2SPort, s.opts.ComponentPort,
-				s.tails(logStart, consoleStart))
-		}
-		select {
-		case <-p.done:
-			return fmt.Errorf("prosody: exited during startup: %v%s", p.err, s.tails(logStart, consoleStart))
-		default:
-		}
-		ready := true
-		if checkLog {
-			for _, w := range want {
-				if !bytes.Contains(log, []byte(w)) {
-					ready = false
-					break
-				}
-			}
-		}
-		for i := 0; ready && i < len(addrs); i++ {
-			c, err := net.DialTimeout("tcp", addrs[i], 250*time.Millisecond)
-			if err != nil {
-				ready = false
-				break
-			}
-			c.Close()
-		}
-		if ready {
-			return nil
-		}
-		select {
-		case <-ctx.Done():
-			return fmt.Errorf("prosody: not accepting connections on %s: %w%s",
-				strings.Join(addrs, " and "), ctx.Err(), s.tails(logStart, consoleStart))
-		case <-p.done:
-		case <-tick.C:
-		}
+	if s.opts.LogLevel != "info" && s.opts.LogLevel != "debug" {
+		want = nil
 	}
-}
-
-// tails renders the output written since a start, for error messages.
-func (s *Server) tails(logStart, consoleStart int64) string {
-	var b strings.Builder
-	if t := tail(readFrom(s.logPath, logStart, 64<<10), 40); t != "" {
-		fmt.Fprintf(&b, "\n--- tail of %s ---\n%s", s.logPath, t)
+	cmd := exec.Command(s.opts.Binary, "-F", "--config", s.configPath)
+	cmd.Dir = s.opts.Dir
+	p, err := daemon.Start(ctx, daemon.Spec{
+		Name:        "prosody",
+		Cmd:         cmd,
+		LogPath:     s.logPath,
+		ConsolePath: s.consolePth,
+		Addrs:       addrs,
+		Markers:     want,
+		BindFailed: func(log, _ []byte) bool {
+			return bytes.Contains(log, []byte("Failed to open server port")) || bytes.Contains(log, []byte("Failed to activate service"))
+		},
+		Ports:       fmt.Sprintf("ports %d, %d", s.opts.C2SPort, s.opts.ComponentPort),
+		StopTimeout: stopTimeout,
+		// Prosody removes its pidfile on "server-stopped", after every
+		// module has cleaned up and just before it stops its event loop.
+		PIDFile: filepath.Join(s.opts.Dir, PIDFile),
+	})
+	if err != nil {
+		return err
 	}
-	if t := tail(readFrom(s.consolePth, consoleStart, 64<<10), 20); t != "" {
-		fmt.Fprintf(&b, "\n--- tail of %s ---\n%s", s.consolePth, t)
-	}
-	return b.String()
+	s.proc.Set(p)
+	return nil
 }
 
 // LogTail returns the last n lines of Prosody's log file.
 func (s *Server) LogTail(n int) string {
-	return tail(readFrom(s.logPath, 0, 1<<20), n)
+	return daemon.Tail(s.logPath, n)
 }
 
 // C2SAddr returns the client-to-server address, "127.0.0.1:port".
 func (s *Server) C2SAddr() string {
-	return net.JoinHostPort("127.0.0.1", strconv.Itoa(s.opts.C2SPort))
+	return daemon.Loopback(s.opts.C2SPort)
 }
 
 // ComponentAddr returns the XEP-0114 external component address,
 // "127.0.0.1:port". Nothing listens there unless Options.Components was set.
 func (s *Server) ComponentAddr() string {
-	return net.JoinHostPort("127.0.0.1", strconv.Itoa(s.opts.ComponentPort))
+	return daemon.Loopback(s.opts.ComponentPort)
 }
 
 // Domain returns the VirtualHost domain clients log in to.
@@ -354,31 +245,14 @@ func (s *Server) ConfigPath() string { return s.configPath }
 // PID returns the process id of the running Prosody, or 0 if it is not
 // running.
 func (s *Server) PID() int {
-	s.mu.Lock()
-	defer s.mu.Unlock()
-	if s.proc == nil {
-		return 0
-	}
-	select {
-	case <-s.proc.done:
-		return 0
-	default:
-		return s.proc.cmd.Process.Pid
-	}
+	return s.proc.PID()
 }
 
 // Done returns a channel that is closed when the current Prosody process
 // exits, for whatever reason. After Restart, call Done again for the new
 // process. If no process was ever started the channel is already closed.
 func (s *Server) Done() <-chan struct{} {
-	s.mu.Lock()
-	defer s.mu.Unlock()
-	if s.proc == nil {
-		c := make(chan struct{})
-		close(c)
-		return c
-	}
-	return s.proc.done
+	return s.proc.Done()
 }
 
 // Stop terminates Prosody with SIGTERM and waits for it to exit, killing it
@@ -386,69 +260,7 @@ func (s *Server) Done() <-chan struct{} {
 // a stopped server returns nil. It returns an error if Prosody had to be
 // killed or had already died with a failure.
 func (s *Server) Stop() error {
-	s.mu.Lock()
-	p := s.proc
-	s.proc = nil
-	s.mu.Unlock()
-	if p == nil {
-		return nil
-	}
-	return s.stopProcess(p)
-}
-
-func (s *Server) stopProcess(p *process) error {
-	select {
-	case <-p.done:
-		// Exited before we asked.
-		if p.err != nil {
-			return fmt.Errorf("prosody: had already exited: %w", p.err)
-		}
-		return nil
-	default:
-	}
-	pidfile := filepath.Join(s.opts.Dir, PIDFile)
-	_, statErr := os.Stat(pidfile)
-	hadPidfile := statErr == nil
-	_ = p.cmd.Process.Signal(syscall.SIGTERM)
-	t := time.NewTimer(stopTimeout)
-	defer t.Stop()
-	tick := time.NewTicker(10 * time.Millisecond)
-	defer tick.Stop()
-	for {
-		select {
-		case <-p.done:
-			if p.err != nil && !isSignalExit(p.err, syscall.SIGTERM) {
-				return fmt.Errorf("prosody: exit after SIGTERM: %w", p.err)
-			}
-			return nil
-		case <-t.C:
-			_ = p.cmd.Process.Kill()
-			<-p.done
-			return fmt.Errorf("prosody: did not exit within %v of SIGTERM; killed", stopTimeout)
-		case <-tick.C:
-			if !hadPidfile {
-				continue
-			}
-			if _, err := os.Stat(pidfile); !errors.Is(err, fs.ErrNotExist) {
-				continue
-			}
-			// Prosody removes its pidfile on "server-stopped", after every
-			// module has cleaned up and just before it stops its event loop.
-			// When clients were connected at SIGTERM, that loop then idles
-			// until its next timer (about a second) before exiting; nothing
-			// is left to do, so do not wait for it.
-			select {
-			case <-p.done:
-			case <-time.After(100 * time.Millisecond):
-				_ = p.cmd.Process.Kill()
-				<-p.done
-			}
-			if p.err != nil && !isSignalExit(p.err, syscall.SIGTERM) && !isSignalExit(p.err, syscall.SIGKILL) {
-				return fmt.Errorf("prosody: exit after SIGTERM: %w", p.err)
-			}
-			return nil
-		}
-	}
+	return s.proc.Stop()
 }
 
 // Restart stops Prosody and starts it again with the same configuration,
@@ -462,19 +274,7 @@ func (s *Server) Restart(ctx context.Context) error {
 	}
 	// The ports were just released by the same program; retry briefly in
 	// case the kernel has not let go of them yet.
-	var err error
-	for attempt := 0; attempt < 20; attempt++ {
-		err = s.start(ctx)
-		if err == nil || !errors.Is(err, errBind) {
-			return err
-		}
-		select {
-		case <-ctx.Done():
-			return err
-		case <-time.After(100 * time.Millisecond):
-		}
-	}
-	return err
+	return daemon.Retry(ctx, 20, 100*time.Millisecond, func() error { return s.start(ctx) })
 }
 
 // Register creates the account user@Domain with the given password using
@@ -695,68 +495,4 @@ func lookPath(given, def string) (string, error) {
 		return "", fmt.Errorf("prosody: %w", err)
 	}
 	return p, nil
-}
-
-// freePorts returns n distinct TCP ports that were free on 127.0.0.1 a moment
-// ago.
-func freePorts(n int) ([]int, error) {
-	var ls []net.Listener
-	defer func() {
-		for _, l := range ls {
-			l.Close()
-		}
-	}()
-	var ports []int
-	for i := 0; i < n; i++ {
-		l, err := net.Listen("tcp", "127.0.0.1:0")
-		if err != nil {
-			return nil, fmt.Errorf("prosody: picking a free port: %w", err)
-		}
-		ls = append(ls, l)
-		ports = append(ports, l.Addr().(*net.TCPAddr).Port)
-	}
-	return ports, nil
-}
-
-func fileSize(name string) int64 {
-	fi, err := os.Stat(name)
-	if err != nil {
-		return 0
-	}
-	return fi.Size()
-}
-
-// readFrom returns the content of name from offset off; if limit > 0, at most
-// its last limit bytes.
-func readFrom(name string, off, limit int64) []byte {
-	f, err := os.Open(name)
-	if err != nil {
-		return nil
-	}
-	defer f.Close()
-	if size := fileSize(name); limit > 0 && size-off > limit {
-		off = size - limit
-	}
-	if _, err := f.Seek(off, io.SeekStart); err != nil {
-		return nil
-	}
-	b, _ := io.ReadAll(f)
-	return b
-}
-
-func tail(b []byte, n int) string {
-	lines := strings.Split(strings.TrimRight(string(b), "\n"), "\n")
-	if len(lines) > n {
-		lines = lines[len(lines)-n:]
-	}
-	return strings.TrimSpace(strings.Join(lines, "\n"))
-}
-
-func isSignalExit(err error, sig syscall.Signal) bool {
-	var ee *exec.ExitError
-	if !errors.As(err, &ee) {
-		return false
-	}
-	ws, ok := ee.Sys().(syscall.WaitStatus)
-	return ok && ws.Signaled() && ws.Signal() == sig
 }

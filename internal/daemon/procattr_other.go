@@ -1,10 +1,10 @@
 //go:build !linux && !windows
 
-package ejabberd
+package daemon
 
 import "syscall"
 
-// sysProcAttr puts ejabberd in its own process group. Outside Linux there is
+// sysProcAttr puts the server in its own process group. Outside Linux there is
 // no parent-death signal: call Stop.
 func sysProcAttr() *syscall.SysProcAttr {
 	return &syscall.SysProcAttr{Setpgid: true}
