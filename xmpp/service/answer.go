@@ -113,8 +113,14 @@ func (s *Service) catchUpProjections(ctx context.Context) error {
 // serviceQuery answers, on a query worker, what the projections know across
 // groups, after they have caught up with everything already committed.
 func (s *Service) serviceQuery(ctx context.Context, st protocol.Stanza, req protocol.Request) {
+	s.answerOnQueryWorker(ctx, st, func(ctx context.Context) ([]byte, error) { return s.answerServiceQuery(ctx, st, req) })
+}
+
+// answerOnQueryWorker hands an IQ to a query worker, which answers it with
+// the result's payload or with the error answer computes.
+func (s *Service) answerOnQueryWorker(ctx context.Context, st protocol.Stanza, answer func(context.Context) ([]byte, error)) {
 	q := func(ctx context.Context) {
-		payload, err := s.answerServiceQuery(ctx, st, req)
+		payload, err := answer(ctx)
 		if err != nil {
 			s.reply(ctx, protocol.ErrorReply(st, protocol.ErrorFor(err)))
 			return

@@ -30,18 +30,7 @@ func (s *Service) pushRequest(ctx context.Context, st protocol.Stanza, req proto
 		s.reply(ctx, protocol.ErrorReply(st, protocol.ErrServiceUnavailable.With("push notifications are not enabled")))
 		return
 	}
-	q := func(ctx context.Context) {
-		payload, err := s.answerPush(ctx, st, req)
-		if err != nil {
-			s.reply(ctx, protocol.ErrorReply(st, protocol.ErrorFor(err)))
-			return
-		}
-		s.reply(ctx, protocol.IQResult(st, payload))
-	}
-	select {
-	case s.queries <- q:
-	case <-ctx.Done():
-	}
+	s.answerOnQueryWorker(ctx, st, func(ctx context.Context) ([]byte, error) { return s.answerPush(ctx, st, req) })
 }
 
 func (s *Service) answerPush(ctx context.Context, st protocol.Stanza, req protocol.Request) ([]byte, error) {
