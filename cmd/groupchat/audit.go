@@ -10,9 +10,8 @@ import (
 	"text/tabwriter"
 	"time"
 
-	"mellium.im/xmpp/jid"
-
 	"github.com/uuchat/groupchat/internal/audit"
+	"github.com/uuchat/groupchat/xmpp/address"
 )
 
 // auditCommand lists who changed what in groups, and when, from the log.
@@ -47,7 +46,7 @@ func (a *auditCommand) Run(ctx context.Context, args []string) error {
 		}
 	}
 	if *user != "" {
-		j, err := jid.Parse(*user)
+		j, err := address.Parse(*user)
 		if err != nil {
 			return fmt.Errorf("--user %q is not a JID: %v", *user, err)
 		}

@@ -23,6 +23,7 @@ import (
 	"github.com/uuchat/groupchat/internal/metrics"
 	"github.com/uuchat/groupchat/projections"
 	"github.com/uuchat/groupchat/replay"
+	"github.com/uuchat/groupchat/xmpp/address"
 	"github.com/uuchat/groupchat/xmpp/link"
 	"github.com/uuchat/groupchat/xmpp/presence"
 	"github.com/uuchat/groupchat/xmpp/push"
@@ -30,6 +31,13 @@ import (
 	"github.com/uuchat/groupchat/xmpp/service"
 	"github.com/uuchat/groupchat/xmpp/xmlnode"
 )
+
+// DefaultMaxOutbound is the default largest stanza the service writes: well
+// under the 512 KiB Prosody accepts from a component by default.
+const DefaultMaxOutbound = 448 << 10
+
+// MinMaxOutbound is the least --max-outbound-stanza-bytes may be.
+const MinMaxOutbound = 16 << 10
 
 // serveConfig is everything `serve` can be told, from flags or GROUPCHAT_*
 // environment variables.
@@ -51,6 +59,8 @@ type serveConfig struct {
 	MessageRate  float64
 	MessageBurst int
 	QueueSize    int
+	// MaxOutbound is the largest stanza the component writes.
+	MaxOutbound int
 
 	Push       push.Config
 	PushLimits domain.PushLimits
@@ -84,6 +94,7 @@ func (c *serveConfig) register(fs *flag.FlagSet) {
 	fs.IntVar(&st.MaxBytes, "max-stanza-bytes", st.MaxBytes, "largest incoming stanza (text and attributes), in bytes")
 	fs.IntVar(&st.MaxDepth, "max-stanza-depth", st.MaxDepth, "deepest element nesting in an incoming stanza")
 	fs.IntVar(&st.MaxChildren, "max-stanza-elements", st.MaxChildren, "most elements in an incoming stanza")
+	fs.IntVar(&c.MaxOutbound, "max-outbound-stanza-bytes", DefaultMaxOutbound, "largest stanza the service writes to the XMPP server, in bytes; keep it under the server's limit for components (Prosody: component_stanza_size_limit, 524288 by default)")
 	fs.Float64Var(&c.MessageRate, "message-rate", 20, "messages per second one sender may post, sustained (0: no limit)")
 	fs.IntVar(&c.MessageBurst, "message-burst", 100, "messages one sender may post in a burst")
 	fs.IntVar(&c.QueueSize, "queue-size", 65536, "outgoing stanzas buffered while the server link is slow or down")
@@ -110,7 +121,7 @@ func (c *serveConfig) check(src sources) error {
 		{"max-nick-chars", c.Limits.MaxNickChars}, {"max-mid-chars", c.Limits.MaxMIDChars},
 		{"dedup-window", c.Limits.DedupWindow}, {"max-stanza-bytes", c.Stanza.MaxBytes},
 		{"max-stanza-depth", c.Stanza.MaxDepth}, {"max-stanza-elements", c.Stanza.MaxChildren},
-		{"queue-size", c.QueueSize}, {"message-burst", c.MessageBurst},
+		{"queue-size", c.QueueSize}, {"message-burst", c.MessageBurst}, {"max-outbound-stanza-bytes", c.MaxOutbound},
 		{"push-max-failures", c.Push.MaxFailures}, {"push-queue-size", c.Push.QueueSize},
 		{"push-max-registrations", c.PushLimits.MaxRegistrations}, {"push-max-options-bytes", c.PushLimits.MaxPublishOptionsBytes},
 	} {
@@ -125,6 +136,9 @@ func (c *serveConfig) check(src sources) error {
 		if l.d <= 0 {
 			return fmt.Errorf("%s must be positive, not %s", src.describe(l.name), l.d)
 		}
+	}
+	if c.MaxOutbound < MinMaxOutbound {
+		return fmt.Errorf("%s must be at least %d bytes (a member list or an archived message must fit), not %d", src.describe("max-outbound-stanza-bytes"), MinMaxOutbound, c.MaxOutbound)
 	}
 	if c.MessageRate < 0 || math.IsNaN(c.MessageRate) || math.IsInf(c.MessageRate, 0) {
 		return fmt.Errorf("%s must be a number of messages per second, not %g", src.describe("message-rate"), c.MessageRate)
@@ -155,6 +169,13 @@ func (c *serveConfig) check(src sources) error {
 func (c *serveConfig) validate(src sources) error {
 	if c.Domain == "" {
 		return errors.New("--domain (GROUPCHAT_DOMAIN, or domain in the configuration file) is required")
+	}
+	if d, err := address.Parse(c.Domain); err != nil || d.String() != c.Domain || d.Localpart() != "" || d.Resourcepart() != "" {
+		want := ""
+		if err == nil && d.Localpart() == "" && d.Resourcepart() == "" {
+			want = " (write it " + d.String() + ")"
+		}
+		return fmt.Errorf("%s must be a domain in the form the XMPP server uses%s, not %q", src.describe("domain"), want, c.Domain)
 	}
 	if c.SecretFile != "" {
 		b, err := os.ReadFile(c.SecretFile)
@@ -269,7 +290,7 @@ func serve(ctx context.Context, cfg serveConfig, log *slog.Logger, ready func())
 	restoreOnline(cfg.Data, online, log)
 	svc := service.New(service.Config{
 		Domain: cfg.Domain, Name: cfg.Name, Limits: cfg.Limits, SystemAdmins: admins,
-		MessageRate: cfg.MessageRate, MessageBurst: cfg.MessageBurst,
+		MessageRate: cfg.MessageRate, MessageBurst: cfg.MessageBurst, MaxOutboundBytes: cfg.MaxOutbound,
 	}, store, readmodel.ReadModel{DB: proj}, online, log)
 	pushCfg := cfg.Push
 	pushCfg.Domain = cfg.Domain
@@ -282,7 +303,7 @@ func serve(ctx context.Context, cfg serveConfig, log *slog.Logger, ready func())
 	log.Info("groups loaded from the event log", "took", time.Since(started).Round(time.Millisecond))
 	lnk := link.New(link.Config{
 		Addr: cfg.Server, Domain: cfg.Domain, Secret: cfg.Secret, QueueSize: cfg.QueueSize,
-		StanzaLimits: cfg.Stanza, Logger: log,
+		StanzaLimits: cfg.Stanza, MaxOutboundBytes: cfg.MaxOutbound, Logger: log,
 	}, m.Handler(svc))
 	svc.Attach(m.Sender(lnk))
 	m.Watch(metrics.Gauges{

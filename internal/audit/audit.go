@@ -7,10 +7,9 @@ import (
 	"strings"
 	"time"
 
-	"mellium.im/xmpp/jid"
-
 	"github.com/uuchat/groupchat/domain"
 	"github.com/uuchat/groupchat/eventstore"
+	"github.com/uuchat/groupchat/xmpp/address"
 	"github.com/uuchat/groupchat/xmpp/service"
 )
 
@@ -65,7 +64,7 @@ func Of(re eventstore.RecordedEvent, e domain.Event) (entry Entry, ok bool) {
 	var meta service.Meta
 	_ = json.Unmarshal(re.Metadata, &meta)
 	entry = Entry{Time: e.OccurredAt(), Group: re.Stream, Position: re.Position}
-	if j, err := jid.Parse(meta.From); err == nil {
+	if j, err := address.Parse(meta.From); err == nil {
 		entry.Resource = j.Resourcepart()
 	}
 	switch e := e.(type) {

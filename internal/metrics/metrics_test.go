@@ -10,10 +10,10 @@ import (
 	"testing"
 
 	"github.com/prometheus/client_golang/prometheus/testutil"
-	"mellium.im/xmpp/jid"
 
 	"github.com/uuchat/groupchat/eventstore"
 	"github.com/uuchat/groupchat/eventstore/sqlite"
+	"github.com/uuchat/groupchat/xmpp/address"
 	"github.com/uuchat/groupchat/xmpp/protocol"
 	"github.com/uuchat/groupchat/xmpp/xmlnode"
 )
@@ -92,7 +92,7 @@ func TestSenderCountsFanoutAndErrors(t *testing.T) {
 	out := m.Sender(&l)
 	ctx := context.Background()
 	msg := protocol.Stanza{Kind: "message", Type: "groupchat", ID: "m1",
-		From: jid.MustParse("mallory@example.org/pda"), To: jid.MustParse("g@groupchat.example.org"),
+		From: address.MustParse("mallory@example.org/pda"), To: address.MustParse("g@groupchat.example.org"),
 		Node: &xmlnode.Node{Name: xml.Name{Local: "message"}}}
 	for _, o := range []protocol.Outbound{
 		protocol.TransientMessage("g@groupchat.example.org/alice", "t1", "").For("bob@example.org/pda"),
@@ -159,7 +159,7 @@ func (discard) Send(context.Context, protocol.Outbound) error { return nil }
 func BenchmarkSend(b *testing.B) {
 	o := protocol.TransientMessage("g@groupchat.example.org/alice", "m1", "<body>hello</body>")
 	msg := protocol.Stanza{Kind: "message", Type: "groupchat", ID: "m1",
-		From: jid.MustParse("mallory@example.org/pda"), To: jid.MustParse("g@groupchat.example.org"),
+		From: address.MustParse("mallory@example.org/pda"), To: address.MustParse("g@groupchat.example.org"),
 		Node: &xmlnode.Node{Name: xml.Name{Local: "message"}}}
 	errReply := protocol.ErrorReply(msg, protocol.ErrForbidden.With(""))
 	ctx := context.Background()

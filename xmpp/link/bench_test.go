@@ -44,7 +44,7 @@ func BenchmarkSend(b *testing.B) {
 
 	m := domain.MessagePosted{ID: "hysf1v37", Sender: "alice@example.test", MID: "alice",
 		Body: "Shall we meet at noon tomorrow, by the station? I will bring the tickets.", At: time.Now()}
-	o := protocol.GroupMessage("coven@groupchat.example.test/alice", "coven@groupchat.example.test", m, "123456").
+	o := protocol.GroupMessage("coven@comp.example.test/alice", "coven@comp.example.test", m, "123456").
 		For("bob@example.test/phone")
 	size := int64(len(o.AppendTo(nil)))
 

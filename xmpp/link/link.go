@@ -44,6 +44,10 @@ type Config struct {
 	QueueSize int
 	// StanzaLimits bound incoming stanzas.
 	StanzaLimits xmlnode.Limits
+	// MaxOutboundBytes bounds a stanza the link writes: the XMPP server
+	// closes the component's stream on a larger one (Prosody's
+	// component_stanza_size_limit). 0 is unlimited.
+	MaxOutboundBytes int
 	// MinBackoff and MaxBackoff bound the wait between reconnection attempts.
 	MinBackoff, MaxBackoff time.Duration
 	Logger                 *slog.Logger
@@ -85,8 +89,13 @@ func New(cfg Config, h Handler) *Link {
 	return &Link{cfg: cfg, handler: h, out: make(chan protocol.Outbound, cfg.QueueSize), log: log}
 }
 
-// Send queues a stanza, blocking while the queue is full.
+// Send queues a stanza, blocking while the queue is full. A stanza the
+// server would refuse (protocol.CheckOutbound) is never queued: Send
+// returns why, and the link stays up.
 func (l *Link) Send(ctx context.Context, o protocol.Outbound) error {
+	if err := protocol.CheckOutbound(o, l.cfg.Domain, l.cfg.MaxOutboundBytes); err != nil {
+		return err
+	}
 	select {
 	case l.out <- o:
 		return nil

@@ -14,6 +14,7 @@ import (
 	"testing"
 	"time"
 
+	"github.com/uuchat/groupchat/domain"
 	"github.com/uuchat/groupchat/xmpp/protocol"
 	"github.com/uuchat/groupchat/xmpp/xmlnode"
 )
@@ -96,10 +97,15 @@ func (h nopHandler) Connected(context.Context) {
 }
 
 func startLink(t testing.TB, srv *fakeServer, secret string, queue int) (*Link, nopHandler, func() error) {
+	return startLinkWith(t, srv, Config{Secret: secret, QueueSize: queue})
+}
+
+func startLinkWith(t testing.TB, srv *fakeServer, cfg Config) (*Link, nopHandler, func() error) {
 	t.Helper()
 	h := nopHandler{connected: make(chan struct{}, 4)}
-	l := New(Config{Addr: srv.ln.Addr().String(), Domain: "comp.example.test", Secret: secret, QueueSize: queue,
-		MinBackoff: 10 * time.Millisecond, MaxBackoff: 50 * time.Millisecond}, h)
+	cfg.Addr, cfg.Domain = srv.ln.Addr().String(), "comp.example.test"
+	cfg.MinBackoff, cfg.MaxBackoff = 10*time.Millisecond, 50*time.Millisecond
+	l := New(cfg, h)
 	ctx, cancel := context.WithCancel(context.Background())
 	finished := make(chan struct{})
 	var runErr error
@@ -109,11 +115,8 @@ func startLink(t testing.TB, srv *fakeServer, secret string, queue int) (*Link, 
 }
 
 func stanza(i int) protocol.Outbound {
-	return protocol.Outbound{
-		Head: []byte(`<message from="g@comp.example.test" type="groupchat" id="` + fmt.Sprint(i) + `" to="`),
-		To:   "alice@example.test/phone",
-		Tail: []byte(`"><body>` + strings.Repeat("x", 1024) + `</body></message>`),
-	}
+	m := domain.MessagePosted{ID: fmt.Sprint(i), Body: strings.Repeat("x", 1024)}
+	return protocol.GroupMessage("g@comp.example.test/alice", "g@comp.example.test", m, fmt.Sprint(i)).For("alice@example.test/phone")
 }
 
 func TestRefusedSecretStopsTheFirstConnection(t *testing.T) {
@@ -191,4 +194,56 @@ func TestReconnectsAfterTheServerDropsTheLink(t *testing.T) {
 	first.Close()
 	<-h.connected // connected again, by itself
 	<-srv.conns
+}
+
+// TestRefusesWhatTheServerWouldRefuse: a stanza whose from is outside the
+// component's domain or not a prepared address, whose to the server would
+// not route, or which is over the size limit is never written; Send says
+// why, and the stanzas after it still arrive on the same connection.
+func TestRefusesWhatTheServerWouldRefuse(t *testing.T) {
+	srv := newFakeServer(t, "s3cret")
+	l, h, _ := startLinkWith(t, srv, Config{Secret: "s3cret", QueueSize: 8, MaxOutboundBytes: 4096})
+	<-h.connected
+	conn := <-srv.conns
+
+	msg := func(from, to string, body int) protocol.Outbound {
+		m := domain.MessagePosted{ID: "m", Body: strings.Repeat("x", body)}
+		return protocol.GroupMessage(from, "g@comp.example.test", m, "1").For(to)
+	}
+	refused := []struct {
+		name string
+		o    protocol.Outbound
+		want error
+	}{
+		{"empty from", msg("", "alice@example.test/phone", 1), protocol.ErrOutboundFrom},
+		{"from another domain", msg("g@other.example.test/bob", "alice@example.test/phone", 1), protocol.ErrOutboundFrom},
+		{"from a subdomain", msg("g@x.comp.example.test", "alice@example.test/phone", 1), protocol.ErrOutboundFrom},
+		{"zero-width resource", msg("g@comp.example.test/\u200b", "alice@example.test/phone", 1), protocol.ErrOutboundFrom},
+		{"no-break space in the resource", msg("g@comp.example.test/a\u00a0b", "alice@example.test/phone", 1), protocol.ErrOutboundFrom},
+		{"upper case local part", msg("G@comp.example.test/bob", "alice@example.test/phone", 1), protocol.ErrOutboundFrom},
+		{"empty to", msg("g@comp.example.test/bob", "", 1), protocol.ErrOutboundTo},
+		{"to with a space in the local part", msg("g@comp.example.test/bob", "a b@example.test", 1), protocol.ErrOutboundTo},
+		{"over the size limit", msg("g@comp.example.test/bob", "alice@example.test/phone", 4096), protocol.ErrOutboundTooLarge},
+		{"no envelope", protocol.Outbound{Head: []byte(`<message to="`), To: "alice@example.test", Tail: []byte(`"/>`)}, protocol.ErrOutboundFrom},
+	}
+	for _, tt := range refused {
+		if err := l.Send(context.Background(), tt.o); !errors.Is(err, tt.want) {
+			t.Errorf("%s: Send = %v, want %v", tt.name, err, tt.want)
+		}
+	}
+	ok := msg("g@comp.example.test/\u5f20\u4e09", "alice@example.test/phone", 10)
+	if err := l.Send(context.Background(), ok); err != nil {
+		t.Fatalf("a valid stanza was refused: %v", err)
+	}
+	var m struct {
+		From string `xml:"from,attr"`
+	}
+	if err := conn.(*decodedConn).d.Decode(&m); err != nil || m.From != "g@comp.example.test/\u5f20\u4e09" {
+		t.Fatalf("the server read %+v, %v; want only the valid stanza", m, err)
+	}
+	select {
+	case <-h.connected:
+		t.Fatal("the link reconnected")
+	default:
+	}
 }

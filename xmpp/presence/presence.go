@@ -5,7 +5,7 @@ import (
 	"sort"
 	"sync"
 
-	"mellium.im/xmpp/jid"
+	"github.com/uuchat/groupchat/xmpp/address"
 )
 
 // Tracker is the set of online resources, keyed by bare JID. It is safe for
@@ -27,7 +27,7 @@ func NewTracker() *Tracker {
 
 // Online marks a full JID online. Bare JIDs are ignored: only a resource
 // can receive groupchat messages.
-func (t *Tracker) Online(full jid.JID) {
+func (t *Tracker) Online(full address.JID) {
 	if full.Resourcepart() == "" {
 		return
 	}
@@ -49,7 +49,7 @@ func (t *Tracker) Online(full jid.JID) {
 }
 
 // Offline forgets a full JID; for a bare JID it forgets all its resources.
-func (t *Tracker) Offline(j jid.JID) {
+func (t *Tracker) Offline(j address.JID) {
 	bare := j.Bare().String()
 	t.mu.Lock()
 	defer t.mu.Unlock()
@@ -129,7 +129,7 @@ func (t *Tracker) Changes() uint64 {
 // those that left meanwhile bounce the next delivery and are forgotten.
 func (t *Tracker) Restore(fulls []string) {
 	for _, f := range fulls {
-		if j, err := jid.Parse(f); err == nil {
+		if j, err := address.Parse(f); err == nil {
 			t.Online(j)
 		}
 	}

@@ -6,17 +6,17 @@ import (
 	"slices"
 	"testing"
 
-	"mellium.im/xmpp/jid"
+	"github.com/uuchat/groupchat/xmpp/address"
 )
 
 func TestTracker(t *testing.T) {
 	tr := NewTracker()
-	phone := jid.MustParse("alice@example.test/phone")
-	desk := jid.MustParse("alice@example.test/desk")
+	phone := address.MustParse("alice@example.test/phone")
+	desk := address.MustParse("alice@example.test/desk")
 	tr.Online(phone)
 	tr.Online(desk)
 	tr.Online(phone)
-	tr.Online(jid.MustParse("alice@example.test"))
+	tr.Online(address.MustParse("alice@example.test"))
 	if got, want := tr.Resources(nil, "alice@example.test"), []string{"alice@example.test/desk", "alice@example.test/phone"}; !reflect.DeepEqual(got, want) {
 		t.Fatalf("two resources online: got %v, want %v", got, want)
 	}
@@ -27,7 +27,7 @@ func TestTracker(t *testing.T) {
 	if got := tr.Resources(nil, "alice@example.test"); !reflect.DeepEqual(got, []string{"alice@example.test/desk"}) {
 		t.Fatalf("after phone left: %v", got)
 	}
-	tr.Offline(jid.MustParse("alice@example.test"))
+	tr.Offline(address.MustParse("alice@example.test"))
 	if tr.IsOnline("alice@example.test") || tr.Count() != 0 {
 		t.Fatalf("bare offline must forget every resource")
 	}
@@ -52,13 +52,13 @@ func TestTrackerFollowsAModel(t *testing.T) {
 		full := bare + "/" + resources[rng.IntN(len(resources))]
 		switch rng.IntN(7) {
 		case 0: // the whole account goes offline
-			tr.Offline(jid.MustParse(bare))
+			tr.Offline(address.MustParse(bare))
 			delete(model, bare)
 		case 1, 2:
-			tr.Offline(jid.MustParse(full))
+			tr.Offline(address.MustParse(full))
 			delete(model[bare], full)
 		default:
-			tr.Online(jid.MustParse(full))
+			tr.Online(address.MustParse(full))
 			if model[bare] == nil {
 				model[bare] = map[string]bool{}
 			}
@@ -89,8 +89,8 @@ func TestTrackerFollowsAModel(t *testing.T) {
 // TestResourcesIsACopy: what Resources returns is the caller's to change.
 func TestResourcesIsACopy(t *testing.T) {
 	tr := NewTracker()
-	tr.Online(jid.MustParse("alice@example.test/desk"))
-	tr.Online(jid.MustParse("alice@example.test/phone"))
+	tr.Online(address.MustParse("alice@example.test/desk"))
+	tr.Online(address.MustParse("alice@example.test/phone"))
 	got := tr.Resources(nil, "alice@example.test")
 	got[0] = "mallory@example.test/evil"
 	if again := tr.Resources(nil, "alice@example.test"); again[0] != "alice@example.test/desk" {

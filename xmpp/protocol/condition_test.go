@@ -5,8 +5,7 @@ import (
 	"errors"
 	"testing"
 
-	"mellium.im/xmpp/jid"
-
+	"github.com/uuchat/groupchat/xmpp/address"
 	"github.com/uuchat/groupchat/xmpp/xmlnode"
 )
 
@@ -15,9 +14,9 @@ var errTest = errors.New("the disk is full")
 func xmlName(space, local string) xml.Name { return xml.Name{Space: space, Local: local} }
 
 func TestErrorCondition(t *testing.T) {
-	iq := Stanza{Kind: "iq", Type: "get", ID: "q1", From: jid.MustParse("alice@example.org/pda"), To: jid.MustParse("g1@groupchat.example.org"),
+	iq := Stanza{Kind: "iq", Type: "get", ID: "q1", From: address.MustParse("alice@example.org/pda"), To: address.MustParse("g1@groupchat.example.org"),
 		Node: &xmlnode.Node{Name: xmlName("", "iq"), Children: []*xmlnode.Node{{Name: xmlName(NSCatchUp, "query")}}}}
-	msg := Stanza{Kind: "message", Type: "groupchat", ID: "m1", From: jid.MustParse("alice@example.org/pda"), To: jid.MustParse("g1@groupchat.example.org"),
+	msg := Stanza{Kind: "message", Type: "groupchat", ID: "m1", From: address.MustParse("alice@example.org/pda"), To: address.MustParse("g1@groupchat.example.org"),
 		Node: &xmlnode.Node{Name: xmlName("", "message")}}
 	for _, tc := range []struct {
 		name string

@@ -200,7 +200,7 @@ func ArchiveResult(groupJID, queryID, archiveID string, at time.Time, inner Outb
 	tail = AppendForwarded(tail, at, inner, to)
 	tail = AppendEnd(tail, "result")
 	tail = AppendEnd(tail, "message")
-	return Outbound{Head: envelope("message", groupJID, "", ""), To: to, Tail: tail}
+	return outbound("message", groupJID, "", "", to, tail)
 }
 
 // WithStanzaID returns o with an XEP-0359 stanza-id appended inside its

@@ -3,9 +3,8 @@ package protocol
 import (
 	"strings"
 
-	"mellium.im/xmpp/jid"
-
 	"github.com/uuchat/groupchat/domain"
+	"github.com/uuchat/groupchat/xmpp/address"
 	"github.com/uuchat/groupchat/xmpp/xmlnode"
 )
 
@@ -171,7 +170,7 @@ func parsePresence(s Stanza) (Request, error) {
 	case NSUpdate:
 		c := domain.UpdateGroup{By: by, Name: props["name"]}
 		if o := props["owner"]; o != "" {
-			j, err := jid.Parse(o)
+			j, err := address.Parse(o)
 			if err != nil {
 				return nil, ErrBadRequest.With("the owner is not a valid JID")
 			}
@@ -198,7 +197,7 @@ func parsePresence(s Stanza) (Request, error) {
 		for _, it := range items {
 			sel := domain.MemberSelector{MID: it.Attr("mid"), Nick: it.Attr("nick")}
 			if a := it.Attr("jid"); a != "" {
-				j, err := jid.Parse(a)
+				j, err := address.Parse(a)
 				if err != nil {
 					return nil, ErrBadRequest.With("an item's jid is not a valid JID")
 				}
@@ -267,7 +266,7 @@ func memberItems(n *xmlnode.Node) ([]domain.Member, error) {
 		if a == "" {
 			return nil, ErrBadRequest.With("an item has no jid")
 		}
-		j, err := jid.Parse(a)
+		j, err := address.Parse(a)
 		if err != nil || j.Localpart() == "" {
 			return nil, ErrBadRequest.With("an item's jid is not a valid user JID")
 		}
@@ -325,7 +324,7 @@ func parseMessage(s Stanza) (Request, error) {
 		case c.Name.Space == NSSID && c.Name.Local == "origin-id":
 			cmd.OriginID = c.Attr("id")
 		case c.Name.Space == NSDataForms && c.Name.Local == "x" && c.Attr("type") == "at":
-			if j, err := jid.Parse(c.Attr("id")); err == nil {
+			if j, err := address.Parse(c.Attr("id")); err == nil {
 				cmd.Mentions = append(cmd.Mentions, j.Bare().String())
 			}
 		}
@@ -402,7 +401,7 @@ func parseIQ(s Stanza) (Request, error) {
 			props := properties(q)
 			sel := domain.MemberSelector{Nick: props["nick"], MID: props["mid"]}
 			if a := props["jid"]; a != "" {
-				j, err := jid.Parse(a)
+				j, err := address.Parse(a)
 				if err != nil {
 					return nil, ErrBadRequest.With("the jid property is not a valid JID")
 				}

@@ -1,9 +1,8 @@
 package protocol
 
 import (
-	"mellium.im/xmpp/jid"
-
 	"github.com/uuchat/groupchat/domain"
+	"github.com/uuchat/groupchat/xmpp/address"
 	"github.com/uuchat/groupchat/xmpp/xmlnode"
 )
 
@@ -62,7 +61,7 @@ func parsePushIQ(s Stanza, q *xmlnode.Node) (r Request, err error, ok bool) {
 		if a == "" {
 			return nil, ErrBadRequest.With("the push service jid is missing"), true
 		}
-		j, err := jid.Parse(a)
+		j, err := address.Parse(a)
 		if err != nil {
 			return nil, ErrJIDMalformed.With("the push service jid is not a valid JID"), true
 		}
@@ -166,7 +165,7 @@ func PushPublish(from, id, node string, sum Summary, publishOptions string) Outb
 	}
 	tail = AppendEnd(tail, "pubsub")
 	tail = AppendEnd(tail, "iq")
-	return Outbound{Head: envelope("iq", from, id, "set"), Tail: tail}
+	return outbound("iq", from, id, "set", "", tail)
 }
 
 func appendField(buf []byte, name, value string, hidden bool) []byte {

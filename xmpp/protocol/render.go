@@ -8,12 +8,25 @@ import (
 )
 
 // Outbound is a stanza ready to send: Head ends inside the opening tag's to
-// attribute, Tail continues after it. A broadcast shares Head and Tail
+// attribute, Tail continues after it. A broadcast shares Head, Tail and Env
 // between recipients; only To differs.
 type Outbound struct {
 	Head []byte
 	To   string
 	Tail []byte
+	// Env is what Head says, kept for the checks at the edge (CheckOutbound)
+	// and for turning a result too large to send into an error.
+	Env *Envelope
+}
+
+// Envelope is the routing of an outbound stanza as its head renders it.
+type Envelope struct {
+	Kind, Type, ID, From string
+}
+
+// Size is the length of the stanza once written.
+func (o Outbound) Size() int {
+	return len(o.Head) + xmlnode.AttrValueLen(o.To) + len(o.Tail)
 }
 
 // AppendTo appends the whole stanza to buf.
@@ -68,7 +81,7 @@ func AppendElementText(buf []byte, name, text string, attrs ...Attr) []byte {
 }
 
 // envelope renders the head of a stanza up to its to attribute.
-func envelope(kind, from, id, typ string) []byte {
+func envelope(kind, from, id, typ string) ([]byte, *Envelope) {
 	head := make([]byte, 0, 128)
 	head = append(head, '<')
 	head = append(head, kind...)
@@ -85,7 +98,13 @@ func envelope(kind, from, id, typ string) []byte {
 		head = xmlnode.AppendAttrValue(head, typ)
 		head = append(head, '"')
 	}
-	return append(head, ` to="`...)
+	return append(head, ` to="`...), &Envelope{Kind: kind, Type: typ, ID: id, From: from}
+}
+
+// outbound assembles a stanza from its envelope and the rest of it.
+func outbound(kind, from, id, typ, to string, tail []byte) Outbound {
+	head, env := envelope(kind, from, id, typ)
+	return Outbound{Head: head, To: to, Tail: tail, Env: env}
 }
 
 // Property is one <property name="...">value</property> of a group presence.
@@ -118,7 +137,7 @@ func groupPresence(groupJID, id, ns string, props []Property, items []domain.Mem
 		tail = AppendMemberItem(tail, m)
 	}
 	tail = AppendEnd(tail, "presence")
-	return Outbound{Head: envelope("presence", groupJID, id, ""), Tail: tail}
+	return outbound("presence", groupJID, id, "", "", tail)
 }
 
 // AppendMemberItem appends <item jid mid nick role/>.
@@ -144,7 +163,7 @@ func GroupMessage(occupant, groupJID string, m domain.MessagePosted, archiveID s
 	tail = append(tail, m.Payload...)
 	tail = AppendStart(tail, "stanza-id", true, Attr{"xmlns", NSSID}, Attr{"by", groupJID}, Attr{"id", archiveID})
 	tail = AppendEnd(tail, "message")
-	return Outbound{Head: envelope("message", occupant, m.ID, "groupchat"), Tail: tail}
+	return outbound("message", occupant, m.ID, "groupchat", "", tail)
 }
 
 // TransientMessage renders a live-only message (a chat state, a receipt)
@@ -153,7 +172,7 @@ func TransientMessage(occupant, id, payload string) Outbound {
 	tail := append(make([]byte, 0, 16+len(payload)), `">`...)
 	tail = append(tail, payload...)
 	tail = AppendEnd(tail, "message")
-	return Outbound{Head: envelope("message", occupant, id, "groupchat"), Tail: tail}
+	return outbound("message", occupant, id, "groupchat", "", tail)
 }
 
 // ReadReceipt renders a read receipt forwarded to a message's sender, from
@@ -162,7 +181,7 @@ func ReadReceipt(occupant, messageID string) Outbound {
 	tail := append(make([]byte, 0, 96), `">`...)
 	tail = AppendStart(tail, "read", true, Attr{"xmlns", NSChatStates}, Attr{"id", messageID})
 	tail = AppendEnd(tail, "message")
-	return Outbound{Head: envelope("message", occupant, "", "groupchat"), Tail: tail}
+	return outbound("message", occupant, "", "groupchat", "", tail)
 }
 
 // IQResult renders a result to an IQ, from the address it was sent to, with
@@ -171,7 +190,7 @@ func IQResult(s Stanza, payload []byte) Outbound {
 	tail := append(make([]byte, 0, 2+len(payload)+5), `">`...)
 	tail = append(tail, payload...)
 	tail = AppendEnd(tail, "iq")
-	return Outbound{Head: envelope("iq", s.To.String(), s.ID, "result"), To: s.From.String(), Tail: tail}
+	return outbound("iq", s.To.String(), s.ID, "result", s.From.String(), tail)
 }
 
 // ErrorReply renders the error answer to a stanza: same kind, same id, from
@@ -203,7 +222,7 @@ func ErrorReply(s Stanza, e *Error) Outbound {
 	}
 	tail = AppendErrorElement(tail, e, s.To.Bare().String())
 	tail = AppendEnd(tail, s.Kind)
-	return Outbound{Head: envelope(s.Kind, from, s.ID, "error"), To: s.From.String(), Tail: tail}
+	return outbound(s.Kind, from, s.ID, "error", s.From.String(), tail)
 }
 
 // AppendErrorElement appends <error type by><condition/><text/><seed-name/></error>

@@ -1,8 +1,7 @@
 package protocol
 
 import (
-	"mellium.im/xmpp/jid"
-
+	"github.com/uuchat/groupchat/xmpp/address"
 	"github.com/uuchat/groupchat/xmpp/xmlnode"
 )
 
@@ -12,22 +11,42 @@ type Stanza struct {
 	// Kind is "iq", "message" or "presence".
 	Kind     string
 	Type, ID string
-	From, To jid.JID
+	From, To address.JID
 }
 
-// ParseStanza reads the routing attributes of a top-level element. A stanza
-// whose from or to is not a valid JID is refused with jid-malformed (the
-// returned Stanza still carries what could be read, to address the error).
+// ParseStanza reads the routing attributes of a top-level element, by the
+// address rules the XMPP server applies (package address). A stanza whose
+// from or to is not a valid address is refused with jid-malformed; the
+// returned Stanza still carries what could be read, and a zero From or To
+// for the address that could not.
 func ParseStanza(n *xmlnode.Node) (Stanza, error) {
 	s := Stanza{Node: n, Kind: n.Name.Local, Type: n.Attr("type"), ID: n.Attr("id")}
-	var err error
-	if s.From, err = jid.Parse(n.Attr("from")); err != nil {
+	var ferr, terr error
+	s.From, ferr = address.Parse(n.Attr("from"))
+	s.To, terr = address.Parse(n.Attr("to"))
+	switch {
+	case ferr != nil:
 		return s, ErrJIDMalformed.With("the from address is not a valid JID")
-	}
-	if s.To, err = jid.Parse(n.Attr("to")); err != nil {
+	case terr != nil:
 		return s, ErrJIDMalformed.With("the to address is not a valid JID")
 	}
 	return s, nil
+}
+
+// Answerable reports whether the stanza may be answered with an error:
+// never an error (RFC 6120 §8.3.1) nor an IQ result (§8.2.3), and only a
+// stanza whose sender is known.
+func (s Stanza) Answerable() bool {
+	if s.From.IsZero() || s.Type == "error" {
+		return false
+	}
+	switch s.Kind {
+	case "iq":
+		return s.Type == "get" || s.Type == "set"
+	case "message", "presence":
+		return true
+	}
+	return false
 }
 
 // Requester is the bare JID of the stanza's sender, the identity of a

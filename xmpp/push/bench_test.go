@@ -5,9 +5,8 @@ import (
 	"fmt"
 	"testing"
 
-	"mellium.im/xmpp/jid"
-
 	"github.com/uuchat/groupchat/domain"
+	"github.com/uuchat/groupchat/xmpp/address"
 	"github.com/uuchat/groupchat/xmpp/presence"
 	"github.com/uuchat/groupchat/xmpp/protocol"
 )
@@ -27,7 +26,7 @@ func BenchmarkFanOutLookups(b *testing.B) {
 	members := benchMembers()
 	online := presence.NewTracker()
 	for _, m := range members[:500] {
-		online.Online(jid.MustParse(m.JID + "/phone"))
+		online.Online(address.MustParse(m.JID + "/phone"))
 	}
 	var to []string
 	b.ResetTimer()
@@ -46,7 +45,7 @@ func BenchmarkMessage(b *testing.B) {
 		b.Run(fmt.Sprintf("registered=%d", registered), func(b *testing.B) {
 			online := presence.NewTracker()
 			for _, m := range members[:500] {
-				online.Online(jid.MustParse(m.JID + "/phone"))
+				online.Online(address.MustParse(m.JID + "/phone"))
 			}
 			n := NewNotifier(Config{QueueSize: 1 << 16}, NewSettings(&memStore{}, domain.DefaultPushLimits()), online, nil)
 			for _, m := range members[len(members)-registered:] {

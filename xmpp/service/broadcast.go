@@ -75,14 +75,18 @@ func (s *Service) OnApplied(ctx context.Context, events []eventstore.RecordedEve
 	}
 }
 
-// fanOut sends one rendered stanza to every online resource of members.
+// fanOut sends one rendered stanza to every online resource of members. A
+// recipient the edge refuses is skipped; only the end of ctx stops it.
 func (s *Service) fanOut(ctx context.Context, o protocol.Outbound, members []domain.Member) {
 	var to []string
 	for _, m := range members {
 		to = s.online.Resources(to[:0], m.JID)
 		for _, full := range to {
 			if err := s.out.Send(ctx, o.For(full)); err != nil {
-				return
+				if ctx.Err() != nil {
+					return
+				}
+				s.log.Warn("dropping a broadcast", "to", full, "err", err)
 			}
 		}
 	}

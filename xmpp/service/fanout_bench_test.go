@@ -8,10 +8,9 @@ import (
 	"testing"
 	"time"
 
-	"mellium.im/xmpp/jid"
-
 	"github.com/uuchat/groupchat/domain"
 	"github.com/uuchat/groupchat/eventstore"
+	"github.com/uuchat/groupchat/xmpp/address"
 	"github.com/uuchat/groupchat/xmpp/presence"
 	"github.com/uuchat/groupchat/xmpp/protocol"
 	"github.com/uuchat/groupchat/xmpp/service"
@@ -48,7 +47,7 @@ func BenchmarkBroadcastMessage(b *testing.B) {
 			role = domain.RoleOwner
 		}
 		created.Members = append(created.Members, domain.Member{JID: bare, MID: fmt.Sprintf("user%03d", i), Nick: bare, Role: role})
-		online.Online(jid.MustParse(bare + "/phone"))
+		online.Online(address.MustParse(bare + "/phone"))
 	}
 	created.By = created.Members[0].JID
 	record := func(version uint64, e domain.Event) eventstore.RecordedEvent {

@@ -9,10 +9,9 @@ import (
 	"sync"
 	"time"
 
-	"mellium.im/xmpp/jid"
-
 	"github.com/uuchat/groupchat/domain"
 	"github.com/uuchat/groupchat/eventstore"
+	"github.com/uuchat/groupchat/xmpp/address"
 	"github.com/uuchat/groupchat/xmpp/presence"
 	"github.com/uuchat/groupchat/xmpp/protocol"
 	"github.com/uuchat/groupchat/xmpp/push"
@@ -34,6 +33,9 @@ type Config struct {
 	MessageBurst int
 	// Shards is the number of command workers.
 	Shards int
+	// MaxOutboundBytes is the largest stanza the XMPP server accepts from
+	// the component; answers are paged to stay under it. 0 is unlimited.
+	MaxOutboundBytes int
 }
 
 // Sender delivers outgoing stanzas (the component link).
@@ -115,6 +117,9 @@ type Service struct {
 	out    Sender
 	now    func() time.Time
 
+	// domain is the service's own address, which answers what was sent to
+	// an address it cannot take as its own.
+	domain  address.JID
 	shards  []*shard
 	seed    maphash.Seed
 	limiter *rateLimiter
@@ -148,10 +153,11 @@ func New(cfg Config, store eventstore.Store, reads ReadModel, online *presence.T
 		queries: make(chan func(context.Context), 1024),
 		bcast:   map[string]*domain.Group{},
 	}
+	s.domain, _ = address.Parse(cfg.Domain)
 	for _, a := range cfg.SystemAdmins {
 		// Requesters are compared as normalized bare JIDs, so an
 		// administrator written with capitals or a resource still counts.
-		if j, err := jid.Parse(strings.TrimSpace(a)); err == nil {
+		if j, err := address.Parse(strings.TrimSpace(a)); err == nil {
 			a = j.Bare().String()
 		}
 		s.admins[a] = true
@@ -244,12 +250,26 @@ func (s *Service) Connected(ctx context.Context) {}
 // HandleOversized answers a stanza that broke a size limit.
 func (s *Service) HandleOversized(ctx context.Context, top *xmlnode.Node, err error) {
 	st, perr := protocol.ParseStanza(top)
-	if perr != nil || st.Type == "error" {
-		return
-	}
 	e := protocol.ErrPolicyViolation.With("the stanza is too large or too deeply nested")
 	if errors.Is(err, xmlnode.ErrInvalidName) {
 		e = protocol.ErrBadRequest.With("the stanza uses a name that is not valid namespaced XML")
+	}
+	if perr != nil {
+		e = protocol.ErrorFor(perr)
+	}
+	s.refuse(ctx, st, e)
+}
+
+// refuse answers a stanza with an error, if it may be answered at all. A
+// stanza sent to an address the service cannot take as its own is
+// answered from the service's address: an error from anything but a valid
+// address of the component would make the server close the link.
+func (s *Service) refuse(ctx context.Context, st protocol.Stanza, e *protocol.Error) {
+	if !st.Answerable() {
+		return
+	}
+	if st.To.IsZero() || st.To.Domainpart() != s.cfg.Domain {
+		st.To = s.domain
 	}
 	s.reply(ctx, protocol.ErrorReply(st, e))
 }
@@ -258,9 +278,7 @@ func (s *Service) HandleOversized(ctx context.Context, top *xmlnode.Node, err er
 func (s *Service) HandleStanza(ctx context.Context, n *xmlnode.Node) {
 	st, err := protocol.ParseStanza(n)
 	if err != nil {
-		if st.Type != "error" && st.From.String() != "" {
-			s.reply(ctx, protocol.ErrorReply(st, protocol.ErrorFor(err)))
-		}
+		s.refuse(ctx, st, protocol.ErrorFor(err))
 		return
 	}
 	if protocol.IsPushReply(st) {
@@ -271,9 +289,7 @@ func (s *Service) HandleStanza(ctx context.Context, n *xmlnode.Node) {
 	}
 	req, err := protocol.Parse(st)
 	if err != nil {
-		if st.Type != "error" {
-			s.reply(ctx, protocol.ErrorReply(st, protocol.ErrorFor(err)))
-		}
+		s.refuse(ctx, st, protocol.ErrorFor(err))
 		return
 	}
 	switch r := req.(type) {
@@ -353,19 +369,32 @@ func (s *Service) HandleStanza(ctx context.Context, n *xmlnode.Node) {
 	}
 }
 
+// reply sends one stanza. An IQ result too large for the server is
+// answered with an error instead; anything else the edge refuses is
+// dropped with a warning (and counted), never written.
 func (s *Service) reply(ctx context.Context, o protocol.Outbound) {
-	if err := s.out.Send(ctx, o); err != nil && ctx.Err() == nil {
+	err := s.out.Send(ctx, o)
+	if errors.Is(err, protocol.ErrOutboundTooLarge) {
+		if e, ok := protocol.TooLargeReply(o, s.cfg.MaxOutboundBytes); ok {
+			s.log.Warn("an answer is larger than the server accepts; refused instead", "to", o.To, "bytes", o.Size())
+			err = s.out.Send(ctx, e)
+		}
+	}
+	if err != nil && ctx.Err() == nil {
 		s.log.Warn("dropping a reply", "to", o.To, "err", err)
 	}
 }
 
-// occupant is the address of a member inside a group.
+// occupant is the address of a member inside a group. A member id that is
+// not a prepared resource (stored before ids were normalized) would be
+// refused, or rewritten into another member's address, by the server: such
+// a member speaks from the group's bare address.
 func (s *Service) occupant(group, mid string) string {
-	j, err := jid.New(group, s.cfg.Domain, mid)
-	if err != nil {
+	j := s.groupJID(group) + "/" + mid
+	if mid == "" || address.Check(j) != nil {
 		return s.groupJID(group)
 	}
-	return j.String()
+	return j
 }
 
 func (s *Service) groupJID(group string) string { return group + "@" + s.cfg.Domain }

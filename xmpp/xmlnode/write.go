@@ -104,3 +104,25 @@ func appendEscaped(buf []byte, s string, attr bool) []byte {
 	}
 	return append(buf, b.String()...)
 }
+
+// AttrValueLen is the length of AppendAttrValue's output for s.
+func AttrValueLen(s string) int {
+	if !strings.ContainsAny(s, "<>&\"'\r\n\t") {
+		return len(s)
+	}
+	return len(appendEscaped(nil, s, true))
+}
+
+// TextLen is the length of AppendText's output for s.
+func TextLen(s string) int {
+	n := len(s)
+	for i := 0; i < len(s); i++ {
+		switch s[i] {
+		case '<', '>':
+			n += 3
+		case '&', '\r':
+			n += 4
+		}
+	}
+	return n
+}
