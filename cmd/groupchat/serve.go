@@ -27,6 +27,7 @@ import (
 	"github.com/uuchat/groupchat/xmpp/link"
 	"github.com/uuchat/groupchat/xmpp/presence"
 	"github.com/uuchat/groupchat/xmpp/push"
+	"github.com/uuchat/groupchat/xmpp/protocol"
 	"github.com/uuchat/groupchat/xmpp/readmodel"
 	"github.com/uuchat/groupchat/xmpp/service"
 	"github.com/uuchat/groupchat/xmpp/xmlnode"
@@ -139,6 +140,10 @@ func (c *serveConfig) check(src sources) error {
 	}
 	if c.MaxOutbound < MinMaxOutbound {
 		return fmt.Errorf("%s must be at least %d bytes (a member list or an archived message must fit), not %d", src.describe("max-outbound-stanza-bytes"), MinMaxOutbound, c.MaxOutbound)
+	}
+	if need := c.PushLimits.MaxPublishOptionsBytes + 5*protocol.MaxPushBodyBytes + protocol.MessageReserve; need > c.MaxOutbound {
+		return fmt.Errorf("%s (%d) leaves no room for a push publish with its options under %s (%d): a publish may need %d bytes",
+			src.describe("push-max-options-bytes"), c.PushLimits.MaxPublishOptionsBytes, src.describe("max-outbound-stanza-bytes"), c.MaxOutbound, need)
 	}
 	if c.MessageRate < 0 || math.IsNaN(c.MessageRate) || math.IsInf(c.MessageRate, 0) {
 		return fmt.Errorf("%s must be a number of messages per second, not %g", src.describe("message-rate"), c.MessageRate)

@@ -14,6 +14,8 @@ type Page struct {
 	After  string
 	Before string
 	Last   bool
+	// Given is true when the request carried a <set/>.
+	Given bool
 }
 
 // MaxPage bounds Page.Max whatever the client asks.
@@ -139,6 +141,7 @@ func parsePage(q *xmlnode.Node) (Page, error) {
 	if set == nil {
 		return p, nil
 	}
+	p.Given = true
 	if m := set.Child(NSRSM, "max"); m != nil {
 		n, err := strconv.Atoi(m.Text)
 		if err != nil || n < 0 {

@@ -5,7 +5,9 @@ import (
 	"fmt"
 	"strconv"
 
+	"github.com/uuchat/groupchat/domain"
 	"github.com/uuchat/groupchat/xmpp/address"
+	"github.com/uuchat/groupchat/xmpp/xmlnode"
 )
 
 // Why the edge refuses to write a stanza. Each would make the XMPP server
@@ -57,6 +59,18 @@ func inDomain(j, domain string) bool {
 		}
 	}
 	return j[at:] == domain
+}
+
+// MessageReserve is what a message's delivery adds to its body, id and
+// extensions at most, in its largest form (an archive result: the
+// recipient twice, the sender's occupant address, the archive wrapper),
+// with addresses of up to 3,071 bytes written with entities.
+const MessageReserve = 32 << 10
+
+// PostBytes is the length of a message's body, id and extensions once
+// written: with MessageReserve, a bound of any stanza that carries it.
+func PostBytes(m domain.PostMessage) int {
+	return xmlnode.TextLen(m.Body) + len(m.Payload) + xmlnode.AttrValueLen(m.ID)
 }
 
 // TooLargeReply turns an IQ result too large to send into the error that

@@ -55,7 +55,7 @@ type Availability struct{ Online bool }
 type Bounce struct{}
 
 // ItemsQuery asks for the requester's groups.
-type ItemsQuery struct{}
+type ItemsQuery struct{ Page Page }
 
 // GroupInfoQuery asks for one group's description.
 type GroupInfoQuery struct{ Group string }
@@ -64,7 +64,10 @@ type GroupInfoQuery struct{ Group string }
 type FindByName struct{ Name string }
 
 // MembersQuery asks for a group's member list.
-type MembersQuery struct{ Group string }
+type MembersQuery struct {
+	Group string
+	Page  Page
+}
 
 // MemberInfoQuery asks for one member of a group, by nick, mid or jid.
 type MemberInfoQuery struct {
@@ -78,8 +81,12 @@ type DiscoInfo struct {
 	Node  string
 }
 
-// DiscoItems is a service discovery items query (XEP-0030).
-type DiscoItems struct{ Group string }
+// DiscoItems is a service discovery items query (XEP-0030), paged as
+// XEP-0059 §3 allows.
+type DiscoItems struct {
+	Group string
+	Page  Page
+}
 
 // Ping is an XEP-0199 ping.
 type Ping struct{}
@@ -372,12 +379,14 @@ func parseIQ(s Stanza) (Request, error) {
 		case NSDiscoInfo:
 			return DiscoInfo{Group: group, Node: q.Attr("node")}, nil
 		case NSDiscoItems:
-			return DiscoItems{Group: group}, nil
+			p, err := parseListPage(q)
+			return DiscoItems{Group: group, Page: p}, err
 		case NSPing:
 			return Ping{}, nil
 		case NSItems:
 			if group == "" {
-				return ItemsQuery{}, nil
+				p, err := parseListPage(q)
+				return ItemsQuery{Page: p}, err
 			}
 		case NSGroupInfo:
 			if name, ok := properties(q)["name"]; ok {
@@ -392,7 +401,8 @@ func parseIQ(s Stanza) (Request, error) {
 			return GroupInfoQuery{Group: group}, nil
 		case NSMembers:
 			if group != "" {
-				return MembersQuery{Group: group}, nil
+				p, err := parseListPage(q)
+				return MembersQuery{Group: group, Page: p}, err
 			}
 		case NSMemberInfo:
 			if group == "" {

@@ -1,6 +1,8 @@
 package protocol
 
 import (
+	"unicode/utf8"
+
 	"github.com/uuchat/groupchat/domain"
 	"github.com/uuchat/groupchat/xmpp/address"
 	"github.com/uuchat/groupchat/xmpp/xmlnode"
@@ -152,7 +154,7 @@ func PushPublish(from, id, node string, sum Summary, publishOptions string) Outb
 	tail = appendField(tail, "message-count", itoa(sum.MessageCount), false)
 	tail = appendField(tail, "last-message-sender", sum.LastSender, false)
 	if sum.LastBody != "" {
-		tail = appendField(tail, "last-message-body", sum.LastBody, false)
+		tail = appendField(tail, "last-message-body", truncate(sum.LastBody, MaxPushBodyBytes), false)
 	}
 	tail = AppendEnd(tail, "x")
 	tail = AppendEnd(tail, "notification")
@@ -176,6 +178,22 @@ func appendField(buf []byte, name, value string, hidden bool) []byte {
 	buf = AppendStart(buf, "field", false, Attr{"var", name}, Attr{"type", typ})
 	buf = AppendElementText(buf, "value", value)
 	return AppendEnd(buf, "field")
+}
+
+// MaxPushBodyBytes bounds the body preview a push notification carries:
+// enough for a lock screen, and it keeps a publish far under the server's
+// stanza limit whatever the message's size.
+const MaxPushBodyBytes = 4096
+
+// truncate cuts s to at most n bytes, at a character boundary.
+func truncate(s string, n int) string {
+	if len(s) <= n {
+		return s
+	}
+	for n > 0 && !utf8.RuneStart(s[n]) {
+		n--
+	}
+	return s[:n]
 }
 
 func itoa(n int) string { return ArchiveID(uint64(max(n, 0))) }

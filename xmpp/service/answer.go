@@ -3,10 +3,12 @@ package service
 import (
 	"context"
 	"crypto/rand"
+	"math"
 	"strconv"
 
 	"github.com/uuchat/groupchat/domain"
 	"github.com/uuchat/groupchat/xmpp/protocol"
+	"github.com/uuchat/groupchat/xmpp/xmlnode"
 )
 
 var a = protocol.A
@@ -54,9 +56,16 @@ func (sh *shard) answer(ctx context.Context, j job) {
 			payload = protocol.AppendStart(nil, "query", false, a("xmlns", protocol.NSMemberInfo))
 			payload = protocol.AppendMemberItem(payload, m)
 		} else {
+			members := g.Members()
+			keys, items := make([]string, len(members)), make([][]byte, len(members))
+			for i, m := range members {
+				keys[i], items[i] = m.MID, protocol.AppendMemberItem(nil, m)
+			}
 			payload = protocol.AppendStart(nil, "query", false, a("xmlns", protocol.NSMembers))
-			for _, m := range g.Members() {
-				payload = protocol.AppendMemberItem(payload, m)
+			var err error
+			if payload, err = s.appendList(payload, j.st, j.req.(protocol.MembersQuery).Page, keys, items); err != nil {
+				s.reply(ctx, protocol.ErrorReply(j.st, protocol.ErrorFor(err)))
+				return
 			}
 		}
 		payload = protocol.AppendEnd(payload, "query")
@@ -138,27 +147,33 @@ func (s *Service) answerServiceQuery(ctx context.Context, st protocol.Stanza, re
 		return nil, err
 	}
 	switch r := req.(type) {
-	case protocol.ItemsQuery:
+	case protocol.ItemsQuery, protocol.DiscoItems:
 		groups, err := s.reads.GroupsOf(ctx, st.Requester())
 		if err != nil {
 			return nil, err
 		}
-		payload := protocol.AppendStart(nil, "query", false, a("xmlns", protocol.NSItems))
-		for _, g := range groups {
-			payload = protocol.AppendStart(payload, "item", true,
-				a("id", g.ID), a("name", g.Name), a("members", strconv.Itoa(g.Members)),
-				a("role", string(g.Role)), a("unread", strconv.Itoa(g.Unread)),
-				a("mentions", strconv.Itoa(g.Mentions)))
+		keys, items := make([]string, len(groups)), make([][]byte, len(groups))
+		_, myGroups := r.(protocol.ItemsQuery)
+		for i, g := range groups {
+			keys[i] = g.ID
+			if myGroups {
+				items[i] = protocol.AppendStart(nil, "item", true,
+					a("id", g.ID), a("name", g.Name), a("members", strconv.Itoa(g.Members)),
+					a("role", string(g.Role)), a("unread", strconv.Itoa(g.Unread)),
+					a("mentions", strconv.Itoa(g.Mentions)))
+			} else {
+				items[i] = protocol.AppendStart(nil, "item", true, a("jid", s.groupJID(g.ID)), a("name", g.Name))
+			}
 		}
-		return protocol.AppendEnd(payload, "query"), nil
-	case protocol.DiscoItems:
-		groups, err := s.reads.GroupsOf(ctx, st.Requester())
-		if err != nil {
+		ns, page := protocol.NSDiscoItems, protocol.Page{}
+		if q, ok := r.(protocol.ItemsQuery); ok {
+			ns, page = protocol.NSItems, q.Page
+		} else {
+			page = r.(protocol.DiscoItems).Page
+		}
+		payload := protocol.AppendStart(nil, "query", false, a("xmlns", ns))
+		if payload, err = s.appendList(payload, st, page, keys, items); err != nil {
 			return nil, err
-		}
-		payload := protocol.AppendStart(nil, "query", false, a("xmlns", protocol.NSDiscoItems))
-		for _, g := range groups {
-			payload = protocol.AppendStart(payload, "item", true, a("jid", s.groupJID(g.ID)), a("name", g.Name))
 		}
 		return protocol.AppendEnd(payload, "query"), nil
 	case protocol.CatchUp:
@@ -178,6 +193,35 @@ func (s *Service) answerServiceQuery(ctx context.Context, st protocol.Stanza, re
 		return protocol.AppendEnd(payload, "query"), nil
 	}
 	return nil, protocol.ErrServiceUnavailable.With("")
+}
+
+// appendList appends the items of a list answer that fit one stanza of
+// the server's size limit, within the page asked for, and the <set/> that
+// says where they are when the list was paged or cut.
+func (s *Service) appendList(buf []byte, st protocol.Stanza, p protocol.Page, keys []string, items [][]byte) ([]byte, error) {
+	sizes := make([]int, len(items))
+	for i, it := range items {
+		sizes[i] = len(it)
+	}
+	w, err := protocol.Cut(keys, sizes, p, s.budget(st, len(buf)))
+	if err != nil {
+		return nil, err
+	}
+	for _, it := range items[w.Lo:w.Hi] {
+		buf = append(buf, it...)
+	}
+	return protocol.AppendWindowSet(buf, keys, w), nil
+}
+
+// budget is how many bytes of items an answer to st may hold beside its
+// envelope, what precedes the items (used) and a closing <set/>.
+func (s *Service) budget(st protocol.Stanza, used int) int {
+	if s.cfg.MaxOutboundBytes <= 0 {
+		return math.MaxInt
+	}
+	const closing = 1024 // </query>, </iq>, a <set/> with two cursors
+	envelope := 64 + xmlnode.AttrValueLen(st.To.String()) + xmlnode.AttrValueLen(st.From.String()) + xmlnode.AttrValueLen(st.ID)
+	return s.cfg.MaxOutboundBytes - envelope - used - closing
 }
 
 // serviceDiscoInfo is the service's disco#info answer; it mirrors the

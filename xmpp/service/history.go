@@ -101,13 +101,29 @@ func (s *Service) answerCatchUp(ctx context.Context, st protocol.Stanza, r proto
 		return nil, err
 	}
 	last, _ := s.store.LastPosition(ctx)
-	payload := protocol.AppendStart(nil, "query", false, a("xmlns", protocol.NSCatchUp), a("position", strconv.FormatUint(last, 10)))
+	// The counters come first, in at most half of what one stanza may
+	// hold; a user in more groups than fit gets the rest from #items.
+	budget := s.budget(st, 256)
+	var counters []byte
+	complete := ""
 	for _, g := range groups {
-		payload = protocol.AppendStart(payload, "group", true,
+		n := len(counters)
+		counters = protocol.AppendStart(counters, "group", true,
 			a("jid", s.groupJID(g.ID)), a("id", g.ID), a("name", g.Name), a("role", string(g.Role)),
 			a("members", strconv.Itoa(g.Members)), a("unread", strconv.Itoa(g.Unread)), a("mentions", strconv.Itoa(g.Mentions)))
+		if len(counters) > budget/2 {
+			counters, complete = counters[:n], "false"
+			break
+		}
 	}
+	payload := protocol.AppendStart(nil, "query", false, a("xmlns", protocol.NSCatchUp),
+		a("position", strconv.FormatUint(last, 10)), a("groups-complete", complete))
+	payload = append(payload, counters...)
+	// The events that fit in the rest: a page cut short says so in its
+	// <set/>, and the client pages on from it as from any page.
 	to := st.From.String()
+	kept := recs[:0:0]
+	keys, items := make([]string, 0, len(recs)), make([][]byte, 0, len(recs))
 	for i, re := range recs {
 		o, kind := s.render(ctx, re, evs[i])
 		if kind == "" {
@@ -116,9 +132,22 @@ func (s *Service) answerCatchUp(ctx context.Context, st protocol.Stanza, r proto
 		if _, isMsg := evs[i].(domain.MessagePosted); !isMsg {
 			o = protocol.WithStanzaID(o, kind, s.groupJID(re.Stream), protocol.ArchiveID(re.Position))
 		}
-		payload = protocol.AppendForwarded(payload, evs[i].OccurredAt(), o, to)
+		kept = append(kept, re)
+		keys = append(keys, protocol.ArchiveID(re.Position))
+		items = append(items, protocol.AppendForwarded(nil, evs[i].OccurredAt(), o, to))
 	}
-	payload = appendPageSet(payload, recs, total, q.Last)
+	sizes := make([]int, len(items))
+	for i, it := range items {
+		sizes[i] = len(it)
+	}
+	w, err := protocol.Cut(keys, sizes, protocol.Page{Last: q.Last}, budget-len(counters))
+	if err != nil {
+		return nil, err
+	}
+	for _, it := range items[w.Lo:w.Hi] {
+		payload = append(payload, it...)
+	}
+	payload = appendPageSet(payload, kept[w.Lo:w.Hi], total, q.Last)
 	return protocol.AppendEnd(payload, "query"), nil
 }
 
@@ -177,7 +206,14 @@ func (s *Service) answerArchive(ctx context.Context, st protocol.Stanza, r proto
 	to, gj := st.From.String(), s.groupJID(r.Group)
 	for i, re := range recs {
 		o, _ := s.render(ctx, re, evs[i])
-		s.reply(ctx, protocol.ArchiveResult(gj, r.QueryID, protocol.ArchiveID(re.Position), evs[i].OccurredAt(), o, to))
+		res := protocol.ArchiveResult(gj, r.QueryID, protocol.ArchiveID(re.Position), evs[i].OccurredAt(), o, to)
+		if max := s.cfg.MaxOutboundBytes; max > 0 && res.Size() > max {
+			// Stored before the limit was lowered: say which, and how to
+			// page past it, rather than leave a hole the client cannot see.
+			id := protocol.ArchiveID(re.Position)
+			return protocol.ErrPolicyViolation.With("the archived message " + id + " is larger than the XMPP server accepts from the service; page past it with after-id " + id)
+		}
+		s.reply(ctx, res)
 	}
 	complete := len(recs) >= total
 	payload := protocol.AppendStart(nil, "fin", false, a("xmlns", protocol.NSMAM), a("complete", strconv.FormatBool(complete)))

@@ -333,6 +333,12 @@ func (s *Service) HandleStanza(ctx context.Context, n *xmlnode.Node) {
 		}
 		s.shardOf(r.Group).enqueue(ctx, job{st: st, req: r})
 	case protocol.Post, protocol.Read, protocol.Transient:
+		if p, ok := r.(protocol.Post); ok && s.cfg.MaxOutboundBytes > 0 {
+			if n := protocol.PostBytes(p.Command) + protocol.MessageReserve; n > s.cfg.MaxOutboundBytes {
+				s.refuse(ctx, st, protocol.ErrPolicyViolation.With("the message would be larger than the XMPP server accepts from the service"))
+				return
+			}
+		}
 		if !s.limiter.allow(st.Requester(), s.now()) {
 			s.reply(ctx, protocol.ErrorReply(st, protocol.ErrRateLimited.With("too many messages; slow down")))
 			return
