@@ -2,6 +2,7 @@ package service_test
 
 import (
 	"context"
+	"fmt"
 	"log/slog"
 	"path/filepath"
 	"sync"
@@ -20,9 +21,19 @@ import (
 )
 
 // outbox is a Sender that hands every outgoing stanza to the test, parsed.
-type outbox struct{ ch chan *xmlnode.Node }
+// Like the link, it refuses what the XMPP server would refuse; unlike the
+// link, it fails the test, since the service must never write such a stanza.
+type outbox struct {
+	t   testing.TB
+	ch  chan *xmlnode.Node
+	max int
+}
 
 func (o *outbox) Send(ctx context.Context, out protocol.Outbound) error {
+	if err := checkWritten(out, o.max); err != nil {
+		o.t.Errorf("the service wrote a stanza the server would refuse: %v\n%.300s", err, out.String())
+		return err
+	}
 	n, err := xmlnode.Parse(out.String(), xmlnode.DefaultLimits())
 	if err != nil {
 		return err
@@ -30,6 +41,19 @@ func (o *outbox) Send(ctx context.Context, out protocol.Outbound) error {
 	select {
 	case o.ch <- n:
 	case <-ctx.Done():
+	}
+	return nil
+}
+
+// checkWritten is what the server checks of a stanza the component
+// writes: its addresses and size (as the link does) and that it is
+// well-formed XML.
+func checkWritten(out protocol.Outbound, max int) error {
+	if err := protocol.CheckOutbound(out, benchDomain, max); err != nil {
+		return err
+	}
+	if _, err := xmlnode.Parse(out.String(), xmlnode.Limits{MaxBytes: 1 << 30, MaxDepth: 1000, MaxChildren: 1 << 30}); err != nil {
+		return fmt.Errorf("not well-formed: %w", err)
 	}
 	return nil
 }
@@ -54,13 +78,22 @@ func (o *outbox) next(t *testing.T, to, what string, match func(*xmlnode.Node) b
 
 // liveService runs a service and its projector on a fresh SQLite store,
 // as serve wires them, until the test ends.
-func liveService(t *testing.T) (*service.Service, eventstore.Store, *outbox) {
+func liveService(t testing.TB) (*service.Service, eventstore.Store, *outbox) {
 	t.Helper()
 	return liveServiceWith(t, service.Config{Domain: benchDomain, Limits: domain.DefaultLimits()})
 }
 
 // liveServiceWith is liveService with a given configuration.
-func liveServiceWith(t *testing.T, cfg service.Config) (*service.Service, eventstore.Store, *outbox) {
+func liveServiceWith(t testing.TB, cfg service.Config) (*service.Service, eventstore.Store, *outbox) {
+	t.Helper()
+	out := &outbox{t: t, ch: make(chan *xmlnode.Node, 1024), max: cfg.MaxOutboundBytes}
+	svc, store := startService(t, cfg, out)
+	return svc, store, out
+}
+
+// startService runs a service and its projector on a fresh SQLite store,
+// sending to out, until the test ends.
+func startService(t testing.TB, cfg service.Config, out service.Sender) (*service.Service, eventstore.Store) {
 	t.Helper()
 	dir := t.TempDir()
 	store, err := sqlite.Open(filepath.Join(dir, "events.db"), sqlite.Options{})
@@ -77,7 +110,6 @@ func liveServiceWith(t *testing.T, cfg service.Config) (*service.Service, events
 	if err := svc.Load(ctx, 0); err != nil {
 		t.Fatal(err)
 	}
-	out := &outbox{ch: make(chan *xmlnode.Node, 1024)}
 	svc.Attach(out)
 	var wg sync.WaitGroup
 	wg.Go(func() {
@@ -96,7 +128,7 @@ func liveServiceWith(t *testing.T, cfg service.Config) (*service.Service, events
 		proj.Close()
 		store.Close()
 	})
-	return svc, store, out
+	return svc, store
 }
 
 func handle(t *testing.T, svc *service.Service, stanza string) {
@@ -256,7 +288,7 @@ func TestConflictRetriesAreBounded(t *testing.T) {
 	defer proj.Close()
 	svc := service.New(service.Config{Domain: benchDomain, Limits: domain.DefaultLimits()},
 		store, readmodel.ReadModel{DB: proj}, presence.NewTracker(), slog.New(slog.DiscardHandler))
-	out := &outbox{ch: make(chan *xmlnode.Node, 1024)}
+	out := &outbox{t: t, ch: make(chan *xmlnode.Node, 1024)}
 	svc.Attach(out)
 	ctx, cancel := context.WithCancel(context.Background())
 	var wg sync.WaitGroup
