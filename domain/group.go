@@ -215,13 +215,16 @@ func validText(s string, max int) (ok bool, tooLong bool) {
 	return true, max > 0 && utf8.RuneCountInString(s) > max
 }
 
-// ValidGroupID reports whether id can be the local part of a group JID.
+// ValidGroupID reports whether id can be the local part of a group JID: no
+// white space, upper case letter, character a JID local part may not hold,
+// nor any character NormalizeMID refuses (an XMPP server would drop or refuse
+// it, or two ids would look alike).
 func ValidGroupID(id string) bool {
 	if id == "" || len(id) > 256 || !utf8.ValidString(id) {
 		return false
 	}
 	for _, r := range id {
-		if unicode.IsSpace(r) || unicode.IsControl(r) || unicode.IsUpper(r) || strings.ContainsRune(`"&'/:<>@`, r) {
+		if unicode.IsSpace(r) || unicode.IsUpper(r) || strings.ContainsRune(`"&'/:<>@`, r) || refusedInName(r) != "" {
 			return false
 		}
 	}

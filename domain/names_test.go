@@ -326,3 +326,22 @@ func TestTwoStoredMIDsOfOneNormalForm(t *testing.T) {
 		t.Errorf("after the first left, MemberByMID(alice) = %+v, %v; want %+v", m, ok, fullwidth)
 	}
 }
+
+func TestValidGroupIDRefusesInvisibleCharacters(t *testing.T) {
+	for _, tc := range []struct {
+		id   string
+		want bool
+	}{
+		{"team", true}, {"张三", true}, {"zo\u00eb", true}, {"🙂", true}, {"o-brien.2", true},
+		{"te\u200bam", false}, {"te\u200cam", false}, {"te\u200dam", false}, {"te\u2060am", false},
+		{"\ufeffteam", false}, {"te\u00adam", false}, {"team\ufe0f", false}, {"team\U000e0100", false},
+		{"te\u200fam", false}, {"te\u202eam", false}, {"te\u034fam", false}, {"te\u1806am", false},
+		{"te\u180bam", false}, {"te\u3164am", false}, {"team\u0007", false}, {"team\u007f", false},
+		{"te\ue000am", false}, {"te\u0378am", false}, {"te\u2028am", false}, {"te\u2029am", false},
+		{"te\u00a0am", false}, {"te\u3000am", false},
+	} {
+		if got := domain.ValidGroupID(tc.id); got != tc.want {
+			t.Errorf("ValidGroupID(%q) = %v, want %v", tc.id, got, tc.want)
+		}
+	}
+}
