@@ -32,6 +32,7 @@ type AddMembers struct {
 }
 
 // MemberSelector names a member by bare JID, mid or nick (the first one set).
+// Mids and nicks are compared in normal form (see Group.MemberByMID).
 type MemberSelector struct {
 	JID, MID, Nick string
 }

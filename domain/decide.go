@@ -1,6 +1,9 @@
 package domain
 
-import "time"
+import (
+	"time"
+	"unicode/utf8"
+)
 
 // Decision is what Decide concluded: events to append, or, for a resent
 // message, the original it duplicates (and no events).
@@ -97,6 +100,11 @@ func checkName(name string, lim Limits) error {
 	return nil
 }
 
+// tooLong reports whether s has more than max characters (max > 0).
+func tooLong(s string, max int) bool {
+	return max > 0 && utf8.RuneCountInString(s) > max
+}
+
 func decideCreate(g *Group, c CreateGroup, at time.Time, lim Limits) (Event, error) {
 	if !ValidGroupID(c.GroupID) {
 		return nil, refuse(KindBadRequest, "invalid group id %q", c.GroupID)
@@ -138,8 +146,9 @@ func decideCreate(g *Group, c CreateGroup, at time.Time, lim Limits) (Event, err
 	return GroupCreated{GroupID: c.GroupID, Name: c.Name, Type: typ, Members: members, By: owner.JID, At: at}, nil
 }
 
-// admit validates members to be added and fills in defaults. first is true
-// at creation, where the first member is the owner.
+// admit validates members to be added, stores their mids and nicks in normal
+// form (NormalizeMID, NormalizeNick) and fills in defaults. first is true at
+// creation, where the first member is the owner.
 func (g *Group) admit(in []Member, requesterRole Role, lim Limits, first bool) ([]Member, error) {
 	if len(in) == 0 {
 		return nil, refuse(KindBadRequest, "no member named")
@@ -179,26 +188,33 @@ func (g *Group) admit(in []Member, requesterRole Role, lim Limits, first bool) (
 		}
 		seenJID[m.JID] = true
 		if m.MID != "" {
-			ok, tooLong := validMID(m.MID, lim.MaxMIDChars)
-			if !ok {
-				return nil, refuse(KindBadRequest, "invalid mid %q", m.MID)
+			mid, err := NormalizeMID(m.MID)
+			if err != nil {
+				return nil, err
 			}
-			if tooLong {
+			if tooLong(mid, lim.MaxMIDChars) {
 				return nil, refuse(KindLimit, "a mid has at most %d characters", lim.MaxMIDChars)
 			}
-			if seenMID[m.MID] || g.midTaken(m.MID) {
-				return nil, refuse(KindConflict, "mid %q is taken", m.MID)
+			// seenMID holds normal forms, and midTaken compares in them, so
+			// mids a server would take for one another conflict.
+			if seenMID[mid] || g.midTaken(mid) {
+				if mid != m.MID {
+					return nil, refuse(KindConflict, "mid %q is taken (it is %q in normal form)", m.MID, mid)
+				}
+				return nil, refuse(KindConflict, "mid %q is taken", mid)
 			}
-			seenMID[m.MID] = true
+			seenMID[mid] = true
+			m.MID = mid
 		}
 		if m.Nick != "" {
-			ok, tooLong := validText(m.Nick, lim.MaxNickChars)
-			if !ok {
-				return nil, refuse(KindBadRequest, "invalid nick %q", m.Nick)
+			nick, err := NormalizeNick(m.Nick)
+			if err != nil {
+				return nil, err
 			}
-			if tooLong {
+			if tooLong(nick, lim.MaxNickChars) {
 				return nil, refuse(KindLimit, "a nick has at most %d characters", lim.MaxNickChars)
 			}
+			m.Nick = nick
 		}
 		out = append(out, m)
 	}

@@ -41,8 +41,8 @@ func pick[T any](p *program, pool ...T) T { return pool[p.next()%len(pool)] }
 
 var (
 	fuzzJIDs  = []string{"owner@x", "admin@x", "alice@x", "alice@y", "bob@x", "carolinabella@x", "", "x"}
-	fuzzMIDs  = []string{"", "", "", "boss", "alice", "alice-2", " bad", "toolongmid"}
-	fuzzNicks = []string{"", "", "Nick", " ", "n\n", "waytoolong"}
+	fuzzMIDs  = []string{"", "", "", "boss", "alice", "alice-2", " bad", "toolongmid", "ａｌｉｃｅ", "bo\u200bss"}
+	fuzzNicks = []string{"", "", "Nick", " ", "n\n", "waytoolong", "Ｎｉｃｋ", "Ni\u00adck"}
 	fuzzRoles = []Role{"", "", RoleMember, RoleAdmin, RoleOwner, "king"}
 	fuzzMsgs  = []string{"", "m1", "m2", "m3", "m4", "m5"}
 )
@@ -303,11 +303,11 @@ func checkGroup(t *testing.T, g *Group, lim Limits, fail func(string, ...any)) {
 		if m.JID == "" || jids[m.JID] {
 			fail("member %+v: jid empty or held twice in %+v", m, ms)
 		}
-		if ok, tooLong := validMID(m.MID, lim.MaxMIDChars); !ok || tooLong || mids[m.MID] {
-			fail("member %+v: mid invalid, over %d characters or held twice in %+v", m, lim.MaxMIDChars, ms)
+		if mid, err := NormalizeMID(m.MID); err != nil || mid != m.MID || tooLong(mid, lim.MaxMIDChars) || mids[m.MID] {
+			fail("member %+v: mid invalid, not normalized, over %d characters or held twice in %+v", m, lim.MaxMIDChars, ms)
 		}
-		if ok, tooLong := validText(m.Nick, lim.MaxNickChars); !ok || tooLong {
-			fail("member %+v: nick invalid or over %d characters", m, lim.MaxNickChars)
+		if nick, err := NormalizeNick(m.Nick); err != nil || nick != m.Nick || tooLong(nick, lim.MaxNickChars) {
+			fail("member %+v: nick invalid, not normalized or over %d characters", m, lim.MaxNickChars)
 		}
 		jids[m.JID], mids[m.MID] = true, true
 		if got, ok := g.Member(m.JID); !ok || got != m {

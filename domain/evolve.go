@@ -62,7 +62,7 @@ func (g *Group) addMembers(ms []Member) {
 	}
 	for _, m := range ms {
 		g.byJID[m.JID] = len(g.members)
-		g.byMID[m.MID] = len(g.members)
+		g.indexMID(m.MID, len(g.members))
 		g.members = append(g.members, m)
 	}
 }
@@ -82,7 +82,17 @@ func (g *Group) removeMembers(ms []Member) {
 	g.byJID, g.byMID = make(map[string]int, len(kept)), make(map[string]int, len(kept))
 	for i, m := range kept {
 		g.byJID[m.JID] = i
-		g.byMID[m.MID] = i
+		g.indexMID(m.MID, i)
+	}
+}
+
+// indexMID makes mid find the member at i, unless an earlier member holds a
+// mid of the same normal form: only events stored before mids were
+// normalized can hold two, and the one who joined first keeps the key.
+func (g *Group) indexMID(mid string, i int) {
+	k := nameKey(mid)
+	if _, ok := g.byMID[k]; !ok {
+		g.byMID[k] = i
 	}
 }
 

@@ -27,7 +27,9 @@ const (
 	TypeSystem     GroupType = "system"
 )
 
-// Member is one member of a group, identified by its bare JID.
+// Member is one member of a group, identified by its bare JID. MID (the
+// occupant JID's resource) and Nick are stored in NFKC form (NormalizeMID,
+// NormalizeNick); events written before that may hold other forms.
 type Member struct {
 	JID  string `json:"jid"`
 	MID  string `json:"mid"`
@@ -58,7 +60,9 @@ type Group struct {
 	version uint64
 	members []Member
 	byJID   map[string]int
-	byMID   map[string]int
+	// byMID is keyed by nameKey: members stored before mids were normalized
+	// are found, and conflict, by the form the XMPP server knows them by.
+	byMID map[string]int
 
 	// recent remembers the last messages by (sender, client id) so that a
 	// resend yields the original; ring keeps their order for eviction.
@@ -114,19 +118,39 @@ func (g *Group) Member(jid string) (Member, bool) {
 	return Member{}, false
 }
 
-// MemberByMID returns the member with the given mid.
+// MemberByMID returns the member with the given mid. Mids are compared in
+// normal form (see NormalizeMID), so a mid written in another form, or with
+// characters XMPP servers drop, finds the member the server would address; a
+// member stored with exactly mid wins over one that only normalizes alike.
 func (g *Group) MemberByMID(mid string) (Member, bool) {
 	g = g.view()
-	if i, ok := g.byMID[mid]; ok {
-		return g.members[i], true
+	i, ok := g.byMID[nameKey(mid)]
+	if !ok {
+		return Member{}, false
 	}
-	return Member{}, false
+	if g.members[i].MID != mid {
+		// Only members stored before mids were normalized can share a key.
+		for _, m := range g.members {
+			if m.MID == mid {
+				return m, true
+			}
+		}
+	}
+	return g.members[i], true
 }
 
-// MemberByNick returns the first member with the given nick.
+// MemberByNick returns the first member with the given nick, compared in
+// normal form as mids are (see MemberByMID).
 func (g *Group) MemberByNick(nick string) (Member, bool) {
-	for _, m := range g.view().members {
+	members := g.view().members
+	for _, m := range members {
 		if m.Nick == nick {
+			return m, true
+		}
+	}
+	key := nameKey(nick)
+	for _, m := range members {
+		if nameKey(m.Nick) == key {
 			return m, true
 		}
 	}
@@ -157,8 +181,8 @@ type Limits struct {
 	// MaxPayloadBytes bounds a message's extension elements.
 	MaxPayloadBytes int
 	MaxMembers      int // members per group
-	MaxMIDChars     int
-	MaxNickChars    int
+	MaxMIDChars     int // mid, in characters after normalization
+	MaxNickChars    int // nick, in characters after normalization
 	// DedupWindow is how many recent messages per group are remembered to
 	// recognise a resend.
 	DedupWindow int
@@ -191,22 +215,16 @@ func validText(s string, max int) (ok bool, tooLong bool) {
 	return true, max > 0 && utf8.RuneCountInString(s) > max
 }
 
-// validMID reports whether s can be an occupant JID's resource part.
-func validMID(s string, max int) (ok bool, tooLong bool) {
-	ok, tooLong = validText(s, max)
-	if ok && strings.TrimSpace(s) != s {
-		ok = false
-	}
-	return ok, tooLong
-}
-
-// ValidGroupID reports whether id can be the local part of a group JID.
+// ValidGroupID reports whether id can be the local part of a group JID: no
+// white space, upper case letter, character a JID local part may not hold,
+// nor any character NormalizeMID refuses (an XMPP server would drop or refuse
+// it, or two ids would look alike).
 func ValidGroupID(id string) bool {
 	if id == "" || len(id) > 256 || !utf8.ValidString(id) {
 		return false
 	}
 	for _, r := range id {
-		if unicode.IsSpace(r) || unicode.IsControl(r) || unicode.IsUpper(r) || strings.ContainsRune(`"&'/:<>@`, r) {
+		if unicode.IsSpace(r) || unicode.IsUpper(r) || strings.ContainsRune(`"&'/:<>@`, r) || refusedInName(r) != "" {
 			return false
 		}
 	}
@@ -221,7 +239,8 @@ func (g *Group) assignMID(jid string, taken map[string]bool, maxChars int) strin
 	if i := strings.IndexByte(base, '@'); i > 0 {
 		base = base[:i]
 	}
-	if ok, _ := validMID(base, 0); !ok {
+	base, err := NormalizeMID(base)
+	if err != nil {
 		base = "member"
 	}
 	limit := 48
@@ -234,20 +253,28 @@ func (g *Group) assignMID(jid string, taken map[string]bool, maxChars int) strin
 		if n > 1 {
 			suffix = "-" + strconv.Itoa(n)
 		}
-		r := runes
-		if keep := max(limit-utf8.RuneCountInString(suffix), 1); len(r) > keep {
-			r = r[:keep]
+		mid := ""
+		// Cutting may leave a trailing space, which a mid may not end with,
+		// or split what NFKC composes: cut further until the mid is its own
+		// normal form. base passed the rules, so its first rune alone does.
+		for keep := min(max(limit-utf8.RuneCountInString(suffix), 1), len(runes)); keep > 0 && mid == ""; keep-- {
+			c := string(runes[:keep]) + suffix
+			if got, err := NormalizeMID(c); err == nil && got == c {
+				mid = c
+			}
 		}
-		// Cutting may leave a trailing space, which a mid may not end with;
-		// the first rune is never a space, so something remains.
-		mid := strings.TrimRightFunc(string(r), unicode.IsSpace) + suffix
+		if mid == "" {
+			// Unreachable while the above holds; a valid mid all the same.
+			mid = "member" + suffix
+		}
 		if !taken[mid] && !g.midTaken(mid) {
 			return mid
 		}
 	}
 }
 
+// midTaken reports whether a member holds mid, compared in normal form.
 func (g *Group) midTaken(mid string) bool {
-	_, ok := g.byMID[mid]
+	_, ok := g.byMID[nameKey(mid)]
 	return ok
 }
