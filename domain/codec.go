@@ -86,24 +86,36 @@ var errUnknownType = errors.New("unknown event type")
 
 // canonical returns a decoded event in the one form Decide makes and
 // EncodeEvent writes back: its time in UTC (a record may carry another
-// offset for the same instant) and an empty mention list as none (the
-// encoding omits it). Decoding what was encoded then gives an equal event.
+// offset for the same instant) and an empty mention or member list as none
+// (the encoding omits it). Decoding what was encoded then gives an equal event.
 func canonical(e Event) Event {
 	switch e := e.(type) {
 	case GroupCreated:
 		e.At = e.At.UTC()
+		if len(e.Members) == 0 {
+			e.Members = nil
+		}
 		return e
 	case GroupUpdated:
 		e.At = e.At.UTC()
 		return e
 	case GroupDeleted:
 		e.At = e.At.UTC()
+		if len(e.Members) == 0 {
+			e.Members = nil
+		}
 		return e
 	case MemberAdded:
 		e.At = e.At.UTC()
+		if len(e.Members) == 0 {
+			e.Members = nil
+		}
 		return e
 	case MemberRemoved:
 		e.At = e.At.UTC()
+		if len(e.Members) == 0 {
+			e.Members = nil
+		}
 		return e
 	case MessagePosted:
 		e.At = e.At.UTC()
