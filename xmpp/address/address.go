@@ -175,7 +175,8 @@ func (j JID) String() string {
 }
 
 // The stringprep profiles of RFC 3920 (nodeprep, resourceprep) and RFC 3491
-// (nameprep). Unassigned code points are checked separately.
+// (nameprep), for queries: code points unassigned in Unicode 3.2 are
+// allowed, as Prosody (util.jid without strict) and ejabberd allow them.
 var (
 	nodeprep = stringprep.Profile{
 		Mappings:  []stringprep.Mapping{stringprep.TableB1, stringprep.TableB2},
@@ -317,11 +318,6 @@ func prepare(part, s string, p stringprep.Profile, ascii asciiRule) (string, err
 	}
 	out, reason, ok := ascii(s)
 	if !ok {
-		for _, r := range s {
-			if stringprep.TableA1.Contains(r) {
-				return "", &Error{Part: part, Reason: "unassigned code point " + quoteRune(r)}
-			}
-		}
 		var err error
 		out, err = p.Prepare(s)
 		if err != nil {

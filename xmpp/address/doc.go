@@ -9,7 +9,8 @@
 // refuses addresses that the server accepted and routed to the component,
 // and an address the server refuses in a stanza the component writes makes
 // the server close the component's stream. The stringprep tables (Unicode
-// 3.2, RFC 3454) come from github.com/xdg-go/stringprep; unassigned code
-// points are refused (the "stored strings" rule), which is stricter than a
-// server that allows them, never looser.
+// 3.2, RFC 3454) come from github.com/xdg-go/stringprep. Code points
+// unassigned in Unicode 3.2 (emoji, for one) are allowed, as both servers
+// allow them; an address is written only in its prepared form, which the
+// servers' older tables leave as it is.
 package address

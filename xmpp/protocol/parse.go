@@ -157,6 +157,9 @@ func parsePresence(s Stanza) (Request, error) {
 	var err error
 	switch op {
 	case NSCreate:
+		if err := checkMID(props["mid"]); err != nil {
+			return nil, err
+		}
 		c := domain.CreateGroup{GroupID: group, Name: props["name"], Type: domain.TypeCustomized,
 			Creator: domain.Member{JID: by, MID: props["mid"], Nick: props["nick"]}}
 		if t := props["type"]; t != "" {
@@ -277,11 +280,32 @@ func memberItems(n *xmlnode.Node) ([]domain.Member, error) {
 		if err != nil || j.Localpart() == "" {
 			return nil, ErrBadRequest.With("an item's jid is not a valid user JID")
 		}
+		if err := checkMID(it.Attr("mid")); err != nil {
+			return nil, err
+		}
 		out = append(out, domain.Member{
 			JID: j.Bare().String(), MID: it.Attr("mid"), Nick: it.Attr("nick"), Role: domain.Role(it.Attr("role")),
 		})
 	}
 	return out, nil
+}
+
+// checkMID refuses a member id that, in the form the domain keeps it, is
+// not an XMPP resource in prepared form: the member's occupant address
+// must be one the server accepts as it is. An id the domain refuses is
+// left to it, to say why.
+func checkMID(mid string) error {
+	if mid == "" {
+		return nil
+	}
+	n, err := domain.NormalizeMID(mid)
+	if err != nil {
+		return nil
+	}
+	if p, err := address.Resourceprep(n); err != nil || p != n {
+		return ErrBadRequest.With("the mid cannot be the resource of an XMPP address (RFC 6122 resourceprep)")
+	}
+	return nil
 }
 
 // transientNS are namespaces of signals that are not messages: chat states
