@@ -40,6 +40,11 @@ const stopTimeout = 15 * time.Second
 // same as Prosody's default c2s limit.
 const DefaultMaxStanzaSize = 256 << 10
 
+// DefaultComponentMaxStanzaSize is the service listener's limit: Prosody's
+// default for components (component_stanza_size_limit), so that the
+// component meets the same bound behind either server.
+const DefaultComponentMaxStanzaSize = 512 << 10
+
 // libGlobs are where Debian (and a make install) put ejabberd's Erlang
 // application; the directory above ejabberd-VERSION/ goes into ERL_LIBS, as
 // Debian's ejabberdctl does.
@@ -87,9 +92,12 @@ type Options struct {
 	// empty.
 	C2SPort, ComponentPort, DistPort int
 
-	// MaxStanzaSize is the largest stanza in bytes the c2s and service
-	// listeners accept (max_stanza_size); zero means DefaultMaxStanzaSize.
+	// MaxStanzaSize is the largest stanza in bytes the c2s listener
+	// accepts (max_stanza_size); zero means DefaultMaxStanzaSize.
 	MaxStanzaSize int
+	// ComponentMaxStanzaSize is the same for the service (component)
+	// listener; zero means DefaultComponentMaxStanzaSize.
+	ComponentMaxStanzaSize int
 
 	// LogLevel is the minimum level written to the log file: "debug",
 	// "info" (default), "warn" or "error".
@@ -155,8 +163,8 @@ func Start(ctx context.Context, o Options) (*Server, error) {
 	if o.MaxStanzaSize < 0 {
 		return nil, fmt.Errorf("ejabberd: MaxStanzaSize %d is negative", o.MaxStanzaSize)
 	}
-	if o.MaxStanzaSize == 0 {
-		o.MaxStanzaSize = DefaultMaxStanzaSize
+	if o.ComponentMaxStanzaSize < 0 {
+		return nil, fmt.Errorf("ejabberd: ComponentMaxStanzaSize %d is negative", o.ComponentMaxStanzaSize)
 	}
 	for d := range o.Components {
 		if d == "" || d == o.Domain {
@@ -510,6 +518,9 @@ func Config(o Options) string {
 	if o.MaxStanzaSize <= 0 {
 		o.MaxStanzaSize = DefaultMaxStanzaSize
 	}
+	if o.ComponentMaxStanzaSize <= 0 {
+		o.ComponentMaxStanzaSize = DefaultComponentMaxStanzaSize
+	}
 	var b strings.Builder
 	w := func(format string, args ...any) { fmt.Fprintf(&b, format+"\n", args...) }
 
@@ -574,7 +585,7 @@ func Config(o Options) string {
 		w("    ip: \"127.0.0.1\"")
 		w("    module: ejabberd_service")
 		w("    shaper: none")
-		w("    max_stanza_size: %d", o.MaxStanzaSize)
+		w("    max_stanza_size: %d", o.ComponentMaxStanzaSize)
 		w("    hosts:")
 		for _, d := range comps {
 			w("      %s:", yq(d))
