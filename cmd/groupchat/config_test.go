@@ -130,6 +130,11 @@ func TestBadConfigNamesTheKey(t *testing.T) {
 		{"bad log format", "log-format = \"xml\"\n", nil, nil, []string{"--log-format (key log-format in"}},
 		{"bad http address", "http = \"9090\"\n", nil, nil, []string{"--http (key http in", "HOST:PORT"}},
 		{"pprof without http", "pprof = true\n", nil, nil, []string{"--pprof (key pprof in", "needs --http"}},
+		{"outbound limit too small", "max-outbound-stanza-bytes = 1000\n", nil, nil, []string{"--max-outbound-stanza-bytes (key max-outbound-stanza-bytes in", "at least 16384"}},
+		{"push options leave no room under the outbound limit", "max-outbound-stanza-bytes = 60000\npush-max-options-bytes = 20000\n", nil, nil,
+			[]string{"--push-max-options-bytes (key push-max-options-bytes in", "--max-outbound-stanza-bytes"}},
+		{"domain not in the form the server uses", "", nil, []string{"--domain", "GroupChat.Example.ORG"}, []string{"--domain", "groupchat.example.org"}},
+		{"domain with a local part", "", nil, []string{"--domain", "chat@example.org"}, []string{"--domain", "a domain"}},
 		{"not TOML", "max-members = = 3\n", nil, nil, []string{"configuration file"}},
 		{"missing file", "", map[string]string{"GROUPCHAT_CONFIG": "/nonexistent/groupchat.toml"}, nil, []string{"configuration file", "/nonexistent/groupchat.toml"}},
 	} {

@@ -138,6 +138,17 @@ func (c *serveConfig) check(src sources) error {
 			return fmt.Errorf("%s must be positive, not %s", src.describe(l.name), l.d)
 		}
 	}
+	if c.Domain != "" {
+		// The server compares the domain of every from the component writes
+		// with its own prepared form of the component's name.
+		if d, err := address.Parse(c.Domain); err != nil || d.String() != c.Domain || d.Localpart() != "" || d.Resourcepart() != "" {
+			want := ""
+			if err == nil && d.Localpart() == "" && d.Resourcepart() == "" {
+				want = " (write it " + d.String() + ")"
+			}
+			return fmt.Errorf("%s must be a domain in the form the XMPP server uses%s, not %q", src.describe("domain"), want, c.Domain)
+		}
+	}
 	if c.MaxOutbound < MinMaxOutbound {
 		return fmt.Errorf("%s must be at least %d bytes (a member list or an archived message must fit), not %d", src.describe("max-outbound-stanza-bytes"), MinMaxOutbound, c.MaxOutbound)
 	}
@@ -175,13 +186,7 @@ func (c *serveConfig) validate(src sources) error {
 	if c.Domain == "" {
 		return errors.New("--domain (GROUPCHAT_DOMAIN, or domain in the configuration file) is required")
 	}
-	if d, err := address.Parse(c.Domain); err != nil || d.String() != c.Domain || d.Localpart() != "" || d.Resourcepart() != "" {
-		want := ""
-		if err == nil && d.Localpart() == "" && d.Resourcepart() == "" {
-			want = " (write it " + d.String() + ")"
-		}
-		return fmt.Errorf("%s must be a domain in the form the XMPP server uses%s, not %q", src.describe("domain"), want, c.Domain)
-	}
+
 	if c.SecretFile != "" {
 		b, err := os.ReadFile(c.SecretFile)
 		if err != nil {
