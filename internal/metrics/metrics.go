@@ -3,6 +3,7 @@ package metrics
 import (
 	"bytes"
 	"context"
+	"errors"
 	"time"
 
 	"github.com/prometheus/client_golang/prometheus"
@@ -21,6 +22,7 @@ const (
 	FanoutStanzas    = "groupchat_fanout_stanzas_total"
 	ErrorsAnswered   = "groupchat_errors_total"
 	CatchupRequests  = "groupchat_catchup_requests_total"
+	OutboundRefused  = "groupchat_outbound_refused_total"
 	OnlineResources  = "groupchat_online_resources"
 	ProjectionLag    = "groupchat_projection_lag_events"
 	Groups           = "groupchat_groups"
@@ -47,6 +49,7 @@ type Metrics struct {
 	fanout        prometheus.Counter
 	errors        *prometheus.CounterVec
 	catchups      prometheus.Counter
+	refused       *prometheus.CounterVec
 }
 
 // New returns the daemon's metrics, with Go's runtime and process metrics
@@ -73,8 +76,11 @@ func New() *Metrics {
 		catchups: prometheus.NewCounter(prometheus.CounterOpts{
 			Name: CatchupRequests, Help: "Catch-up requests (#catchup IQs) received.",
 		}),
+		refused: prometheus.NewCounterVec(prometheus.CounterOpts{
+			Name: OutboundRefused, Help: "Stanzas the link refused to write because the XMPP server would refuse them, by reason (from, to, size); none should ever be.",
+		}, []string{"reason"}),
 	}
-	m.Registry.MustRegister(m.appended, m.appendSeconds, m.appendErrors, m.fanout, m.errors, m.catchups,
+	m.Registry.MustRegister(m.appended, m.appendSeconds, m.appendErrors, m.fanout, m.errors, m.catchups, m.refused,
 		collectors.NewGoCollector(), collectors.NewProcessCollector(collectors.ProcessCollectorOpts{}))
 	return m
 }
@@ -221,6 +227,9 @@ var (
 func (s *sender) Send(ctx context.Context, o protocol.Outbound) error {
 	err := s.out.Send(ctx, o)
 	if err != nil {
+		if reason := refusal(err); reason != "" {
+			s.m.refused.WithLabelValues(reason).Inc()
+		}
 		return err
 	}
 	if cond, ok := protocol.ErrorCondition(o); ok {
@@ -229,6 +238,19 @@ func (s *sender) Send(ctx context.Context, o protocol.Outbound) error {
 		s.m.fanout.Inc()
 	}
 	return nil
+}
+
+// refusal names why the edge refused a stanza, or "" for other errors.
+func refusal(err error) string {
+	switch {
+	case errors.Is(err, protocol.ErrOutboundFrom):
+		return "from"
+	case errors.Is(err, protocol.ErrOutboundTo):
+		return "to"
+	case errors.Is(err, protocol.ErrOutboundTooLarge):
+		return "size"
+	}
+	return ""
 }
 
 // Handler is what the link hands incoming stanzas to (link.Handler).

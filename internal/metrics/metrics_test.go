@@ -11,6 +11,7 @@ import (
 
 	"github.com/prometheus/client_golang/prometheus/testutil"
 
+	"github.com/uuchat/groupchat/domain"
 	"github.com/uuchat/groupchat/eventstore"
 	"github.com/uuchat/groupchat/eventstore/sqlite"
 	"github.com/uuchat/groupchat/xmpp/address"
@@ -116,6 +117,37 @@ func TestSenderCountsFanoutAndErrors(t *testing.T) {
 		if got := testutil.ToFloat64(m.errors.WithLabelValues(cond)); got != want {
 			t.Errorf("errors{%s} = %v, want %v", cond, got, want)
 		}
+	}
+}
+
+// checking refuses what the link refuses, as the link does.
+type checking struct{ max int }
+
+func (c checking) Send(_ context.Context, o protocol.Outbound) error {
+	return protocol.CheckOutbound(o, "groupchat.example.org", c.max)
+}
+
+func TestSenderCountsRefusals(t *testing.T) {
+	m := New()
+	out := m.Sender(checking{max: 512})
+	ctx := context.Background()
+	big := domain.MessagePosted{ID: "big", Body: strings.Repeat("x", 600)}
+	for _, o := range []protocol.Outbound{
+		protocol.TransientMessage("", "t1", "").For("bob@example.org/pda"),
+		protocol.TransientMessage("g@elsewhere.org/alice", "t2", "").For("bob@example.org/pda"),
+		protocol.TransientMessage("g@groupchat.example.org/alice", "t3", "").For("Bob@example.org/pda"),
+		protocol.GroupMessage("g@groupchat.example.org/alice", "g@groupchat.example.org", big, "1").For("bob@example.org/pda"),
+		protocol.TransientMessage("g@groupchat.example.org/alice", "t4", "").For("bob@example.org/pda"),
+	} {
+		_ = out.Send(ctx, o)
+	}
+	for reason, want := range map[string]float64{"from": 2, "to": 1, "size": 1} {
+		if got := testutil.ToFloat64(m.refused.WithLabelValues(reason)); got != want {
+			t.Errorf("refused{%s} = %v, want %v", reason, got, want)
+		}
+	}
+	if got := testutil.ToFloat64(m.fanout); got != 1 {
+		t.Errorf("fan-out = %v, want only the one stanza written", got)
 	}
 }
 
