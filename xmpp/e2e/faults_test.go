@@ -49,12 +49,7 @@ func TestKill9UnderLoad(t *testing.T) {
 			if i == killAt {
 				// Kill while the message may be anywhere between
 				// the socket and the disk.
-				h.comp.stop(syscall.SIGKILL)
-				comp, err := h.startComponent()
-				if err != nil {
-					t.Fatal(err)
-				}
-				h.comp = comp
+				h.restartComponent(t, syscall.SIGKILL)
 			}
 			if !waitReflection(alice, id) {
 				// Not acknowledged: the phone resends it, as it would
