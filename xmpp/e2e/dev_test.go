@@ -15,6 +15,7 @@ import (
 
 	"mellium.im/xmpp/jid"
 
+	"github.com/uuchat/groupchat/internal/linkwatch"
 	"github.com/uuchat/groupchat/internal/xmppclient"
 )
 
@@ -46,9 +47,14 @@ func TestDevRunsBehindTheChosenServer(t *testing.T) {
 	exited := make(chan error, 1)
 	running := make(chan struct{})
 	var logs strings.Builder
+	// dev runs its own component process, outside any harness: its link
+	// must hold as well.
+	var links linkwatch.Log
+	proc := links.Process()
 	go func() {
 		sc := bufio.NewScanner(stderr)
 		for sc.Scan() {
+			proc.Observe(sc.Text())
 			logs.WriteString(sc.Text() + "\n")
 			if strings.Contains(sc.Text(), "Group chat is running.") {
 				close(running)
@@ -90,6 +96,9 @@ func TestDevRunsBehindTheChosenServer(t *testing.T) {
 		}
 	case <-time.After(time.Minute):
 		t.Fatalf("dev did not exit within a minute of SIGTERM")
+	}
+	if r := links.Since(0); !r.OK() {
+		t.Errorf("%s: behind %s, %s", t.Name(), kind, r)
 	}
 	if c, err := net.Dial("tcp", c2s); err == nil {
 		c.Close()

@@ -34,7 +34,14 @@ func TestKill9UnderLoad(t *testing.T) {
 	group := groupID("kill9")
 	createGroup(alice, group, "Kill "+group, "bob")
 
-	rng := rand.New(rand.NewSource(time.Now().UnixNano()))
+	seed := time.Now().UnixNano()
+	if s, err := strconv.ParseInt(os.Getenv("GROUPCHAT_KILL_SEED"), 10, 64); err == nil {
+		seed = s
+	}
+	// The seed decides the bursts and the kill points: logged, a failure
+	// can be replayed.
+	t.Logf("random seed %d (replay with GROUPCHAT_KILL_SEED=%d)", seed, seed)
+	rng := rand.New(rand.NewSource(seed))
 	acked := map[string]bool{}
 	sent := 0
 	for k := 0; k < kills(); k++ {
@@ -49,12 +56,7 @@ func TestKill9UnderLoad(t *testing.T) {
 			if i == killAt {
 				// Kill while the message may be anywhere between
 				// the socket and the disk.
-				h.comp.stop(syscall.SIGKILL)
-				comp, err := h.startComponent()
-				if err != nil {
-					t.Fatal(err)
-				}
-				h.comp = comp
+				h.restartComponent(t, syscall.SIGKILL)
 			}
 			if !waitReflection(alice, id) {
 				// Not acknowledged: the phone resends it, as it would

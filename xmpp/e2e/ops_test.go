@@ -143,9 +143,7 @@ func TestMetricsHealthAndPprof(t *testing.T) {
 
 	// Without the XMPP server the component cannot deliver: unhealthy, and
 	// the body says why.
-	if err := h.srv.Stop(); err != nil {
-		t.Fatal(err)
-	}
+	h.stopServer(t)
 	waitFor(t, "/healthz to report the link down", func() bool {
 		code, body = httpGet(t, base+"/healthz")
 		return code == http.StatusServiceUnavailable

@@ -58,6 +58,7 @@ func pushHarness(t *testing.T) *harness {
 	if pushErr != nil {
 		t.Fatal(pushErr)
 	}
+	pushH.watch(t)
 	return pushH
 }
 
@@ -333,12 +334,7 @@ func TestPushRegistrationSurvivesRestart(t *testing.T) {
 	group := groupID("push-restart")
 	createGroup(bob, group, "Restart "+group, "mallory")
 
-	h.comp.stop(syscall.SIGTERM)
-	comp, err := h.startComponent()
-	if err != nil {
-		t.Fatal(err)
-	}
-	h.comp = comp
+	h.restartComponent(t, syscall.SIGTERM)
 	sender := bob.post(group, "r1", "after the restart")
 	wantNotification(t, "after a restart", a.nextPublish("mallory-phone"), "1", sender, "after the restart")
 }

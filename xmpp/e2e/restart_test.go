@@ -1,7 +1,6 @@
 package e2e
 
 import (
-	"context"
 	"fmt"
 	"os"
 	"os/exec"
@@ -23,6 +22,7 @@ func privateHarness(t *testing.T, env ...string) *harness {
 		t.Fatal(err)
 	}
 	t.Cleanup(h.close)
+	h.watch(t)
 	return h
 }
 
@@ -58,12 +58,7 @@ func TestAcknowledgedMessagesSurviveKill9(t *testing.T) {
 		}
 	}
 	// Every message above was reflected, so acknowledged: kill -9 now.
-	h.comp.stop(syscall.SIGKILL)
-	comp, err := h.startComponent()
-	if err != nil {
-		t.Fatal(err)
-	}
-	h.comp = comp
+	h.restartComponent(t, syscall.SIGKILL)
 
 	bob := h.login(t, "bob", "pda")
 	if it := itemsOf(bob)[group]; it == nil || it.Attr("unread") != strconv.Itoa(n) {
@@ -83,15 +78,8 @@ func TestComponentReconnectsAfterServerRestart(t *testing.T) {
 	group := groupID("reconnect")
 	createGroup(alice, group, "Reconnect "+group, "bob")
 
-	ctx, cancel := context.WithTimeout(context.Background(), wait)
-	defer cancel()
-	if err := h.srv.Restart(ctx); err != nil {
-		t.Fatal(err)
-	}
-	// The component reconnects by itself with backoff.
-	waitFor(t, "the component to reconnect", func() bool {
-		return strings.Count(h.comp.log(), "authenticated and serving") >= 2
-	})
+	// Returns once the component has reconnected by itself.
+	h.restartServer(t)
 	alice = h.login(t, "alice", "pda2")
 	bob := h.login(t, "bob", "pda")
 	alice.send(`<message type="groupchat" id="r1" to="` + gjid(group) + `"><body>still here</body></message>`)
@@ -117,6 +105,9 @@ func TestServeRefusesToStartWithClearErrors(t *testing.T) {
 		{"missing domain", []string{"GROUPCHAT_DOMAIN=", "GROUPCHAT_SECRET=" + secret}, "--domain"},
 		{"bad limit", []string{"GROUPCHAT_SECRET=" + secret, "GROUPCHAT_MAX_MEMBERS=-1", "GROUPCHAT_DATA=" + filepath.Join(dir, "d2")}, "max-members"},
 	}
+	// The processes started here link to the shared server as the shared
+	// component's rivals; they must not disturb its link.
+	shared.watch(t)
 	for _, c := range cases {
 		t.Run(c.name, func(t *testing.T) {
 			cmd := exec.Command(binary, "serve")
@@ -143,12 +134,7 @@ func TestLiveDeliveryResumesAfterServiceRestart(t *testing.T) {
 	bob.expect("the creategroup broadcast", presenceWith(group, nsCreate))
 
 	// The service restarts; bob stays connected to the server and says nothing.
-	h.comp.stop(syscall.SIGTERM)
-	comp, err := h.startComponent()
-	if err != nil {
-		t.Fatal(err)
-	}
-	h.comp = comp
+	h.restartComponent(t, syscall.SIGTERM)
 	alice.send(`<message type="groupchat" id="live" to="` + gjid(group) + `"><body>are you there?</body></message>`)
 	bob.expect("a live message after the service restarted", func(s *xmppclient.Stanza) bool { return s.Is("", "message") && s.ID() == "live" })
 }

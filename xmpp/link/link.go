@@ -53,6 +53,14 @@ type Config struct {
 	Logger                 *slog.Logger
 }
 
+// The messages of the log records that say the link came up and went down.
+// Tests read them in a component's log to notice a link that was
+// re-established behind their back; naming them here keeps the two in step.
+const (
+	LogServing = "component link: authenticated and serving"
+	LogLost    = "component link: lost"
+)
+
 // ErrAuth is returned by Run when the server refuses the shared secret on
 // the first connection: retrying cannot help.
 var ErrAuth = errors.New("the XMPP server refused the component's secret")
@@ -140,7 +148,7 @@ func (l *Link) Run(ctx context.Context, ready func()) error {
 			if ctx.Err() != nil {
 				return nil
 			}
-			l.log.Warn("component link: lost", "server", l.cfg.Addr, "err", err)
+			l.log.Warn(LogLost, "server", l.cfg.Addr, "err", err)
 		}
 		select {
 		case <-ctx.Done():
@@ -196,7 +204,7 @@ func (l *Link) dial(ctx context.Context) (*session, error) {
 // serve runs one connection: a reader and a writer; when either fails the
 // connection is closed and both stop.
 func (l *Link) serve(ctx context.Context, s *session) error {
-	l.log.Info("component link: authenticated and serving", "domain", l.cfg.Domain, "server", l.cfg.Addr)
+	l.log.Info(LogServing, "domain", l.cfg.Domain, "server", l.cfg.Addr)
 	l.handler.Connected(ctx)
 	l.setConnected(true)
 	defer l.setConnected(false)
