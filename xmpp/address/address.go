@@ -238,16 +238,22 @@ func Nameprep(s string) (string, error) {
 		}
 		return out, nil
 	}
-	for _, label := range strings.Split(out, ".") {
-		if label == "" {
-			return "", &Error{Part: "domain", Reason: "empty label"}
-		}
-		for i := 0; i < len(label); i++ {
-			c := label[i]
-			if c < utf8.RuneSelf && !(c >= 'a' && c <= 'z' || c >= '0' && c <= '9' || c == '-') {
-				return "", &Error{Part: "domain", Reason: "character " + quoteRune(rune(c)) + " is not allowed in a host name"}
+	label := 0 // length of the current label
+	for i := 0; i < len(out); i++ {
+		switch c := out[i]; {
+		case c == '.':
+			if label == 0 {
+				return "", &Error{Part: "domain", Reason: "empty label"}
 			}
+			label = 0
+			continue
+		case c < utf8.RuneSelf && !(c >= 'a' && c <= 'z' || c >= '0' && c <= '9' || c == '-'):
+			return "", &Error{Part: "domain", Reason: "character " + quoteRune(rune(c)) + " is not allowed in a host name"}
 		}
+		label++
+	}
+	if label == 0 {
+		return "", &Error{Part: "domain", Reason: "empty label"}
 	}
 	return out, nil
 }

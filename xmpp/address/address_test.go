@@ -114,3 +114,12 @@ func BenchmarkCheckUnicode(b *testing.B) {
 		}
 	}
 }
+
+func BenchmarkCheckDomain(b *testing.B) {
+	b.ReportAllocs()
+	for i := 0; i < b.N; i++ {
+		if Check("groupchat.example.org") != nil {
+			b.Fatal("refused")
+		}
+	}
+}

@@ -28,11 +28,14 @@ func CheckOutbound(o Outbound, domain string, maxBytes int) error {
 	if o.Env == nil {
 		return fmt.Errorf("%w: the stanza has no envelope", ErrOutboundFrom)
 	}
-	if err := address.Check(o.Env.From); err != nil {
-		return fmt.Errorf("%w: %q: %v", ErrOutboundFrom, o.Env.From, err)
-	}
-	if !inDomain(o.Env.From, domain) {
-		return fmt.Errorf("%w: %q is outside %s", ErrOutboundFrom, o.Env.From, domain)
+	if !o.Env.fromChecked.Load() {
+		if err := address.Check(o.Env.From); err != nil {
+			return fmt.Errorf("%w: %q: %v", ErrOutboundFrom, o.Env.From, err)
+		}
+		if !inDomain(o.Env.From, domain) {
+			return fmt.Errorf("%w: %q is outside %s", ErrOutboundFrom, o.Env.From, domain)
+		}
+		o.Env.fromChecked.Store(true)
 	}
 	if err := address.Check(o.To); err != nil {
 		return fmt.Errorf("%w: %q: %v", ErrOutboundTo, o.To, err)

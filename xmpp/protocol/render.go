@@ -2,6 +2,7 @@ package protocol
 
 import (
 	"strconv"
+	"sync/atomic"
 
 	"github.com/uuchat/groupchat/domain"
 	"github.com/uuchat/groupchat/xmpp/xmlnode"
@@ -22,6 +23,9 @@ type Outbound struct {
 // Envelope is the routing of an outbound stanza as its head renders it.
 type Envelope struct {
 	Kind, Type, ID, From string
+	// fromChecked is set once From passed CheckOutbound: a broadcast
+	// shares its envelope between all its copies, so From is checked once.
+	fromChecked atomic.Bool
 }
 
 // Size is the length of the stanza once written.
