@@ -7,6 +7,7 @@ import (
 	"sync"
 
 	"github.com/uuchat/groupchat/xmpp/link"
+	"github.com/uuchat/groupchat/xmpp/service"
 )
 
 // Kind is what a log line says about the link.
@@ -20,6 +21,9 @@ const (
 	// Lost: the link was lost; the line carries the error, often the
 	// server's stream error (invalid-from, not-well-formed, …).
 	Lost
+	// Refused: the service made a stanza the link refused to write,
+	// because the server would have refused it (or the queue was gone).
+	Refused
 )
 
 func (k Kind) String() string {
@@ -28,6 +32,8 @@ func (k Kind) String() string {
 		return "serving"
 	case Lost:
 		return "lost"
+	case Refused:
+		return "refused"
 	}
 	return "other"
 }
@@ -39,9 +45,12 @@ func (k Kind) String() string {
 // escape the quotes inside a value.
 var needles = func() map[Kind][]string {
 	m := map[Kind][]string{}
-	for k, msg := range map[Kind]string{Serving: link.LogServing, Lost: link.LogLost} {
+	for msg, k := range map[string]Kind{
+		link.LogServing: Serving, link.LogLost: Lost,
+		service.LogDroppedReply: Refused, service.LogDroppedBroadcast: Refused,
+	} {
 		q := strconv.Quote(msg)
-		m[k] = []string{"msg=" + q, `"msg":` + q}
+		m[k] = append(m[k], "msg="+q, `"msg":`+q)
 	}
 	return m
 }()
@@ -63,6 +72,7 @@ func KindOf(line string) Kind {
 type event struct {
 	line    string
 	lost    bool
+	refused bool
 	excused bool
 }
 
@@ -97,6 +107,8 @@ func (p *Process) Observe(line string) Kind {
 		}
 	case Lost:
 		p.log.add(event{line: line, lost: true})
+	case Refused:
+		p.log.add(event{line: line, refused: true})
 	}
 	return k
 }
@@ -132,16 +144,25 @@ type Report struct {
 	Relinks int
 	// Lost holds the lines saying the link was lost.
 	Lost []string
+	// Refused holds the lines saying a stanza was not written.
+	Refused []string
 }
 
 // OK tells whether the link stayed up all along.
-func (r Report) OK() bool { return r.Relinks == 0 && len(r.Lost) == 0 }
+func (r Report) OK() bool { return r.Relinks == 0 && len(r.Lost) == 0 && len(r.Refused) == 0 }
 
 // String describes the report for a failure message, ending with the lines
 // that say the link was lost: they carry the server's reason.
 func (r Report) String() string {
 	var b strings.Builder
 	fmt.Fprintf(&b, "the component link was re-authenticated %d time(s) and lost %d time(s)", r.Relinks, len(r.Lost))
+	if len(r.Refused) > 0 {
+		fmt.Fprintf(&b, ", and %d stanza(s) were not written: the service made what the server would refuse", len(r.Refused))
+		for _, l := range r.Refused {
+			b.WriteString("\n\t")
+			b.WriteString(l)
+		}
+	}
 	if len(r.Lost) > 0 {
 		b.WriteString("; the component logged:")
 	}
@@ -162,6 +183,8 @@ func (l *Log) Since(mark int) Report {
 		case e.excused:
 		case e.lost:
 			r.Lost = append(r.Lost, e.line)
+		case e.refused:
+			r.Refused = append(r.Refused, e.line)
 		default:
 			r.Relinks++
 		}

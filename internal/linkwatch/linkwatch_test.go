@@ -21,6 +21,9 @@ const (
 	quotedText = `time=2025-01-02T03:04:08.000Z level=DEBUG msg="push publish failed" user=a@example.test error="msg=\"component link: lost\" msg=\"component link: authenticated and serving\""`
 	quotedJSON = `{"time":"2025-01-02T03:04:08Z","level":"DEBUG","msg":"push publish failed","error":"\"msg\":\"component link: lost\""}`
 	otherText  = `time=2025-01-02T03:04:09.000Z level=INFO msg="http listener ready" addr=127.0.0.1:8080`
+	// The service refused to write what the server would refuse.
+	refusedText = `time=2025-01-02T03:04:10.000Z level=WARN msg="dropping a reply" to="" err="the to address is not a prepared address: \"\": address: address part: empty"`
+	refusedJSON = `{"time":"2025-01-02T03:04:10Z","level":"WARN","msg":"dropping a broadcast","to":"x@example.test/\u200b","err":"the to address is not a prepared address"}`
 )
 
 func TestKindOf(t *testing.T) {
@@ -37,6 +40,8 @@ func TestKindOf(t *testing.T) {
 		{"a value quoting the messages, JSON", quotedJSON, Other},
 		{"the bare words, not a log record", "component link: lost", Other},
 		{"another record", otherText, Other},
+		{"a reply not written, text", refusedText, Refused},
+		{"a broadcast not written, JSON", refusedJSON, Refused},
 		{"an empty line", "", Other},
 	}
 	for _, c := range cases {
@@ -114,6 +119,9 @@ func TestLogReportsRelinksAndLosses(t *testing.T) {
 		{"lost for good: the server is gone",
 			[]step{{0, servingText, ""}, {0, lostText, ""}, {0, failedText, ""}, {0, failedText, ""}},
 			Report{Lost: []string{lostText}}},
+		{"a stanza the service did not write is reported",
+			[]step{{0, servingText, ""}, {0, refusedText, ""}, {0, refusedJSON, ""}},
+			Report{Refused: []string{refusedText, refusedJSON}}},
 		{"lines quoting the messages are no events",
 			[]step{{0, servingText, ""}, {0, quotedText, ""}, {0, quotedJSON, ""}},
 			Report{}},
@@ -149,10 +157,10 @@ func TestLogReportsRelinksAndLosses(t *testing.T) {
 				}
 			}
 			got := l.Since(mark)
-			if got.Relinks != c.want.Relinks || !slices.Equal(got.Lost, c.want.Lost) {
+			if got.Relinks != c.want.Relinks || !slices.Equal(got.Lost, c.want.Lost) || !slices.Equal(got.Refused, c.want.Refused) {
 				t.Errorf("Since(mark) = %+v, want %+v", got, c.want)
 			}
-			if got.OK() != (c.want.Relinks == 0 && len(c.want.Lost) == 0) {
+			if got.OK() != (c.want.Relinks == 0 && len(c.want.Lost) == 0 && len(c.want.Refused) == 0) {
 				t.Errorf("OK() = %v for %+v", got.OK(), got)
 			}
 		})

@@ -86,7 +86,7 @@ func (s *Service) fanOut(ctx context.Context, o protocol.Outbound, members []dom
 				if ctx.Err() != nil {
 					return
 				}
-				s.log.Warn("dropping a broadcast", "to", full, "err", err)
+				s.log.Warn(LogDroppedBroadcast, "to", full, "err", err)
 			}
 		}
 	}

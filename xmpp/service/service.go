@@ -375,6 +375,13 @@ func (s *Service) HandleStanza(ctx context.Context, n *xmlnode.Node) {
 	}
 }
 
+// The log messages of a stanza the link refused to write (the edge's
+// check) or could not queue; tests watch for them.
+const (
+	LogDroppedReply     = "dropping a reply"
+	LogDroppedBroadcast = "dropping a broadcast"
+)
+
 // reply sends one stanza. An IQ result too large for the server is
 // answered with an error instead; anything else the edge refuses is
 // dropped with a warning (and counted), never written.
@@ -387,7 +394,7 @@ func (s *Service) reply(ctx context.Context, o protocol.Outbound) {
 		}
 	}
 	if err != nil && ctx.Err() == nil {
-		s.log.Warn("dropping a reply", "to", o.To, "err", err)
+		s.log.Warn(LogDroppedReply, "to", o.To, "err", err)
 	}
 }
 
