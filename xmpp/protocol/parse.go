@@ -40,8 +40,9 @@ type Read struct {
 }
 
 // Transient is a message to a group that carries only signals (chat
-// states, receipts, markers, hints): members receive it live, as in MUC,
-// but it is neither archived nor counted as unread.
+// states, receipts, markers) and envelope metadata: members receive it
+// live, as in MUC, but it is neither archived, counted as unread nor
+// pushed.
 type Transient struct {
 	Group   string
 	ID      string
@@ -278,15 +279,35 @@ func memberItems(n *xmlnode.Node) ([]domain.Member, error) {
 	return out, nil
 }
 
-// transientNS are namespaces of signals that are not messages: chat states
-// (XEP-0085), processing hints (XEP-0334), delivery receipts (XEP-0184) and
-// chat markers (XEP-0333). A message carrying nothing else and no body is
-// delivered live (Transient) but neither archived nor counted as unread.
-var transientNS = map[string]bool{
+// signalNS are namespaces of signals about messages, not messages: chat
+// states (XEP-0085), delivery receipts (XEP-0184) and chat markers
+// (XEP-0333). A message without a body carrying signals and nothing but
+// envelope metadata beside them is delivered live (Transient) but neither
+// archived, counted as unread nor pushed.
+var signalNS = map[string]bool{
 	NSChatStates:              true,
-	"urn:xmpp:hints":          true,
 	"urn:xmpp:receipts":       true,
 	"urn:xmpp:chat-markers:0": true,
+}
+
+// isEnvelope reports whether c, a child of the message msg, says how the
+// stanza travels rather than what it says, so that it does not make a
+// signal content: XEP-0359 ids (clients such as Monal and Smack add an
+// origin-id to every message), the RFC 6121 thread (XEP-0333 sends markers
+// in a thread), XEP-0334 hints (only hints, says its Business Rules) and
+// XEP-0203 delays (added by whoever held the stanza).
+func isEnvelope(c, msg *xmlnode.Node) bool {
+	switch c.Name.Space {
+	case NSSID:
+		return c.Name.Local == "origin-id" || c.Name.Local == "stanza-id"
+	case NSHints:
+		return true
+	case NSDelay:
+		return c.Name.Local == "delay"
+	case msg.Name.Space, NSClient, NSComponent:
+		return c.Name.Local == "thread"
+	}
+	return false
 }
 
 func parseMessage(s Stanza) (Request, error) {
@@ -311,7 +332,7 @@ func parseMessage(s Stanza) (Request, error) {
 		cmd.Body = body.Text
 	}
 	var payload []byte
-	onlyStates := true
+	signals, content := false, false
 	for _, c := range n.Children {
 		if c.IsText() || c == body {
 			continue
@@ -329,13 +350,17 @@ func parseMessage(s Stanza) (Request, error) {
 				cmd.Mentions = append(cmd.Mentions, j.Bare().String())
 			}
 		}
-		if !transientNS[c.Name.Space] {
-			onlyStates = false
+		switch {
+		case signalNS[c.Name.Space]:
+			signals = true
+		case !isEnvelope(c, n):
+			content = true
 		}
 		payload = xmlnode.AppendXML(payload, c, n.Name.Space)
 	}
-	if body == nil && onlyStates {
-		if len(payload) == 0 {
+	if body == nil && !content {
+		if !signals {
+			// No body and no signal: nothing to relay.
 			return nil, nil
 		}
 		return Transient{Group: s.Group(), ID: s.ID, Payload: string(payload)}, nil
