@@ -1,6 +1,9 @@
 package e2e
 
 import (
+	"fmt"
+	"slices"
+	"strconv"
 	"strings"
 	"testing"
 
@@ -80,4 +83,69 @@ func TestSignalsWithEnvelopeMetadataAreNotPushed(t *testing.T) {
 	bob.send(burst + `<message type="groupchat" id="p1" to="` + gjid(group) + `"><body>one</body></message>`)
 	sender := bob.expect("the reflection of p1", func(s *xmppclient.Stanza) bool { return s.Is("", "message") && s.ID() == "p1" }).From()
 	wantNotification(t, "the burst", a.nextPublish("grace-signals"), "1", sender, "")
+}
+
+// TestAnotherMemberCannotHijackReceiptsOrReaders: an archive id names the
+// message it is the archive id of, and a client id the earliest message
+// with it (for #readers: the asker's own). mallory reuses alice's client
+// id after seeing it, and uses alice's archive id as a client id: bob's and
+// carol's receipts still reach alice, and alice still learns who read her
+// message.
+func TestAnotherMemberCannotHijackReceiptsOrReaders(t *testing.T) {
+	alice := shared.login(t, "alice", "hijack")
+	bob := shared.login(t, "bob", "hijack")
+	carol := shared.login(t, "carol", "hijack")
+	mallory := shared.login(t, "mallory", "hijack")
+	group := groupID("hijack")
+	createGroup(alice, group, "Hijack "+group, "bob", "carol", "mallory")
+	for _, c := range []*client{bob, carol, mallory} {
+		c.expect("the creategroup broadcast", presenceWith(group, nsCreate))
+	}
+	post := func(c *client, id string) string {
+		t.Helper()
+		c.send(`<message type="groupchat" id="` + id + `" to="` + gjid(group) + `"><body>` + id + `</body></message>`)
+		refl := c.expect("the reflection of "+id, func(s *xmppclient.Stanza) bool { return s.Is("", "message") && s.ID() == id })
+		return strconv.FormatUint(archiveIDOf(t, refl), 10)
+	}
+	genuine := post(alice, "dup")
+	post(mallory, "dup")
+	post(mallory, genuine)
+
+	isReceipt := func(s *xmppclient.Stanza) bool { return s.Is("", "message") && s.Child(nsChatStates, "read") != nil }
+	for _, r := range []struct {
+		reader *client
+		id     string
+	}{{bob, "dup"}, {carol, genuine}} {
+		r.reader.send(`<message type="groupchat" to="` + gjid(group) + `"><read xmlns="` + nsChatStates + `" id="` + r.id + `"/></message>`)
+		got := alice.expect("the receipt naming "+r.id, isReceipt)
+		if got.From() != gjid(group)+"/"+r.reader.name || got.Child(nsChatStates, "read").Attr("id") != "dup" {
+			t.Errorf("the receipt of %s naming %s: %s", r.reader.name, r.id, got.Raw)
+		}
+	}
+	mallory.expectNone("a receipt meant for alice", isReceipt)
+
+	readers := func(c *client, id string) *xmppclient.Stanza {
+		t.Helper()
+		qid := fmt.Sprintf("rd-%d", pingSeq.Add(1))
+		return c.iq(`<iq type="get" id="`+qid+`" to="`+gjid(group)+`"><query xmlns="`+nsReaders+`" id="`+id+`"/></iq>`, qid)
+	}
+	for _, id := range []string{"dup", genuine} {
+		res := readers(alice, id)
+		if res.Type() != "result" {
+			t.Fatalf("alice asking who read %s: %s", id, res.Raw)
+		}
+		var read []string
+		for _, r := range res.Child(nsReaders, "query").ChildrenNamed("", "read") {
+			read = append(read, r.Attr("jid"))
+		}
+		if want := []string{"bob@" + xmppDomain, "carol@" + xmppDomain}; !slices.Equal(read, want) {
+			t.Errorf("alice's message %s was read by %v, want %v", id, read, want)
+		}
+	}
+	// mallory's own "dup" is mallory's to ask about; alice's archive id is not.
+	if res := readers(mallory, "dup"); res.Type() != "result" {
+		t.Errorf("mallory asking about its own dup: %s", res.Raw)
+	}
+	wantError(t, readers(mallory, genuine), "cancel", "not-allowed", "not-allowed")
+	wantError(t, readers(bob, "dup"), "cancel", "item-not-found", "not-exists")
 }

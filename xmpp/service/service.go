@@ -64,8 +64,9 @@ type ReadModel interface {
 	GroupByID(ctx context.Context, id string) (GroupSummary, bool, error)
 	// GroupByName finds a live group by its exact name.
 	GroupByName(ctx context.Context, name string) (GroupSummary, bool, error)
-	// MessageByID finds a message of a group by the id its sender gave it.
-	MessageByID(ctx context.Context, group, id string) (domain.MessageRef, bool, error)
+	// MessageByID finds the earliest message of a group with the id its
+	// sender gave it, among those of sender unless sender is empty.
+	MessageByID(ctx context.Context, group, sender, id string) (domain.MessageRef, bool, error)
 	// MessageByPosition finds a message of a group by its archive id.
 	MessageByPosition(ctx context.Context, group string, position uint64) (domain.MessageRef, bool, error)
 	// Timeline lists the events a user may see (history follows

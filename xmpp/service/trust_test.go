@@ -1,0 +1,143 @@
+package service_test
+
+import (
+	"slices"
+	"testing"
+	"time"
+
+	"github.com/uuchat/groupchat/xmpp/protocol"
+	"github.com/uuchat/groupchat/xmpp/service"
+	"github.com/uuchat/groupchat/xmpp/xmlnode"
+)
+
+const (
+	trustAlice   = "alice@example.test/phone"
+	trustBob     = "bob@example.test/pda"
+	trustCarol   = "carol@example.test/tablet"
+	trustMallory = "mallory@example.test/evil"
+	trustGroup   = "coven@" + benchDomain
+)
+
+// first returns the first outgoing stanza match accepts, whoever it is
+// addressed to, skipping others.
+func (o *outbox) first(t *testing.T, what string, match func(*xmlnode.Node) bool) *xmlnode.Node {
+	t.Helper()
+	deadline := time.After(30 * time.Second)
+	for {
+		select {
+		case n := <-o.ch:
+			if match(n) {
+				return n
+			}
+		case <-deadline:
+			t.Fatalf("no %s", what)
+			return nil
+		}
+	}
+}
+
+// covenOf creates trustGroup owned by alice with the other full JIDs as
+// members, each online; it returns once every member has the broadcast.
+func covenOf(t *testing.T, svc *service.Service, out *outbox, members ...string) {
+	t.Helper()
+	items := ""
+	for _, m := range append([]string{trustAlice}, members...) {
+		handle(t, svc, `<presence from="`+m+`" to="`+benchDomain+`"/>`)
+		if m != trustAlice {
+			items += `<item jid="` + m + `"/>`
+		}
+	}
+	handle(t, svc, `<presence from="`+trustAlice+`" to="`+trustGroup+`"><x xmlns="`+protocol.NSCreate+`"/>`+
+		`<properties><property name="name">Coven</property><property name="members">`+items+`</property></properties></presence>`)
+	for _, m := range append([]string{trustAlice}, members...) {
+		out.next(t, m, "the creategroup broadcast", func(n *xmlnode.Node) bool {
+			return n.Name.Local == "presence" && n.ChildNS(protocol.NSCreate) != nil
+		})
+	}
+}
+
+// postAs posts a message with a client id and returns its archive id.
+func postAs(t *testing.T, svc *service.Service, out *outbox, from, id string) string {
+	t.Helper()
+	handle(t, svc, `<message from="`+from+`" to="`+trustGroup+`" type="groupchat" id="`+id+`"><body>`+id+`</body></message>`)
+	refl := out.next(t, from, "the reflection of "+id, func(n *xmlnode.Node) bool {
+		return n.Name.Local == "message" && n.Attr("id") == id && n.Attr("type") == "groupchat"
+	})
+	sid := refl.Child(protocol.NSSID, "stanza-id")
+	if sid == nil {
+		t.Fatalf("the reflection of %s has no archive id", id)
+	}
+	return sid.Attr("id")
+}
+
+// TestReceiptsAndReadersNameTheGenuineMessage: a client id is only the
+// sender's, an archive id is the group's. mallory, a member, reuses alice's
+// client id after seeing it, and takes alice's archive id as a client id;
+// neither redirects a receipt or a #readers query to mallory's messages.
+func TestReceiptsAndReadersNameTheGenuineMessage(t *testing.T) {
+	svc, _, out := liveService(t)
+	covenOf(t, svc, out, trustBob, trustCarol, trustMallory)
+	genuine := postAs(t, svc, out, trustAlice, "dup")
+	postAs(t, svc, out, trustMallory, "dup")
+	postAs(t, svc, out, trustMallory, genuine)
+	postAs(t, svc, out, trustMallory, "mine")
+
+	isReceipt := func(n *xmlnode.Node) bool {
+		return n.Name.Local == "message" && n.Child(protocol.NSChatStates, "read") != nil
+	}
+	for _, tt := range []struct {
+		name, reader, id string
+		// wantTo is whose resource gets the receipt; wantID how it names
+		// the message.
+		wantTo, wantID string
+	}{
+		{"by a client id another member reused", trustBob, "dup", trustAlice, "dup"},
+		{"by an archive id another member took as client id", trustCarol, genuine, trustAlice, "dup"},
+		{"by a client id used once", trustBob, "mine", trustMallory, "mine"},
+	} {
+		t.Run("receipt "+tt.name, func(t *testing.T) {
+			handle(t, svc, `<message from="`+tt.reader+`" to="`+trustGroup+`" type="groupchat"><read xmlns="`+protocol.NSChatStates+`" id="`+tt.id+`"/></message>`)
+			r := out.first(t, "the receipt", isReceipt)
+			if r.Attr("to") != tt.wantTo || r.Child(protocol.NSChatStates, "read").Attr("id") != tt.wantID {
+				t.Fatalf("the receipt of %s went to %s naming %q, want %s naming %q",
+					tt.id, r.Attr("to"), r.Child(protocol.NSChatStates, "read").Attr("id"), tt.wantTo, tt.wantID)
+			}
+		})
+	}
+
+	for _, tt := range []struct {
+		name, asker, id string
+		// wantCondition is the error's, or "" for a result listing wantRead.
+		wantCondition string
+		wantRead      []string
+	}{
+		{"the sender by its client id, reused by another", trustAlice, "dup", "", []string{"bob@example.test", "carol@example.test"}},
+		{"the sender by the archive id", trustAlice, genuine, "", []string{"bob@example.test", "carol@example.test"}},
+		// bob has read up to "mine", carol only up to alice's "dup".
+		{"the reuser by the same client id: its own message", trustMallory, "dup", "", []string{"bob@example.test"}},
+		{"the reuser by the archive id it took as client id", trustMallory, genuine, "not-allowed", nil},
+		{"a client id only another sender used", trustBob, "mine", "item-not-found", nil},
+	} {
+		t.Run("readers "+tt.name, func(t *testing.T) {
+			handle(t, svc, `<iq from="`+tt.asker+`" to="`+trustGroup+`" type="get" id="rd"><query xmlns="`+protocol.NSReaders+`" id="`+tt.id+`"/></iq>`)
+			res := out.next(t, tt.asker, "the #readers answer", func(n *xmlnode.Node) bool { return n.Name.Local == "iq" && n.Attr("id") == "rd" })
+			if tt.wantCondition != "" {
+				if e := res.Child("", "error"); res.Attr("type") != "error" || e == nil || e.Child(protocol.NSStanzas, tt.wantCondition) == nil {
+					t.Fatalf("want <%s/>, got %s", tt.wantCondition, res)
+				}
+				return
+			}
+			q := res.Child(protocol.NSReaders, "query")
+			if res.Attr("type") != "result" || q == nil {
+				t.Fatalf("want a result, got %s", res)
+			}
+			var read []string
+			for _, r := range q.ChildrenNamed("", "read") {
+				read = append(read, r.Attr("jid"))
+			}
+			if !slices.Equal(read, tt.wantRead) {
+				t.Fatalf("read by %v, want %v: %s", read, tt.wantRead, res)
+			}
+		})
+	}
+}
