@@ -149,3 +149,63 @@ func TestAnotherMemberCannotHijackReceiptsOrReaders(t *testing.T) {
 	wantError(t, readers(mallory, genuine), "cancel", "not-allowed", "not-allowed")
 	wantError(t, readers(bob, "dup"), "cancel", "item-not-found", "not-exists")
 }
+
+// settle returns once the service has taken everything c sent before:
+// the refusal of a ping to an occupant comes back on the same route, and
+// a refused request does not make c online (unlike sync's ping).
+func settle(c *client) {
+	c.t.Helper()
+	id := fmt.Sprintf("settle-%d", pingSeq.Add(1))
+	if res := c.iq(`<iq type="get" id="`+id+`" to="nobody@`+service+`/x"><ping xmlns="urn:xmpp:ping"/></iq>`, id); res.Type() != "error" {
+		c.t.Fatalf("the occupant ping must be refused: %s", res.Raw)
+	}
+}
+
+// TestOnlyDeliveryErrorsMarkAResourceOffline: a client answering the
+// service with an error it means as a refusal (not-acceptable, policy
+// violation) stays online; an error that says the resource is gone
+// (recipient-unavailable, as Prosody's MUC reads it) takes it offline
+// until its next directed presence.
+func TestOnlyDeliveryErrorsMarkAResourceOffline(t *testing.T) {
+	alice := shared.login(t, "alice", "errors")
+	bob := shared.login(t, "bob", "errors")
+	carol := shared.login(t, "carol", "errors")
+	group := groupID("errors")
+	createGroup(alice, group, "Errors "+group, "bob", "carol")
+	bob.expect("the creategroup broadcast", presenceWith(group, nsCreate))
+	errorWith := func(cond string) string {
+		return `<error type="cancel"><` + cond + ` xmlns="` + nsStanzas + `"/></error>`
+	}
+	isMessage := func(id string) func(*xmppclient.Stanza) bool {
+		return func(s *xmppclient.Stanza) bool { return s.Is("", "message") && s.ID() == id }
+	}
+	// post has alice post id; carol, who joined after bob, has it when it
+	// returns, so whatever went to bob went before.
+	post := func(id string) {
+		t.Helper()
+		alice.send(`<message type="groupchat" id="` + id + `" to="` + gjid(group) + `"><body>` + id + `</body></message>`)
+		carol.expect(id, isMessage(id))
+	}
+	post("before")
+	bob.expect("before", isMessage("before"))
+	bob.send(`<message type="error" id="before" to="` + gjid(group) + `">` + errorWith("not-acceptable") + `</message>`)
+	bob.send(`<presence type="error" to="` + gjid(group) + `">` + errorWith("policy-violation") + `</presence>`)
+	settle(bob)
+	post("after-refusals")
+	bob.expect("a message after refusing one", isMessage("after-refusals"))
+
+	bob.send(`<message type="error" id="after-refusals" to="` + gjid(group) + `">` + errorWith("recipient-unavailable") + `</message>`)
+	settle(bob)
+	post("while-gone")
+	settle(bob)
+	for _, s := range bob.Pending() {
+		if isMessage("while-gone")(s) {
+			t.Fatalf("bob must not receive a message after his delivery error, got %s", s.Raw)
+		}
+	}
+
+	bob.send(`<presence to="` + service + `"/>`)
+	settle(bob)
+	post("back")
+	bob.expect("a message after his presence", isMessage("back"))
+}

@@ -218,11 +218,42 @@ func TestPresence(t *testing.T) {
 		{name: "unavailable", xml: pres(service, "unavailable", ""), want: protocol.Availability{Online: false}},
 		{name: "unavailable with an operation", xml: pres(groupJID, "unavailable", xDelete), want: protocol.Availability{Online: false}},
 		{name: "error", xml: pres(service, "error", `<error type="cancel"><remote-server-not-found xmlns="urn:ietf:params:xml:ns:xmpp-stanzas"/></error>`), want: protocol.Bounce{}},
-		{name: "error with an operation", xml: pres(groupJID, "error", xCreate), want: protocol.Bounce{}},
+		{name: "error with an operation and no error element", xml: pres(groupJID, "error", xCreate), want: protocol.Bounce{}},
 		{name: "subscribe", xml: pres(groupJID, "subscribe", ""), want: nil},
 		{name: "subscribed", xml: pres(service, "subscribed", ""), want: nil},
 		{name: "probe", xml: pres(groupJID, "probe", xCreate), want: nil},
 	})
+}
+
+// TestDeliveryErrors: only an error that tells a resource is gone marks it
+// offline: from a full JID, with a condition on which Prosody's MUC removes
+// an occupant (muc/util.lib.lua), or without an <error/> element (Prosody's
+// "malformed error"). Every other error is ignored.
+func TestDeliveryErrors(t *testing.T) {
+	withCondition := func(cond string) string {
+		return `<error type="cancel"><` + cond + ` xmlns="urn:ietf:params:xml:ns:xmpp-stanzas"/></error>`
+	}
+	var cases []parseCase
+	for _, cond := range []string{"gone", "internal-server-error", "item-not-found", "jid-malformed", "recipient-unavailable",
+		"redirect", "remote-server-not-found", "remote-server-timeout", "service-unavailable"} {
+		cases = append(cases,
+			parseCase{name: "message " + cond, xml: msg(groupJID, "error", withCondition(cond)), want: protocol.Bounce{}},
+			parseCase{name: "presence " + cond, xml: pres(service, "error", withCondition(cond)), want: protocol.Bounce{}})
+	}
+	for _, cond := range []string{"not-acceptable", "feature-not-implemented", "bad-request", "forbidden", "not-allowed",
+		"policy-violation", "resource-constraint", "undefined-condition"} {
+		cases = append(cases,
+			parseCase{name: "message " + cond, xml: msg(groupJID, "error", withCondition(cond)), want: nil},
+			parseCase{name: "presence " + cond, xml: pres(service, "error", withCondition(cond)), want: nil})
+	}
+	cases = append(cases,
+		parseCase{name: "text before the condition", xml: msg(groupJID, "error", `<error type="cancel"><text xmlns="urn:ietf:params:xml:ns:xmpp-stanzas">gone</text><gone xmlns="urn:ietf:params:xml:ns:xmpp-stanzas"/></error>`), want: protocol.Bounce{}},
+		parseCase{name: "an application condition only", xml: msg(groupJID, "error", `<error type="cancel"><gone xmlns="urn:example"/></error>`), want: nil},
+		parseCase{name: "no error element", xml: msg(groupJID, "error", ``), want: protocol.Bounce{}},
+		parseCase{name: "from a bare JID", xml: `<message from="hag66@shakespeare.lit" id="m1" to="` + groupJID + `" type="error">` + withCondition("service-unavailable") + `</message>`, want: nil},
+		parseCase{name: "presence from a bare JID", xml: `<presence from="crone1@shakespeare.lit" to="` + service + `" type="error">` + withCondition("gone") + `</presence>`, want: nil},
+	)
+	runParseCases(t, cases)
 }
 
 func TestMessage(t *testing.T) {

@@ -53,7 +53,7 @@ type Transient struct {
 // resource comes online (or goes offline).
 type Availability struct{ Online bool }
 
-// Bounce is an error stanza from a user: the resource it came from is gone.
+// Bounce is a delivery error from a user's resource: the resource is gone.
 type Bounce struct{}
 
 // ItemsQuery asks for the requester's groups.
@@ -118,10 +118,50 @@ func Parse(s Stanza) (Request, error) {
 
 var groupOps = []string{NSCreate, NSUpdate, NSDelete, NSAdd, NSRemove}
 
+// deliveryErrors are the conditions of an error that tells a resource is
+// gone, those on which Prosody's MUC removes an occupant (XEP-0045 "ghost"
+// occupants; kickable_error_conditions in muc/util.lib.lua). Others (a
+// client refusing a stanza it does not understand, a server's rate limit)
+// say nothing about whether the resource is still there.
+var deliveryErrors = map[string]bool{
+	"gone":                    true,
+	"internal-server-error":   true,
+	"item-not-found":          true,
+	"jid-malformed":           true,
+	"recipient-unavailable":   true,
+	"redirect":                true,
+	"remote-server-not-found": true,
+	"remote-server-timeout":   true,
+	"service-unavailable":     true,
+}
+
+// bounce reads an error message or presence: a Bounce if it is a delivery
+// error from a full JID, else nothing. An error stanza without an <error/>
+// element counts, as in Prosody's MUC; one whose <error/> has no defined
+// condition does not. Only a full JID names the resource that is gone.
+func bounce(s Stanza) Request {
+	if s.From.Resourcepart() == "" {
+		return nil
+	}
+	e := s.Node.Child("", "error")
+	if e == nil {
+		return Bounce{}
+	}
+	for _, c := range e.Children {
+		if c.Name.Space == NSStanzas && c.Name.Local != "text" && !c.IsText() {
+			if deliveryErrors[c.Name.Local] {
+				return Bounce{}
+			}
+			return nil
+		}
+	}
+	return nil
+}
+
 func parsePresence(s Stanza) (Request, error) {
 	switch s.Type {
 	case "error":
-		return Bounce{}, nil
+		return bounce(s), nil
 	case "unavailable":
 		return Availability{Online: false}, nil
 	case "":
@@ -313,7 +353,7 @@ func isEnvelope(c, msg *xmlnode.Node) bool {
 func parseMessage(s Stanza) (Request, error) {
 	switch s.Type {
 	case "error":
-		return Bounce{}, nil
+		return bounce(s), nil
 	case "groupchat":
 	default:
 		return nil, ErrBadRequest.With("a group accepts only messages of type groupchat")

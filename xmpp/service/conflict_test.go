@@ -62,6 +62,12 @@ func liveService(t *testing.T) (*service.Service, eventstore.Store, *outbox) {
 // liveServiceWith is liveService with a given configuration.
 func liveServiceWith(t *testing.T, cfg service.Config) (*service.Service, eventstore.Store, *outbox) {
 	t.Helper()
+	return liveServiceTracking(t, cfg, presence.NewTracker())
+}
+
+// liveServiceTracking is liveServiceWith with the given online set.
+func liveServiceTracking(t *testing.T, cfg service.Config, online *presence.Tracker) (*service.Service, eventstore.Store, *outbox) {
+	t.Helper()
 	dir := t.TempDir()
 	store, err := sqlite.Open(filepath.Join(dir, "events.db"), sqlite.Options{})
 	if err != nil {
@@ -72,7 +78,7 @@ func liveServiceWith(t *testing.T, cfg service.Config) (*service.Service, events
 		t.Fatal(err)
 	}
 	svc := service.New(cfg,
-		store, readmodel.ReadModel{DB: proj}, presence.NewTracker(), slog.New(slog.DiscardHandler))
+		store, readmodel.ReadModel{DB: proj}, online, slog.New(slog.DiscardHandler))
 	ctx, cancel := context.WithCancel(context.Background())
 	if err := svc.Load(ctx, 0); err != nil {
 		t.Fatal(err)

@@ -281,7 +281,8 @@ func (s *Service) HandleStanza(ctx context.Context, n *xmlnode.Node) {
 	case nil:
 		return
 	case protocol.Bounce:
-		// An error never gets an answer; it tells that the resource is gone.
+		// A delivery error tells that the resource is gone; like any
+		// error, it gets no answer.
 		s.online.Offline(st.From)
 		return
 	case protocol.Availability:

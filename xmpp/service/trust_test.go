@@ -5,6 +5,8 @@ import (
 	"testing"
 	"time"
 
+	"github.com/uuchat/groupchat/domain"
+	"github.com/uuchat/groupchat/xmpp/presence"
 	"github.com/uuchat/groupchat/xmpp/protocol"
 	"github.com/uuchat/groupchat/xmpp/service"
 	"github.com/uuchat/groupchat/xmpp/xmlnode"
@@ -139,5 +141,50 @@ func TestReceiptsAndReadersNameTheGenuineMessage(t *testing.T) {
 				t.Fatalf("read by %v, want %v: %s", read, tt.wantRead, res)
 			}
 		})
+	}
+}
+
+// TestOnlyDeliveryErrorsMarkOffline: an error stanza from a resource marks
+// it offline only when it is a delivery error (from the full JID, with a
+// condition on which Prosody's MUC removes an occupant); nothing else does,
+// and no error is answered.
+func TestOnlyDeliveryErrorsMarkOffline(t *testing.T) {
+	online := presence.NewTracker()
+	svc, _, out := liveServiceTracking(t, service.Config{Domain: benchDomain, Limits: domain.DefaultLimits()}, online)
+	covenOf(t, svc, out, trustBob)
+	const bobBare = "bob@example.test"
+	errorWith := func(cond string) string {
+		return `<error type="cancel"><` + cond + ` xmlns="urn:ietf:params:xml:ns:xmpp-stanzas"/></error>`
+	}
+	for _, tt := range []struct {
+		name, stanza string
+		wantOnline   bool
+	}{
+		{"message: recipient-unavailable", `<message from="` + trustBob + `" to="` + trustGroup + `" type="error" id="e1">` + errorWith("recipient-unavailable") + `</message>`, false},
+		{"message: service-unavailable, as a server bounces groupchat to a gone resource", `<message from="` + trustBob + `" to="` + trustGroup + `" type="error" id="e2">` + errorWith("service-unavailable") + `</message>`, false},
+		{"presence: remote-server-timeout", `<presence from="` + trustBob + `" to="` + benchDomain + `" type="error">` + errorWith("remote-server-timeout") + `</presence>`, false},
+		{"message: no error element", `<message from="` + trustBob + `" to="` + trustGroup + `" type="error" id="e3"/>`, false},
+		{"message: not-acceptable from a client", `<message from="` + trustBob + `" to="` + trustGroup + `" type="error" id="e4">` + errorWith("not-acceptable") + `</message>`, true},
+		{"message: feature-not-implemented", `<message from="` + trustBob + `" to="` + trustGroup + `" type="error" id="e5">` + errorWith("feature-not-implemented") + `</message>`, true},
+		{"presence: policy-violation", `<presence from="` + trustBob + `" to="` + trustGroup + `" type="error">` + errorWith("policy-violation") + `</presence>`, true},
+		{"message: resource-constraint", `<message from="` + trustBob + `" to="` + trustGroup + `" type="error" id="e6">` + errorWith("resource-constraint") + `</message>`, true},
+		{"message: a defined condition missing", `<message from="` + trustBob + `" to="` + trustGroup + `" type="error" id="e7"><error type="cancel"/></message>`, true},
+		{"message: gone, from the bare JID", `<message from="` + bobBare + `" to="` + trustGroup + `" type="error" id="e8">` + errorWith("gone") + `</message>`, true},
+	} {
+		t.Run(tt.name, func(t *testing.T) {
+			handle(t, svc, `<presence from="`+trustBob+`" to="`+benchDomain+`"/>`)
+			if got := online.Resources(nil, bobBare); !slices.Equal(got, []string{trustBob}) {
+				t.Fatalf("before the error bob's resources are %v", got)
+			}
+			handle(t, svc, tt.stanza)
+			if got := online.Resources(nil, bobBare); slices.Contains(got, trustBob) != tt.wantOnline {
+				t.Errorf("after the error bob's resources are %v; want online %v", got, tt.wantOnline)
+			}
+		})
+	}
+	// No error was answered: the next stanza to bob answers his ping.
+	handle(t, svc, `<iq from="`+trustBob+`" to="`+benchDomain+`" type="get" id="ping"><ping xmlns="urn:xmpp:ping"/></iq>`)
+	if n := out.next(t, trustBob, "an answer", func(*xmlnode.Node) bool { return true }); n.Attr("id") != "ping" {
+		t.Errorf("an error was answered: %s", n)
 	}
 }
