@@ -1,7 +1,11 @@
 package e2e
 
 import (
+	"errors"
 	"fmt"
+	"io/fs"
+	"os"
+	"path/filepath"
 	"slices"
 	"strconv"
 	"strings"
@@ -208,4 +212,62 @@ func TestOnlyDeliveryErrorsMarkAResourceOffline(t *testing.T) {
 	settle(bob)
 	post("back")
 	bob.expect("a message after his presence", isMessage("back"))
+}
+
+// savedOnline is the service's saved list of online resources, empty
+// before it first saved one.
+func savedOnline(t *testing.T, h *harness) []string {
+	t.Helper()
+	if _, err := os.Stat(filepath.Join(h.dir, "data", "online.json")); errors.Is(err, fs.ErrNotExist) {
+		return nil
+	}
+	return onlineList(t, h)
+}
+
+// TestOnlyMembersResourcesAreTracked: the service keeps (and saves) the
+// online resources of members only, at most --max-resources-per-user per
+// user, forgetting the least recently seen. A user in no group that is
+// online is still told when a group adds it, and gets its messages from
+// then on.
+func TestOnlyMembersResourcesAreTracked(t *testing.T) {
+	h := privateHarness(t, "GROUPCHAT_MAX_RESOURCES_PER_USER=2")
+	dave := h.login(t, "dave", "laptop")
+	dave.sync() // any request too
+	alice := h.login(t, "alice", "desk")
+	bob1 := h.login(t, "bob", "one")
+	group := groupID("tracked")
+	createGroup(alice, group, "Tracked "+group, "bob")
+	bob1.expect("the creategroup broadcast", presenceWith(group, nsCreate))
+	waitFor(t, "the service to save alice's and bob's resources", func() bool {
+		got := savedOnline(t, h)
+		return slices.Contains(got, alice.full()) && slices.Contains(got, bob1.full())
+	})
+	if got := savedOnline(t, h); slices.Contains(got, dave.full()) {
+		t.Fatalf("dave, a member of no group, is saved as online: %v", got)
+	}
+
+	alice.send(`<presence to="` + gjid(group) + `"><x xmlns="` + nsAdd + `"/><item jid="` + dave.bare() + `"/></presence>`)
+	dave.expect("the addmember broadcast", presenceWith(group, nsAdd))
+	waitFor(t, "the service to save dave's resource", func() bool { return slices.Contains(savedOnline(t, h), dave.full()) })
+
+	// bob's third resource pushes out the one he used least recently.
+	bob2 := h.login(t, "bob", "two")
+	bob1.sync()
+	bob3 := h.login(t, "bob", "three")
+	alice.send(`<message type="groupchat" id="three" to="` + gjid(group) + `"><body>who gets this?</body></message>`)
+	isThree := func(s *xmppclient.Stanza) bool { return s.Is("", "message") && s.ID() == "three" }
+	// dave joined after bob: once he has it, bob's copies went out.
+	dave.expect("the message", isThree)
+	bob1.expect("the message on the resource used lately", isThree)
+	bob3.expect("the message on the newest resource", isThree)
+	settle(bob2)
+	for _, s := range bob2.Pending() {
+		if isThree(s) {
+			t.Fatalf("bob's least recently seen resource must be forgotten past the limit of 2, got %s", s.Raw)
+		}
+	}
+	waitFor(t, "the service to save bob's resources without "+bob2.full(), func() bool {
+		got := savedOnline(t, h)
+		return !slices.Contains(got, bob2.full()) && slices.Contains(got, bob3.full())
+	})
 }

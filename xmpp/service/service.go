@@ -192,6 +192,9 @@ func (s *Service) Load(ctx context.Context, checkpoint uint64) error {
 			s.shardOf(re.Stream).load(re, e)
 			if re.Position <= checkpoint {
 				s.broadcastState(re.Stream).Apply(e)
+				joined, left := membershipChange(e)
+				s.join(joined)
+				s.leave(left)
 			}
 			after = re.Position
 		}

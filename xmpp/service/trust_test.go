@@ -1,6 +1,9 @@
 package service_test
 
 import (
+	"context"
+	"log/slog"
+	"math"
 	"slices"
 	"testing"
 	"time"
@@ -186,5 +189,77 @@ func TestOnlyDeliveryErrorsMarkOffline(t *testing.T) {
 	handle(t, svc, `<iq from="`+trustBob+`" to="`+benchDomain+`" type="get" id="ping"><ping xmlns="urn:xmpp:ping"/></iq>`)
 	if n := out.next(t, trustBob, "an answer", func(*xmlnode.Node) bool { return true }); n.Attr("id") != "ping" {
 		t.Errorf("an error was answered: %s", n)
+	}
+}
+
+// TestOnlyMembersResourcesAreTracked: a user in no group is not among the
+// online resources the service saves and broadcasts to, whatever it sends;
+// a group that counts it in (created with it, or adding it) makes its
+// resources online before that broadcast, so it receives it, and leaving
+// its last group takes them out again, after the broadcast of the removal.
+func TestOnlyMembersResourcesAreTracked(t *testing.T) {
+	online := presence.NewTracker()
+	svc, store, out := liveServiceTracking(t, service.Config{Domain: benchDomain, Limits: domain.DefaultLimits()}, online)
+	saved := func(full string) bool {
+		fulls, _ := online.Snapshot()
+		return slices.Contains(fulls, full)
+	}
+	isPresence := func(ns string) func(*xmlnode.Node) bool {
+		return func(n *xmlnode.Node) bool { return n.Name.Local == "presence" && n.ChildNS(ns) != nil }
+	}
+
+	// Before any group: presence and requests of non-members are not kept.
+	handle(t, svc, `<presence from="`+trustAlice+`" to="`+benchDomain+`"/>`)
+	handle(t, svc, `<presence from="`+trustBob+`" to="`+benchDomain+`"/>`)
+	handle(t, svc, `<iq from="`+trustMallory+`" to="`+benchDomain+`" type="get" id="p"><ping xmlns="urn:xmpp:ping"/></iq>`)
+	out.next(t, trustMallory, "the ping's answer", func(n *xmlnode.Node) bool { return n.Attr("id") == "p" })
+	for _, full := range []string{trustAlice, trustBob, trustMallory} {
+		if saved(full) {
+			t.Errorf("%s is tracked while a member of no group", full)
+		}
+	}
+
+	// Created with bob: both get the broadcast and are online now.
+	handle(t, svc, `<presence from="`+trustAlice+`" to="`+trustGroup+`"><x xmlns="`+protocol.NSCreate+`"/>`+
+		`<properties><property name="name">Coven</property><property name="members"><item jid="`+trustBob+`"/></property></properties></presence>`)
+	for _, full := range []string{trustAlice, trustBob} {
+		out.next(t, full, "the creategroup broadcast", isPresence(protocol.NSCreate))
+		if !saved(full) {
+			t.Errorf("%s is not online as a member", full)
+		}
+	}
+
+	// carol, online before she is added, gets the addition and what follows.
+	handle(t, svc, `<presence from="`+trustCarol+`" to="`+benchDomain+`"/>`)
+	handle(t, svc, `<presence from="`+trustAlice+`" to="`+trustGroup+`"><x xmlns="`+protocol.NSAdd+`"/><item jid="`+trustCarol+`"/></presence>`)
+	out.next(t, trustCarol, "the addmember broadcast", isPresence(protocol.NSAdd))
+	postAs(t, svc, out, trustAlice, "welcome")
+	out.next(t, trustCarol, "a message after being added", func(n *xmlnode.Node) bool { return n.Attr("id") == "welcome" })
+
+	// carol leaves her only group: told, then no longer tracked.
+	handle(t, svc, `<presence from="`+trustCarol+`" to="`+trustGroup+`"><x xmlns="`+protocol.NSRemove+`"/><item jid="`+trustCarol+`"/></presence>`)
+	out.next(t, trustCarol, "the removemember broadcast", isPresence(protocol.NSRemove))
+	// Broadcasts go in log order: once the next message is reflected, the
+	// removal is done with.
+	postAs(t, svc, out, trustAlice, "after-leaving")
+	if saved(trustCarol) {
+		t.Errorf("%s is still tracked after leaving her last group", trustCarol)
+	}
+	// mallory, never a member, was never made online by anything.
+	if saved(trustMallory) || online.IsOnline("mallory@example.test") {
+		t.Errorf("%s became online", trustMallory)
+	}
+
+	// After a restart, loading the log counts the memberships again: of
+	// the resources saved before, those of members are online again.
+	restarted := presence.NewTracker()
+	again := service.New(service.Config{Domain: benchDomain, Limits: domain.DefaultLimits()}, store, nil, restarted, slog.New(slog.DiscardHandler))
+	if err := again.Load(context.Background(), math.MaxUint64); err != nil {
+		t.Fatal(err)
+	}
+	all := []string{trustAlice, trustBob, trustCarol, trustMallory}
+	restarted.Restore(all)
+	if got, _ := restarted.Snapshot(); !slices.Equal(got, []string{trustAlice, trustBob}) {
+		t.Errorf("after loading the log the online resources are %v, want alice's and bob's", got)
 	}
 }
