@@ -357,15 +357,27 @@ func TestMessageLookups(t *testing.T) {
 	apply(t, db, l.Events)
 	pos := func(v uint64) uint64 { return l.Events[v].Position }
 
-	ref, p, ok, err := db.MessageByID(ctx, "g", "same")
-	if err != nil || !ok || ref != (domain.MessageRef{ID: "same", Version: 3, Sender: carol}) || p != pos(3) {
-		t.Errorf("MessageByID(same) = %+v, %d, %v, %v; want the newest, carol's", ref, p, ok, err)
+	for _, c := range []struct {
+		sender string
+		want   domain.MessageRef
+		ok     bool
+	}{
+		// Another member reusing an id later does not take it over.
+		{"", domain.MessageRef{ID: "same", Version: 2, Sender: bob}, true},
+		{bob, domain.MessageRef{ID: "same", Version: 2, Sender: bob}, true},
+		{carol, domain.MessageRef{ID: "same", Version: 3, Sender: carol}, true},
+		{alice, domain.MessageRef{}, false},
+	} {
+		ref, p, ok, err := db.MessageByID(ctx, "g", c.sender, "same")
+		if err != nil || ok != c.ok || ref != c.want || (ok && p != pos(c.want.Version)) {
+			t.Errorf("MessageByID(%q, same) = %+v, %d, %v, %v; want %+v, %v", c.sender, ref, p, ok, err, c.want, c.ok)
+		}
 	}
-	ref, _, ok, _ = db.MessageBySender(ctx, "g", bob, "same")
+	ref, _, ok, _ := db.MessageBySender(ctx, "g", bob, "same")
 	if !ok || ref.Version != 2 {
 		t.Errorf("MessageBySender(bob, same) = %+v, %v; want version 2", ref, ok)
 	}
-	ref, p, ok, _ = db.MessageByVersion(ctx, "g", 1)
+	ref, p, ok, _ := db.MessageByVersion(ctx, "g", 1)
 	if !ok || ref != (domain.MessageRef{ID: "a1", Version: 1, Sender: alice}) || p != pos(1) {
 		t.Errorf("MessageByVersion(1) = %+v, %d, %v", ref, p, ok)
 	}
@@ -374,7 +386,7 @@ func TestMessageLookups(t *testing.T) {
 			t.Errorf("MessageByVersion(%d) found a message", v)
 		}
 	}
-	if _, _, ok, _ := db.MessageByID(ctx, "g", ""); ok {
+	if _, _, ok, _ := db.MessageByID(ctx, "g", "", ""); ok {
 		t.Error("MessageByID with no id found a message")
 	}
 	readers, err := db.ReadBy(ctx, "g", 1)

@@ -211,15 +211,21 @@ func (db *DB) ReadBy(ctx context.Context, group string, version uint64) ([]strin
 	return out, nil
 }
 
-// MessageByID returns the newest message of a group that its sender's
-// client gave the id clientID, with its global position: what a read
-// receipt naming a message by id resolves to.
-func (db *DB) MessageByID(ctx context.Context, group, clientID string) (ref domain.MessageRef, position uint64, ok bool, err error) {
+// MessageByID returns the earliest message of a group that its sender's
+// client gave the id clientID, among those sender posted unless sender is
+// empty, with its global position. Client ids are not unique: the earliest
+// is the one another member cannot take over, since it can only reuse an id
+// it has seen.
+func (db *DB) MessageByID(ctx context.Context, group, sender, clientID string) (ref domain.MessageRef, position uint64, ok bool, err error) {
 	if clientID == "" {
 		return domain.MessageRef{}, 0, false, nil
 	}
+	if sender != "" {
+		return db.message(ctx, `SELECT client_id, version, sender, position FROM messages
+			WHERE group_id = ? AND client_id = ? AND sender = ? ORDER BY version LIMIT 1`, group, clientID, sender)
+	}
 	return db.message(ctx, `SELECT client_id, version, sender, position FROM messages
-		WHERE group_id = ? AND client_id = ? ORDER BY version DESC LIMIT 1`, group, clientID)
+		WHERE group_id = ? AND client_id = ? ORDER BY version LIMIT 1`, group, clientID)
 }
 
 // MessageBySender returns the newest message sender posted to a group with

@@ -122,6 +122,8 @@ func TestBadConfigNamesTheKey(t *testing.T) {
 		{"fraction for an integer", "max-members = 3.5\n", nil, nil, []string{"key max-members in", "want an integer"}},
 		{"zero limit in the file", "max-members = 0\n", nil, nil, []string{"--max-members (key max-members in", "must be positive"}},
 		{"negative limit in the environment", "", map[string]string{"GROUPCHAT_QUEUE_SIZE": "-1"}, nil, []string{"--queue-size (GROUPCHAT_QUEUE_SIZE)", "must be positive"}},
+		{"no resources per user", "max-resources-per-user = 0\n", nil, nil, []string{"--max-resources-per-user (key max-resources-per-user in", "must be positive"}},
+		{"negative online resources in the environment", "", map[string]string{"GROUPCHAT_MAX_ONLINE_RESOURCES": "-5"}, nil, []string{"--max-online-resources (GROUPCHAT_MAX_ONLINE_RESOURCES)", "must be positive"}},
 		{"not a number in the environment", "", map[string]string{"GROUPCHAT_MESSAGE_RATE": "fast"}, nil, []string{"GROUPCHAT_MESSAGE_RATE", "want a number"}},
 		{"negative rate on the command line", "", nil, []string{"--message-rate", "-1"}, []string{"--message-rate", "messages per second"}},
 		{"not a number of messages", "message-rate = nan\n", nil, nil, []string{"--message-rate (key message-rate in", "messages per second"}},

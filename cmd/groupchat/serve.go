@@ -62,6 +62,10 @@ type serveConfig struct {
 	QueueSize    int
 	// MaxOutbound is the largest stanza the component writes.
 	MaxOutbound int
+	// MaxResourcesPerUser and MaxOnlineResources bound the resources the
+	// service tracks as online.
+	MaxResourcesPerUser int
+	MaxOnlineResources  int
 
 	Push       push.Config
 	PushLimits domain.PushLimits
@@ -99,6 +103,9 @@ func (c *serveConfig) register(fs *flag.FlagSet) {
 	fs.Float64Var(&c.MessageRate, "message-rate", 20, "messages per second one sender may post, sustained (0: no limit)")
 	fs.IntVar(&c.MessageBurst, "message-burst", 100, "messages one sender may post in a burst")
 	fs.IntVar(&c.QueueSize, "queue-size", 65536, "outgoing stanzas buffered while the server link is slow or down")
+	online := presence.DefaultLimits()
+	fs.IntVar(&c.MaxResourcesPerUser, "max-resources-per-user", online.PerUser, "online resources tracked per user; beyond it the least recently seen is forgotten")
+	fs.IntVar(&c.MaxOnlineResources, "max-online-resources", online.Total, "online resources of members tracked (and a tenth as many of users in no group); beyond it the least recently seen is forgotten")
 	c.Push, c.PushLimits = push.DefaultConfig(), domain.DefaultPushLimits()
 	fs.DurationVar(&c.Push.Interval, "push-interval", c.Push.Interval, "least time between two push notifications to one member; a burst within it is one notification")
 	fs.IntVar(&c.Push.MaxFailures, "push-max-failures", c.Push.MaxFailures, "failed publishes in a row after which a push registration is disabled")
@@ -123,6 +130,7 @@ func (c *serveConfig) check(src sources) error {
 		{"dedup-window", c.Limits.DedupWindow}, {"max-stanza-bytes", c.Stanza.MaxBytes},
 		{"max-stanza-depth", c.Stanza.MaxDepth}, {"max-stanza-elements", c.Stanza.MaxChildren},
 		{"queue-size", c.QueueSize}, {"message-burst", c.MessageBurst}, {"max-outbound-stanza-bytes", c.MaxOutbound},
+		{"max-resources-per-user", c.MaxResourcesPerUser}, {"max-online-resources", c.MaxOnlineResources},
 		{"push-max-failures", c.Push.MaxFailures}, {"push-queue-size", c.Push.QueueSize},
 		{"push-max-registrations", c.PushLimits.MaxRegistrations}, {"push-max-options-bytes", c.PushLimits.MaxPublishOptionsBytes},
 	} {
@@ -296,8 +304,11 @@ func serve(ctx context.Context, cfg serveConfig, log *slog.Logger, ready func())
 			admins = append(admins, a)
 		}
 	}
-	online := presence.NewTracker()
-	restoreOnline(cfg.Data, online, log)
+	// Users in no group are tracked only so that one added while online
+	// gets the broadcast that adds it: a tenth of the room is plenty.
+	online := presence.NewTrackerWithLimits(presence.Limits{
+		PerUser: cfg.MaxResourcesPerUser, Total: cfg.MaxOnlineResources, Candidates: max(1, cfg.MaxOnlineResources/10),
+	})
 	svc := service.New(service.Config{
 		Domain: cfg.Domain, Name: cfg.Name, Limits: cfg.Limits, SystemAdmins: admins,
 		MessageRate: cfg.MessageRate, MessageBurst: cfg.MessageBurst, MaxOutboundBytes: cfg.MaxOutbound,
@@ -311,6 +322,9 @@ func serve(ctx context.Context, cfg serveConfig, log *slog.Logger, ready func())
 		return fmt.Errorf("loading groups from the event log: %w", err)
 	}
 	log.Info("groups loaded from the event log", "took", time.Since(started).Round(time.Millisecond))
+	// Loading counted who is a member of what: restored members' resources
+	// are online again, others' are not.
+	restoreOnline(cfg.Data, online, log)
 	lnk := link.New(link.Config{
 		Addr: cfg.Server, Domain: cfg.Domain, Secret: cfg.Secret, QueueSize: cfg.QueueSize,
 		StanzaLimits: cfg.Stanza, MaxOutboundBytes: cfg.MaxOutbound, Logger: log,

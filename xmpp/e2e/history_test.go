@@ -270,7 +270,7 @@ func TestWhoReadMyMessage(t *testing.T) {
 	bob.expect("the creategroup broadcast", presenceWith(group, nsCreate))
 
 	alice.send(`<message type="groupchat" id="r1" to="` + gjid(group) + `"><body>did you read this?</body></message>`)
-	bob.expect("the message", func(s *xmppclient.Stanza) bool { return s.Is("", "message") && s.ID() == "r1" })
+	r1 := bob.expect("the message", func(s *xmppclient.Stanza) bool { return s.Is("", "message") && s.ID() == "r1" })
 	bob.send(`<message type="groupchat" to="` + gjid(group) + `"><read xmlns="` + nsChatStates + `" id="r1"/></message>`)
 	alice.expect("bob's receipt", func(s *xmppclient.Stanza) bool { return s.Child(nsChatStates, "read") != nil })
 
@@ -286,8 +286,12 @@ func TestWhoReadMyMessage(t *testing.T) {
 	if len(unread) != 1 || unread[0].Attr("jid") != "carol@"+xmppDomain {
 		t.Errorf("carol has not: %s", res.Raw)
 	}
-	res = bob.iq(`<iq type="get" id="who2" to="`+gjid(group)+`"><query xmlns="`+nsReaders+`" id="r1"/></iq>`, "who2")
+	// Another member's message: by its archive id it is not bob's to ask
+	// about, and a client id is looked up among bob's own messages only.
+	res = bob.iq(`<iq type="get" id="who2" to="`+gjid(group)+`"><query xmlns="`+nsReaders+`" id="`+strconv.FormatUint(archiveIDOf(t, r1), 10)+`"/></iq>`, "who2")
 	wantError(t, res, "cancel", "not-allowed", "not-allowed")
+	res = bob.iq(`<iq type="get" id="who3" to="`+gjid(group)+`"><query xmlns="`+nsReaders+`" id="r1"/></iq>`, "who3")
+	wantError(t, res, "cancel", "item-not-found", "not-exists")
 }
 
 func TestResendWithOriginIDAfterReconnect(t *testing.T) {

@@ -29,7 +29,7 @@ const (
 )
 
 // pushUsers are registered on the push tests' server besides users.
-var pushUsers = []string{appUser, "frank"}
+var pushUsers = []string{appUser, "frank", "grace"}
 
 var (
 	pushOnce sync.Once

@@ -11,6 +11,7 @@ import (
 
 func TestTracker(t *testing.T) {
 	tr := NewTracker()
+	tr.Join("alice@example.test")
 	phone := address.MustParse("alice@example.test/phone")
 	desk := address.MustParse("alice@example.test/desk")
 	tr.Online(phone)
@@ -46,6 +47,9 @@ func TestTrackerFollowsAModel(t *testing.T) {
 	bares := []string{"alice@example.test", "bob@example.test", "carol@example.test"}
 	resources := []string{"phone", "desk", "tablet", "a", "z"}
 	tr := NewTracker()
+	for _, b := range bares {
+		tr.Join(b)
+	}
 	model := map[string]map[string]bool{}
 	for step := 0; step < 5000; step++ {
 		bare := bares[rng.IntN(len(bares))]
@@ -89,11 +93,145 @@ func TestTrackerFollowsAModel(t *testing.T) {
 // TestResourcesIsACopy: what Resources returns is the caller's to change.
 func TestResourcesIsACopy(t *testing.T) {
 	tr := NewTracker()
+	tr.Join("alice@example.test")
 	tr.Online(address.MustParse("alice@example.test/desk"))
 	tr.Online(address.MustParse("alice@example.test/phone"))
 	got := tr.Resources(nil, "alice@example.test")
 	got[0] = "mallory@example.test/evil"
 	if again := tr.Resources(nil, "alice@example.test"); again[0] != "alice@example.test/desk" {
 		t.Fatalf("changing a result of Resources changed the tracker: %v", again)
+	}
+}
+
+// TestOnlyMembersAreOnline: the resources of a user in no group are kept
+// apart, neither reached by broadcasts nor saved, until a group counts the
+// user in; they go back when the user leaves its last group.
+func TestOnlyMembersAreOnline(t *testing.T) {
+	const dave = "dave@example.test"
+	laptop := address.MustParse(dave + "/laptop")
+	type step struct {
+		name string
+		do   func(*Tracker)
+		want []string // dave's online resources, and the snapshot, after it
+	}
+	for _, tc := range []struct {
+		name  string
+		steps []step
+	}{
+		{"a non-member's resource is a candidate until it joins", []step{
+			{"seen", func(tr *Tracker) { tr.Online(laptop) }, nil},
+			{"joins a group", func(tr *Tracker) { tr.Join(dave) }, []string{dave + "/laptop"}},
+			{"joins another", func(tr *Tracker) { tr.Join(dave) }, []string{dave + "/laptop"}},
+			{"leaves one", func(tr *Tracker) { tr.Leave(dave) }, []string{dave + "/laptop"}},
+			{"leaves the last", func(tr *Tracker) { tr.Leave(dave) }, nil},
+			{"joins again", func(tr *Tracker) { tr.Join(dave) }, []string{dave + "/laptop"}},
+		}},
+		{"a member's resource is online at once", []step{
+			{"joins", func(tr *Tracker) { tr.Join(dave) }, nil},
+			{"seen", func(tr *Tracker) { tr.Online(laptop) }, []string{dave + "/laptop"}},
+		}},
+		{"offline forgets a candidate", []step{
+			{"seen", func(tr *Tracker) { tr.Online(laptop) }, nil},
+			{"offline", func(tr *Tracker) { tr.Offline(laptop) }, nil},
+			{"joins", func(tr *Tracker) { tr.Join(dave) }, nil},
+		}},
+		{"offline by bare JID forgets every candidate", []step{
+			{"seen", func(tr *Tracker) { tr.Online(laptop); tr.Online(address.MustParse(dave + "/phone")) }, nil},
+			{"offline", func(tr *Tracker) { tr.Offline(address.MustParse(dave)) }, nil},
+			{"joins", func(tr *Tracker) { tr.Join(dave) }, nil},
+		}},
+		{"leaving a group never joined changes nothing", []step{
+			{"leaves", func(tr *Tracker) { tr.Leave(dave) }, nil},
+			{"seen", func(tr *Tracker) { tr.Online(laptop) }, nil},
+			{"joins", func(tr *Tracker) { tr.Join(dave) }, []string{dave + "/laptop"}},
+		}},
+	} {
+		t.Run(tc.name, func(t *testing.T) {
+			tr := NewTracker()
+			for _, st := range tc.steps {
+				st.do(tr)
+				if got := tr.Resources(nil, dave); !slices.Equal(got, st.want) {
+					t.Fatalf("%s: online %v, want %v", st.name, got, st.want)
+				}
+				if got, _ := tr.Snapshot(); !slices.Equal(got, st.want) {
+					t.Fatalf("%s: snapshot %v, want %v", st.name, got, st.want)
+				}
+				if tr.IsOnline(dave) != (len(st.want) > 0) || tr.Count() != len(st.want) {
+					t.Fatalf("%s: IsOnline %v, Count %d with %v online", st.name, tr.IsOnline(dave), tr.Count(), st.want)
+				}
+			}
+		})
+	}
+}
+
+// TestLimitsForgetTheLeastRecentlySeen: past a limit, the resource seen
+// longest ago goes: the user's own past the per-user limit, anyone's past
+// the total (of members' resources) or the candidates' limit.
+func TestLimitsForgetTheLeastRecentlySeen(t *testing.T) {
+	full := func(s string) address.JID { return address.MustParse(s + "@example.test/r") }
+	res := func(user, r string) address.JID { return address.MustParse(user + "@example.test/" + r) }
+	for _, tc := range []struct {
+		name    string
+		lim     Limits
+		members []string
+		seen    []address.JID
+		// join is who joins a group after the sightings.
+		join []string
+		want []string
+	}{
+		{
+			name:    "per user: the user's least recently seen resource",
+			lim:     Limits{PerUser: 2, Total: 10, Candidates: 10},
+			members: []string{"bob"},
+			seen:    []address.JID{res("bob", "a"), res("bob", "b"), res("bob", "a"), res("bob", "c")},
+			want:    []string{"bob@example.test/a", "bob@example.test/c"},
+		},
+		{
+			name:    "total: the least recently seen of all members",
+			lim:     Limits{PerUser: 5, Total: 3, Candidates: 10},
+			members: []string{"alice", "bob", "carol", "dave"},
+			seen:    []address.JID{full("alice"), full("bob"), full("carol"), full("alice"), full("dave")},
+			want:    []string{"alice@example.test/r", "carol@example.test/r", "dave@example.test/r"},
+		},
+		{
+			name: "candidates: the least recently seen non-member is not promoted",
+			lim:  Limits{PerUser: 5, Total: 10, Candidates: 2},
+			seen: []address.JID{full("alice"), full("bob"), full("carol")},
+			join: []string{"alice", "bob", "carol"},
+			want: []string{"bob@example.test/r", "carol@example.test/r"},
+		},
+		{
+			name: "candidates per user, then promoted whole",
+			lim:  Limits{PerUser: 2, Total: 10, Candidates: 10},
+			seen: []address.JID{res("eve", "a"), res("eve", "b"), res("eve", "c")},
+			join: []string{"eve"},
+			want: []string{"eve@example.test/b", "eve@example.test/c"},
+		},
+		{
+			name:    "candidates do not count against members",
+			lim:     Limits{PerUser: 5, Total: 1, Candidates: 5},
+			members: []string{"alice"},
+			seen:    []address.JID{full("alice"), full("bob"), full("carol")},
+			want:    []string{"alice@example.test/r"},
+		},
+	} {
+		t.Run(tc.name, func(t *testing.T) {
+			tr := NewTrackerWithLimits(tc.lim)
+			for _, m := range tc.members {
+				tr.Join(m + "@example.test")
+			}
+			for _, j := range tc.seen {
+				tr.Online(j)
+			}
+			for _, m := range tc.join {
+				tr.Join(m + "@example.test")
+			}
+			if got, _ := tr.Snapshot(); !slices.Equal(got, tc.want) {
+				t.Fatalf("online %v, want %v", got, tc.want)
+			}
+			if tr.Count() != len(tc.want) {
+				t.Fatalf("Count = %d, want %d", tr.Count(), len(tc.want))
+			}
+		})
 	}
 }

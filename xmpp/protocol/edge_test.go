@@ -218,15 +218,52 @@ func TestPresence(t *testing.T) {
 		{name: "unavailable", xml: pres(service, "unavailable", ""), want: protocol.Availability{Online: false}},
 		{name: "unavailable with an operation", xml: pres(groupJID, "unavailable", xDelete), want: protocol.Availability{Online: false}},
 		{name: "error", xml: pres(service, "error", `<error type="cancel"><remote-server-not-found xmlns="urn:ietf:params:xml:ns:xmpp-stanzas"/></error>`), want: protocol.Bounce{}},
-		{name: "error with an operation", xml: pres(groupJID, "error", xCreate), want: protocol.Bounce{}},
+		{name: "error with an operation and no error element", xml: pres(groupJID, "error", xCreate), want: protocol.Bounce{}},
 		{name: "subscribe", xml: pres(groupJID, "subscribe", ""), want: nil},
 		{name: "subscribed", xml: pres(service, "subscribed", ""), want: nil},
 		{name: "probe", xml: pres(groupJID, "probe", xCreate), want: nil},
 	})
 }
 
+// TestDeliveryErrors: only an error that tells a resource is gone marks it
+// offline: from a full JID, with a condition on which Prosody's MUC removes
+// an occupant (muc/util.lib.lua), or without an <error/> element (Prosody's
+// "malformed error"). Every other error is ignored.
+func TestDeliveryErrors(t *testing.T) {
+	withCondition := func(cond string) string {
+		return `<error type="cancel"><` + cond + ` xmlns="urn:ietf:params:xml:ns:xmpp-stanzas"/></error>`
+	}
+	var cases []parseCase
+	for _, cond := range []string{"gone", "internal-server-error", "item-not-found", "jid-malformed", "recipient-unavailable",
+		"redirect", "remote-server-not-found", "remote-server-timeout", "service-unavailable"} {
+		cases = append(cases,
+			parseCase{name: "message " + cond, xml: msg(groupJID, "error", withCondition(cond)), want: protocol.Bounce{}},
+			parseCase{name: "presence " + cond, xml: pres(service, "error", withCondition(cond)), want: protocol.Bounce{}})
+	}
+	for _, cond := range []string{"not-acceptable", "feature-not-implemented", "bad-request", "forbidden", "not-allowed",
+		"policy-violation", "resource-constraint", "undefined-condition"} {
+		cases = append(cases,
+			parseCase{name: "message " + cond, xml: msg(groupJID, "error", withCondition(cond)), want: nil},
+			parseCase{name: "presence " + cond, xml: pres(service, "error", withCondition(cond)), want: nil})
+	}
+	cases = append(cases,
+		parseCase{name: "text before the condition", xml: msg(groupJID, "error", `<error type="cancel"><text xmlns="urn:ietf:params:xml:ns:xmpp-stanzas">gone</text><gone xmlns="urn:ietf:params:xml:ns:xmpp-stanzas"/></error>`), want: protocol.Bounce{}},
+		parseCase{name: "an application condition only", xml: msg(groupJID, "error", `<error type="cancel"><gone xmlns="urn:example"/></error>`), want: nil},
+		parseCase{name: "no error element", xml: msg(groupJID, "error", ``), want: protocol.Bounce{}},
+		parseCase{name: "from a bare JID", xml: `<message from="hag66@shakespeare.lit" id="m1" to="` + groupJID + `" type="error">` + withCondition("service-unavailable") + `</message>`, want: nil},
+		parseCase{name: "presence from a bare JID", xml: `<presence from="crone1@shakespeare.lit" to="` + service + `" type="error">` + withCondition("gone") + `</presence>`, want: nil},
+	)
+	runParseCases(t, cases)
+}
+
 func TestMessage(t *testing.T) {
-	states := "http://jabber.org/protocol/chatstates"
+	const (
+		states  = "http://jabber.org/protocol/chatstates"
+		markers = "urn:xmpp:chat-markers:0"
+	)
+	transient := func(payload string) protocol.Transient {
+		return protocol.Transient{Group: "groupid", ID: "m1", Payload: payload}
+	}
 	runParseCases(t, []parseCase{
 		{name: "type chat", xml: msg(groupJID, "chat", `<body>hi</body>`), err: &protocol.ErrBadRequest},
 		{name: "type normal", xml: msg(groupJID, "", `<body>hi</body>`), err: &protocol.ErrBadRequest},
@@ -246,6 +283,32 @@ func TestMessage(t *testing.T) {
 		// XEP-0334, example 3: a chat state notification marked not to be
 		// stored is still only a chat state notification.
 		{name: "chat state with a no-store hint", xml: msg(groupJID, "groupchat", `<composing xmlns="`+states+`"/><no-store xmlns="urn:xmpp:hints"/>`), want: protocol.Transient{Group: "groupid", ID: "m1", Payload: `<composing xmlns="http://jabber.org/protocol/chatstates"/><no-store xmlns="urn:xmpp:hints"/>`}},
+		// A signal stays a signal beside envelope metadata: what is archived,
+		// counted and pushed is decided by content.
+		{name: "chat state with an origin-id (Monal, Smack)", xml: msg(groupJID, "groupchat", `<composing xmlns="`+states+`"/><origin-id xmlns="urn:xmpp:sid:0" id="o1"/>`),
+			want: transient(`<composing xmlns="` + states + `"/><origin-id xmlns="urn:xmpp:sid:0" id="o1"/>`)},
+		// XEP-0333, example "marker response to a markable MUC message".
+		{name: "displayed marker in a thread", xml: msg(groupJID, "groupchat", `<thread>Act IV, Scene I</thread><displayed xmlns="`+markers+`" id="39K7ZYIp"/>`),
+			want: transient(`<thread>Act IV, Scene I</thread><displayed xmlns="` + markers + `" id="39K7ZYIp"/>`)},
+		// XEP-0184: a receipt, with the sender's origin-id.
+		{name: "delivery receipt with an origin-id", xml: msg(groupJID, "groupchat", `<received xmlns="urn:xmpp:receipts" id="m0"/><origin-id xmlns="urn:xmpp:sid:0" id="o2"/>`),
+			want: transient(`<received xmlns="urn:xmpp:receipts" id="m0"/><origin-id xmlns="urn:xmpp:sid:0" id="o2"/>`)},
+		// XEP-0334, Business Rules: hints are only hints; a store hint does not make a
+		// marker content.
+		{name: "displayed marker with a store hint", xml: msg(groupJID, "groupchat", `<displayed xmlns="`+markers+`" id="x"/><store xmlns="urn:xmpp:hints"/>`),
+			want: transient(`<displayed xmlns="` + markers + `" id="x"/><store xmlns="urn:xmpp:hints"/>`)},
+		{name: "chat state with a delay", xml: msg(groupJID, "groupchat", `<paused xmlns="`+states+`"/><delay xmlns="urn:xmpp:delay" stamp="2002-09-10T23:08:25Z"/>`),
+			want: transient(`<paused xmlns="` + states + `"/><delay xmlns="urn:xmpp:delay" stamp="2002-09-10T23:08:25Z"/>`)},
+		{name: "chat state with a stanza-id of the sender's server", xml: msg(groupJID, "groupchat", `<active xmlns="`+states+`"/><stanza-id xmlns="urn:xmpp:sid:0" by="shakespeare.lit" id="s1"/>`),
+			want: transient(`<active xmlns="` + states + `"/><stanza-id xmlns="urn:xmpp:sid:0" by="shakespeare.lit" id="s1"/>`)},
+		{name: "a thread in another namespace is content", xml: msg(groupJID, "groupchat", `<composing xmlns="`+states+`"/><thread xmlns="urn:example">t</thread>`),
+			want: post(domain.PostMessage{Payload: `<composing xmlns="` + states + `"/><thread xmlns="urn:example">t</thread>`})},
+		{name: "a reaction is content", xml: msg(groupJID, "groupchat", `<reactions xmlns="urn:xmpp:reactions:0" id="m0"><reaction>+1</reaction></reactions><origin-id xmlns="urn:xmpp:sid:0" id="o3"/>`),
+			want: post(domain.PostMessage{OriginID: "o3", Payload: `<reactions xmlns="urn:xmpp:reactions:0" id="m0"><reaction>+1</reaction></reactions><origin-id xmlns="urn:xmpp:sid:0" id="o3"/>`})},
+		{name: "origin-id alone carries nothing", xml: msg(groupJID, "groupchat", `<origin-id xmlns="urn:xmpp:sid:0" id="o4"/>`), want: nil},
+		{name: "thread and hint alone carry nothing", xml: msg(groupJID, "groupchat", `<thread>t</thread><no-store xmlns="urn:xmpp:hints"/>`), want: nil},
+		{name: "read receipt with an origin-id and a thread", xml: msg(groupJID, "groupchat", `<thread>t</thread><read xmlns="`+states+`" id="42"/><origin-id xmlns="urn:xmpp:sid:0" id="o5"/>`),
+			want: protocol.Read{Group: "groupid", MessageID: "42"}},
 		{name: "chat state with a body", xml: msg(groupJID, "groupchat", `<active xmlns="`+states+`"/><body>hi</body>`),
 			want: post(domain.PostMessage{Body: "hi", Payload: `<active xmlns="` + states + `"/>`})},
 

@@ -31,6 +31,7 @@ const (
 	NSRSM        = "http://jabber.org/protocol/rsm"
 	NSForward    = "urn:xmpp:forward:0"
 	NSDelay      = "urn:xmpp:delay"
+	NSHints      = "urn:xmpp:hints"
 	NSClient     = "jabber:client"
 	NSComponent  = "jabber:component:accept"
 )

@@ -39,8 +39,9 @@ type Read struct {
 }
 
 // Transient is a message to a group that carries only signals (chat
-// states, receipts, markers, hints): members receive it live, as in MUC,
-// but it is neither archived nor counted as unread.
+// states, receipts, markers) and envelope metadata: members receive it
+// live, as in MUC, but it is neither archived, counted as unread nor
+// pushed.
 type Transient struct {
 	Group   string
 	ID      string
@@ -51,7 +52,7 @@ type Transient struct {
 // resource comes online (or goes offline).
 type Availability struct{ Online bool }
 
-// Bounce is an error stanza from a user: the resource it came from is gone.
+// Bounce is a delivery error from a user's resource: the resource is gone.
 type Bounce struct{}
 
 // ItemsQuery asks for the requester's groups.
@@ -123,10 +124,50 @@ func Parse(s Stanza) (Request, error) {
 
 var groupOps = []string{NSCreate, NSUpdate, NSDelete, NSAdd, NSRemove}
 
+// deliveryErrors are the conditions of an error that tells a resource is
+// gone, those on which Prosody's MUC removes an occupant (XEP-0045 "ghost"
+// occupants; kickable_error_conditions in muc/util.lib.lua). Others (a
+// client refusing a stanza it does not understand, a server's rate limit)
+// say nothing about whether the resource is still there.
+var deliveryErrors = map[string]bool{
+	"gone":                    true,
+	"internal-server-error":   true,
+	"item-not-found":          true,
+	"jid-malformed":           true,
+	"recipient-unavailable":   true,
+	"redirect":                true,
+	"remote-server-not-found": true,
+	"remote-server-timeout":   true,
+	"service-unavailable":     true,
+}
+
+// bounce reads an error message or presence: a Bounce if it is a delivery
+// error from a full JID, else nothing. An error stanza without an <error/>
+// element counts, as in Prosody's MUC; one whose <error/> has no defined
+// condition does not. Only a full JID names the resource that is gone.
+func bounce(s Stanza) Request {
+	if s.From.Resourcepart() == "" {
+		return nil
+	}
+	e := s.Node.Child("", "error")
+	if e == nil {
+		return Bounce{}
+	}
+	for _, c := range e.Children {
+		if c.Name.Space == NSStanzas && c.Name.Local != "text" && !c.IsText() {
+			if deliveryErrors[c.Name.Local] {
+				return Bounce{}
+			}
+			return nil
+		}
+	}
+	return nil
+}
+
 func parsePresence(s Stanza) (Request, error) {
 	switch s.Type {
 	case "error":
-		return Bounce{}, nil
+		return bounce(s), nil
 	case "unavailable":
 		return Availability{Online: false}, nil
 	case "":
@@ -308,21 +349,41 @@ func checkMID(mid string) error {
 	return nil
 }
 
-// transientNS are namespaces of signals that are not messages: chat states
-// (XEP-0085), processing hints (XEP-0334), delivery receipts (XEP-0184) and
-// chat markers (XEP-0333). A message carrying nothing else and no body is
-// delivered live (Transient) but neither archived nor counted as unread.
-var transientNS = map[string]bool{
+// signalNS are namespaces of signals about messages, not messages: chat
+// states (XEP-0085), delivery receipts (XEP-0184) and chat markers
+// (XEP-0333). A message without a body carrying signals and nothing but
+// envelope metadata beside them is delivered live (Transient) but neither
+// archived, counted as unread nor pushed.
+var signalNS = map[string]bool{
 	NSChatStates:              true,
-	"urn:xmpp:hints":          true,
 	"urn:xmpp:receipts":       true,
 	"urn:xmpp:chat-markers:0": true,
+}
+
+// isEnvelope reports whether c, a child of the message msg, says how the
+// stanza travels rather than what it says, so that it does not make a
+// signal content: XEP-0359 ids (clients such as Monal and Smack add an
+// origin-id to every message), the RFC 6121 thread (XEP-0333 sends markers
+// in a thread), XEP-0334 hints (only hints, says its Business Rules) and
+// XEP-0203 delays (added by whoever held the stanza).
+func isEnvelope(c, msg *xmlnode.Node) bool {
+	switch c.Name.Space {
+	case NSSID:
+		return c.Name.Local == "origin-id" || c.Name.Local == "stanza-id"
+	case NSHints:
+		return true
+	case NSDelay:
+		return c.Name.Local == "delay"
+	case msg.Name.Space, NSClient, NSComponent:
+		return c.Name.Local == "thread"
+	}
+	return false
 }
 
 func parseMessage(s Stanza) (Request, error) {
 	switch s.Type {
 	case "error":
-		return Bounce{}, nil
+		return bounce(s), nil
 	case "groupchat":
 	default:
 		return nil, ErrBadRequest.With("a group accepts only messages of type groupchat")
@@ -341,7 +402,7 @@ func parseMessage(s Stanza) (Request, error) {
 		cmd.Body = body.Text
 	}
 	var payload []byte
-	onlyStates := true
+	signals, content := false, false
 	for _, c := range n.Children {
 		if c.IsText() || c == body {
 			continue
@@ -359,13 +420,17 @@ func parseMessage(s Stanza) (Request, error) {
 				cmd.Mentions = append(cmd.Mentions, j.Bare().String())
 			}
 		}
-		if !transientNS[c.Name.Space] {
-			onlyStates = false
+		switch {
+		case signalNS[c.Name.Space]:
+			signals = true
+		case !isEnvelope(c, n):
+			content = true
 		}
 		payload = xmlnode.AppendXML(payload, c, n.Name.Space)
 	}
-	if body == nil && onlyStates {
-		if len(payload) == 0 {
+	if body == nil && !content {
+		if !signals {
+			// No body and no signal: nothing to relay.
 			return nil, nil
 		}
 		return Transient{Group: s.Group(), ID: s.ID, Payload: string(payload)}, nil

@@ -26,6 +26,7 @@ func BenchmarkFanOutLookups(b *testing.B) {
 	members := benchMembers()
 	online := presence.NewTracker()
 	for _, m := range members[:500] {
+		online.Join(m.JID)
 		online.Online(address.MustParse(m.JID + "/phone"))
 	}
 	var to []string
@@ -45,6 +46,7 @@ func BenchmarkMessage(b *testing.B) {
 		b.Run(fmt.Sprintf("registered=%d", registered), func(b *testing.B) {
 			online := presence.NewTracker()
 			for _, m := range members[:500] {
+				online.Join(m.JID)
 				online.Online(address.MustParse(m.JID + "/phone"))
 			}
 			n := NewNotifier(Config{QueueSize: 1 << 16}, NewSettings(&memStore{}, domain.DefaultPushLimits()), online, nil)

@@ -37,8 +37,8 @@ func (r ReadModel) GroupByName(ctx context.Context, name string) (service.GroupS
 }
 
 // MessageByID implements service.ReadModel.
-func (r ReadModel) MessageByID(ctx context.Context, group, id string) (domain.MessageRef, bool, error) {
-	ref, _, ok, err := r.DB.MessageByID(ctx, group, id)
+func (r ReadModel) MessageByID(ctx context.Context, group, sender, id string) (domain.MessageRef, bool, error) {
+	ref, _, ok, err := r.DB.MessageByID(ctx, group, sender, id)
 	return ref, ok, err
 }
 

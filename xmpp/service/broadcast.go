@@ -36,6 +36,10 @@ func (s *Service) OnApplied(ctx context.Context, events []eventstore.RecordedEve
 		g := s.broadcastState(re.Stream)
 		group, gj := re.Stream, s.groupJID(re.Stream)
 		o, kind := s.render(ctx, re, e)
+		joined, left := membershipChange(e)
+		// New members are online for the broadcast that adds them, and
+		// removed ones for the broadcast that removes them.
+		s.join(joined)
 		switch e := e.(type) {
 		case domain.GroupCreated:
 			s.fanOut(ctx, o, e.Members)
@@ -71,7 +75,38 @@ func (s *Service) OnApplied(ctx context.Context, events []eventstore.RecordedEve
 				}
 			}
 		}
+		s.leave(left)
 		g.Apply(e)
+	}
+}
+
+// membershipChange is who an event makes a member of its group, and who it
+// makes no longer one.
+func membershipChange(e domain.Event) (joined, left []domain.Member) {
+	switch e := e.(type) {
+	case domain.GroupCreated:
+		return e.Members, nil
+	case domain.MemberAdded:
+		return e.Members, nil
+	case domain.MemberRemoved:
+		return nil, e.Members
+	case domain.GroupDeleted:
+		return nil, e.Members
+	}
+	return nil, nil
+}
+
+// join and leave keep the online set's count of groups per user, which
+// tells it whose resources are online for broadcasts.
+func (s *Service) join(ms []domain.Member) {
+	for _, m := range ms {
+		s.online.Join(m.JID)
+	}
+}
+
+func (s *Service) leave(ms []domain.Member) {
+	for _, m := range ms {
+		s.online.Leave(m.JID)
 	}
 }
 

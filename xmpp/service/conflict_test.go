@@ -86,14 +86,20 @@ func liveService(t testing.TB) (*service.Service, eventstore.Store, *outbox) {
 // liveServiceWith is liveService with a given configuration.
 func liveServiceWith(t testing.TB, cfg service.Config) (*service.Service, eventstore.Store, *outbox) {
 	t.Helper()
+	return liveServiceTracking(t, cfg, presence.NewTracker())
+}
+
+// liveServiceTracking is liveServiceWith with the given online set.
+func liveServiceTracking(t testing.TB, cfg service.Config, online *presence.Tracker) (*service.Service, eventstore.Store, *outbox) {
+	t.Helper()
 	out := &outbox{t: t, ch: make(chan *xmlnode.Node, 1024), max: cfg.MaxOutboundBytes}
-	svc, store := startService(t, cfg, out)
+	svc, store := startService(t, cfg, out, online)
 	return svc, store, out
 }
 
 // startService runs a service and its projector on a fresh SQLite store,
 // sending to out, until the test ends.
-func startService(t testing.TB, cfg service.Config, out service.Sender) (*service.Service, eventstore.Store) {
+func startService(t testing.TB, cfg service.Config, out service.Sender, online *presence.Tracker) (*service.Service, eventstore.Store) {
 	t.Helper()
 	dir := t.TempDir()
 	store, err := sqlite.Open(filepath.Join(dir, "events.db"), sqlite.Options{})
@@ -105,7 +111,7 @@ func startService(t testing.TB, cfg service.Config, out service.Sender) (*servic
 		t.Fatal(err)
 	}
 	svc := service.New(cfg,
-		store, readmodel.ReadModel{DB: proj}, presence.NewTracker(), slog.New(slog.DiscardHandler))
+		store, readmodel.ReadModel{DB: proj}, online, slog.New(slog.DiscardHandler))
 	ctx, cancel := context.WithCancel(context.Background())
 	if err := svc.Load(ctx, 0); err != nil {
 		t.Fatal(err)

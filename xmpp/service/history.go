@@ -271,23 +271,30 @@ func archiveForm() []byte {
 	return protocol.AppendEnd(p, "query")
 }
 
+// messageNamed finds the message id names in a group: the message whose
+// archive id it is, else the earliest message with that client id, among
+// sender's own unless sender is empty. Archive ids are unique and client
+// ids are not, so another member reusing an id cannot redirect a receipt or
+// a #readers query to its own message.
+func (s *Service) messageNamed(ctx context.Context, group, sender, id string) (domain.MessageRef, bool, error) {
+	if pos, err := strconv.ParseUint(id, 10, 64); err == nil {
+		ref, ok, err := s.reads.MessageByPosition(ctx, group, pos)
+		if err != nil || ok {
+			return ref, ok, err
+		}
+	}
+	return s.reads.MessageByID(ctx, group, sender, id)
+}
+
 // answerReaders tells the sender of a message which members have read it.
 func (s *Service) answerReaders(ctx context.Context, st protocol.Stanza, r protocol.Readers) ([]byte, error) {
 	user := st.Requester()
 	if err := s.checkArchiveAccess(ctx, r.Group, user); err != nil {
 		return nil, err
 	}
-	ref, ok, err := s.reads.MessageByID(ctx, r.Group, r.MessageID)
+	ref, ok, err := s.messageNamed(ctx, r.Group, user, r.MessageID)
 	if err != nil {
 		return nil, err
-	}
-	if !ok {
-		if pos, perr := strconv.ParseUint(r.MessageID, 10, 64); perr == nil {
-			ref, ok, err = s.reads.MessageByPosition(ctx, r.Group, pos)
-			if err != nil {
-				return nil, err
-			}
-		}
 	}
 	if !ok {
 		return nil, protocol.ErrNotExists.With("no such message in the group")

@@ -9,6 +9,7 @@ import (
 	"testing"
 
 	"github.com/uuchat/groupchat/domain"
+	"github.com/uuchat/groupchat/xmpp/presence"
 	"github.com/uuchat/groupchat/xmpp/protocol"
 	"github.com/uuchat/groupchat/xmpp/service"
 	"github.com/uuchat/groupchat/xmpp/xmlnode"
@@ -257,7 +258,7 @@ func FuzzHostileStanzas(f *testing.F) {
 			mu.Unlock()
 		}
 	})
-	svc, _ := startService(f, service.Config{Domain: benchDomain, Limits: domain.DefaultLimits(), MaxOutboundBytes: limit}, check)
+	svc, _ := startService(f, service.Config{Domain: benchDomain, Limits: domain.DefaultLimits(), MaxOutboundBytes: limit}, check, presence.NewTracker())
 	n, _ := xmlnode.Parse(`<presence from="`+alicePhone+`" to="`+benchDomain+`"/>`, xmlnode.DefaultLimits())
 	svc.HandleStanza(context.Background(), n)
 	f.Fuzz(func(t *testing.T, kind uint8, local, mid, id string) {

@@ -66,8 +66,9 @@ type ReadModel interface {
 	GroupByID(ctx context.Context, id string) (GroupSummary, bool, error)
 	// GroupByName finds a live group by its exact name.
 	GroupByName(ctx context.Context, name string) (GroupSummary, bool, error)
-	// MessageByID finds a message of a group by the id its sender gave it.
-	MessageByID(ctx context.Context, group, id string) (domain.MessageRef, bool, error)
+	// MessageByID finds the earliest message of a group with the id its
+	// sender gave it, among those of sender unless sender is empty.
+	MessageByID(ctx context.Context, group, sender, id string) (domain.MessageRef, bool, error)
 	// MessageByPosition finds a message of a group by its archive id.
 	MessageByPosition(ctx context.Context, group string, position uint64) (domain.MessageRef, bool, error)
 	// Timeline lists the events a user may see (history follows
@@ -197,6 +198,9 @@ func (s *Service) Load(ctx context.Context, checkpoint uint64) error {
 			s.shardOf(re.Stream).load(re, e)
 			if re.Position <= checkpoint {
 				s.broadcastState(re.Stream).Apply(e)
+				joined, left := membershipChange(e)
+				s.join(joined)
+				s.leave(left)
 			}
 			after = re.Position
 		}
@@ -296,7 +300,8 @@ func (s *Service) HandleStanza(ctx context.Context, n *xmlnode.Node) {
 	case nil:
 		return
 	case protocol.Bounce:
-		// An error never gets an answer; it tells that the resource is gone.
+		// A delivery error tells that the resource is gone; like any
+		// error, it gets no answer.
 		s.online.Offline(st.From)
 		return
 	case protocol.Availability:

@@ -4,7 +4,6 @@ import (
 	"context"
 	"encoding/json"
 	"errors"
-	"strconv"
 	"sync"
 
 	"github.com/google/uuid"
@@ -306,8 +305,8 @@ func (sh *shard) flush(ctx context.Context, b *batchState) {
 	b.after = nil
 }
 
-// resolveRead finds the message a read receipt names: by the id its sender
-// gave it, or by its archive id; "" means the group's latest message.
+// resolveRead finds the message a read receipt names (see messageNamed);
+// "" means the group's latest message.
 func (sh *shard) resolveRead(ctx context.Context, group, id string) (*domain.MessageRef, error) {
 	if id == "" {
 		if m, ok := sh.lastMsg[group]; ok {
@@ -318,27 +317,15 @@ func (sh *shard) resolveRead(ctx context.Context, group, id string) (*domain.Mes
 		}
 		return nil, nil
 	}
-	if m, ok := sh.lastMsg[group]; ok && m.ID == id {
-		return &m, nil
-	}
 	if err := sh.s.reads.WaitFor(ctx, sh.lastPos); err != nil {
 		return nil, err
 	}
-	ref, ok, err := sh.s.reads.MessageByID(ctx, group, id)
+	ref, ok, err := sh.s.messageNamed(ctx, group, "", id)
 	if err != nil {
 		return nil, err
 	}
 	if ok {
 		return &ref, nil
-	}
-	if pos, perr := strconv.ParseUint(id, 10, 64); perr == nil {
-		ref, ok, err := sh.s.reads.MessageByPosition(ctx, group, pos)
-		if err != nil {
-			return nil, err
-		}
-		if ok {
-			return &ref, nil
-		}
 	}
 	return nil, protocol.ErrNotExists.With("no such message in the group")
 }
