@@ -296,88 +296,10 @@ func (s *Service) HandleStanza(ctx context.Context, n *xmlnode.Node) {
 		s.refuse(ctx, st, protocol.ErrorFor(err))
 		return
 	}
-	switch r := req.(type) {
-	case nil:
-		return
-	case protocol.Bounce:
-		// A delivery error tells that the resource is gone; like any
-		// error, it gets no answer.
-		s.online.Offline(st.From)
-		return
-	case protocol.Availability:
-		if r.Online {
-			s.online.Online(st.From)
-		} else {
-			s.online.Offline(st.From)
-		}
-		return
+	if req == nil {
+		return // taken note of; nothing to answer
 	}
-	// Any request shows that its sender's resource is online now; if it
-	// leaves without telling us, the next delivery bounces and prunes it.
-	s.online.Online(st.From)
-
-	switch r := req.(type) {
-	case protocol.Ping:
-		s.reply(ctx, protocol.IQResult(st, nil))
-	case protocol.ItemsQuery, protocol.FindByName, protocol.CatchUp, protocol.Readers:
-		s.serviceQuery(ctx, st, r)
-	case protocol.ArchiveForm:
-		s.reply(ctx, protocol.IQResult(st, archiveForm()))
-	case protocol.ArchiveQuery:
-		s.archiveQuery(ctx, st, r)
-	case protocol.DiscoInfo:
-		if r.Group == "" {
-			s.reply(ctx, protocol.IQResult(st, s.serviceDiscoInfo(r.Node)))
-			return
-		}
-		s.shardOf(r.Group).enqueue(ctx, job{st: st, req: r})
-	case protocol.DiscoItems:
-		if r.Group == "" {
-			s.serviceQuery(ctx, st, r)
-			return
-		}
-		s.shardOf(r.Group).enqueue(ctx, job{st: st, req: r})
-	case protocol.Post, protocol.Read, protocol.Transient:
-		if p, ok := r.(protocol.Post); ok && s.cfg.MaxOutboundBytes > 0 {
-			if n := protocol.PostBytes(p.Command) + protocol.MessageReserve; n > s.cfg.MaxOutboundBytes {
-				s.refuse(ctx, st, protocol.ErrPolicyViolation.With("the message would be larger than the XMPP server accepts from the service"))
-				return
-			}
-		}
-		if !s.limiter.allow(st.Requester(), s.now()) {
-			s.reply(ctx, protocol.ErrorReply(st, protocol.ErrRateLimited.With("too many messages; slow down")))
-			return
-		}
-		s.shardOf(st.Group()).enqueue(ctx, job{st: st, req: r})
-	case protocol.GroupCommand:
-		if r.SystemType && !s.admins[st.Requester()] {
-			s.reply(ctx, protocol.ErrorReply(st, protocol.ErrNotAllowed.With("only service administrators create system groups")))
-			return
-		}
-		if c, ok := r.Command.(domain.CreateGroup); ok {
-			if r.Group == "" {
-				r.Group = newGroupID()
-				c.GroupID = r.Group
-			}
-			// Groups made by the service's administrators are system
-			// groups unless they ask otherwise.
-			if !r.TypeGiven && s.admins[st.Requester()] {
-				c.Type = domain.TypeSystem
-			}
-			r.Command = c
-		}
-		s.shardOf(r.Group).enqueue(ctx, job{st: st, req: r})
-	case protocol.GroupInfoQuery:
-		s.shardOf(r.Group).enqueue(ctx, job{st: st, req: r})
-	case protocol.MembersQuery:
-		s.shardOf(r.Group).enqueue(ctx, job{st: st, req: r})
-	case protocol.MemberInfoQuery:
-		s.shardOf(r.Group).enqueue(ctx, job{st: st, req: r})
-	case protocol.PushEnable, protocol.PushDisable, protocol.NotifyLevel:
-		s.pushRequest(ctx, st, r)
-	default:
-		s.reply(ctx, protocol.ErrorReply(st, protocol.ErrServiceUnavailable.With("")))
-	}
+	s.dispatch(ctx, st, req)
 }
 
 // The log messages of a stanza the link refused to write (the edge's
