@@ -322,7 +322,7 @@ func (s *Service) HandleStanza(ctx context.Context, n *xmlnode.Node) {
 	case protocol.ItemsQuery, protocol.FindByName, protocol.CatchUp, protocol.Readers:
 		s.serviceQuery(ctx, st, r)
 	case protocol.ArchiveForm:
-		s.reply(ctx, protocol.IQResult(st, archiveForm()))
+		s.reply(ctx, protocol.IQResult(st, protocol.ArchiveFormResult()))
 	case protocol.ArchiveQuery:
 		s.archiveQuery(ctx, st, r)
 	case protocol.DiscoInfo:
