@@ -233,11 +233,24 @@ func TestAnswerPayloads(t *testing.T) {
 }
 
 // TestCatchUpGroup compares the counters at the head of a catch-up answer
-// with docs/PROTOCOL.md §7.1's first example.
+// with docs/PROTOCOL.md §7.1's examples, and one whose attributes need
+// escaping.
 func TestCatchUpGroup(t *testing.T) {
-	got := string(protocol.CatchUpGroup(protocol.UserGroup{
-		JID: "coven@groupchat.example.org", ID: "coven", Name: "The Coven",
-		Role: domain.RoleMember, Members: 3, Unread: 1,
-	}))
-	sameXML(t, got, `<group jid="coven@groupchat.example.org" id="coven" name="The Coven" role="member" members="3" unread="1" mentions="0"/>`)
+	tests := []struct {
+		name string
+		g    protocol.UserGroup
+		want string
+	}{
+		{"after a position", protocol.UserGroup{JID: "coven@groupchat.example.org", ID: "coven", Name: "The Coven", Role: domain.RoleMember, Members: 3, Unread: 1},
+			`<group jid="coven@groupchat.example.org" id="coven" name="The Coven" role="member" members="3" unread="1" mentions="0"/>`},
+		{"latest page", protocol.UserGroup{JID: "coven@groupchat.example.org", ID: "coven", Name: "The Coven", Role: domain.RoleMember, Members: 3},
+			`<group jid="coven@groupchat.example.org" id="coven" name="The Coven" role="member" members="3" unread="0" mentions="0"/>`},
+		{"escaping", protocol.UserGroup{JID: "moot@groupchat.example.org", ID: "moot", Name: `Tom & Jerry's <"best">`, Role: domain.RoleAdmin, Members: 12, Unread: 7, Mentions: 2},
+			`<group jid="moot@groupchat.example.org" id="moot" name="Tom &amp; Jerry&apos;s &lt;&quot;best&quot;&gt;" role="admin" members="12" unread="7" mentions="2"/>`},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			sameXML(t, string(protocol.CatchUpGroup(tt.g)), tt.want)
+		})
+	}
 }
