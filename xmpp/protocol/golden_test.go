@@ -125,23 +125,6 @@ func request[R protocol.Request](t *testing.T, file string) (protocol.Stanza, R)
 	return st, r
 }
 
-// seedPayload is the first element child of a seed example (compact),
-// serialized: the payload of an IQ result.
-func seedPayload(t *testing.T, file string) []byte {
-	t.Helper()
-	n, err := parseNode(compact(readSeed(t, file)))
-	if err != nil {
-		t.Fatal(err)
-	}
-	for _, c := range n.Children {
-		if !c.IsText() {
-			return xmlnode.AppendXML(nil, c, n.Name.Space)
-		}
-	}
-	t.Fatalf("%s has no payload", file)
-	return nil
-}
-
 type renderCase struct {
 	name   string // golden file, without .xml
 	seed   string // the seed example it must match, or ""
@@ -486,25 +469,6 @@ func renderCases() []renderCase {
 		},
 	)
 
-	// IQ results: the seed's replies, from the address each request went to.
-	for _, pair := range []struct{ req, res, ns string }{
-		{"disco-info-request.xml", "disco-info-result.xml", protocol.NSDiscoInfo},
-		{"items-request.xml", "items-result.xml", protocol.NSItems},
-		{"groupinfo-request.xml", "groupinfo-result.xml", protocol.NSGroupInfo},
-		{"members-request.xml", "members-result.xml", protocol.NSMembers},
-		{"findbyname-request.xml", "findbyname-result.xml", protocol.NSGroupInfo},
-		{"memberinfo-request.xml", "memberinfo-result.xml", protocol.NSMemberInfo},
-	} {
-		cases = append(cases, renderCase{
-			name: strings.TrimSuffix(pair.res, ".xml"), seed: pair.res,
-			render: func(t *testing.T) protocol.Outbound {
-				return protocol.IQResult(mustStanza(t, compact(readSeed(t, pair.req))), seedPayload(t, pair.res))
-			},
-			check: func(t *testing.T, e *elem) {
-				checkIQResult(t, e, mustStanza(t, compact(readSeed(t, pair.req))), pair.ns)
-			},
-		})
-	}
 	ping := `<iq from="hag66@shakespeare.lit/pda" id="ping-1" to="groupchat.shakespeare.lit" type="get"><ping xmlns="urn:xmpp:ping"/></iq>`
 	cases = append(cases,
 		renderCase{
@@ -513,61 +477,6 @@ func renderCases() []renderCase {
 				return protocol.IQResult(mustStanza(t, ping), nil)
 			},
 			check: func(t *testing.T, e *elem) { checkIQResult(t, e, mustStanza(t, ping), "") },
-		},
-		renderCase{
-			name: "items-result-counters",
-			render: func(t *testing.T) protocol.Outbound {
-				payload := protocol.AppendStart(nil, "query", false, protocol.A("xmlns", protocol.NSItems))
-				for _, g := range []struct{ id, name, members, role, unread, mentions string }{
-					{"groupid1", "Group Name 1", "100", "owner", "0", "0"},
-					{"groupid2", "Group & Name <2>", "3", "member", "17", "2"},
-				} {
-					payload = protocol.AppendStart(payload, "item", true,
-						protocol.A("id", g.id), protocol.A("name", g.name), protocol.A("members", g.members),
-						protocol.A("role", g.role), protocol.A("unread", g.unread), protocol.A("mentions", g.mentions))
-				}
-				payload = protocol.AppendEnd(payload, "query")
-				return protocol.IQResult(mustStanza(t, compact(readSeed(t, "items-request.xml"))), payload)
-			},
-			check: func(t *testing.T, e *elem) {
-				checkIQResult(t, e, mustStanza(t, compact(readSeed(t, "items-request.xml"))), protocol.NSItems)
-				items := e.Children[0].Children
-				if len(items) != 2 || items[1].attr("name") != "Group & Name <2>" || items[1].attr("unread") != "17" || items[1].attr("mentions") != "2" {
-					t.Errorf("items = %v", items)
-				}
-			},
-		},
-		renderCase{
-			name: "disco-info-service",
-			render: func(t *testing.T) protocol.Outbound {
-				payload := protocol.AppendStart(nil, "query", false, protocol.A("xmlns", protocol.NSDiscoInfo))
-				payload = protocol.AppendStart(payload, "identity", true, protocol.A("category", "groupchat"), protocol.A("type", "text"), protocol.A("name", "Group Chat Service"))
-				for _, f := range protocol.Features {
-					payload = protocol.AppendStart(payload, "feature", true, protocol.A("var", f))
-				}
-				payload = protocol.AppendEnd(payload, "query")
-				return protocol.IQResult(mustStanza(t, compact(readSeed(t, "disco-info-request.xml"))), payload)
-			},
-			check: func(t *testing.T, e *elem) {
-				checkIQResult(t, e, mustStanza(t, compact(readSeed(t, "disco-info-request.xml"))), protocol.NSDiscoInfo)
-				q := e.Children[0]
-				if id := q.child(protocol.NSDiscoInfo, "identity"); id == nil || id.attr("category") != "groupchat" || id.attr("type") != "text" {
-					t.Errorf("identity = %v", id)
-				}
-				vars := map[string]bool{}
-				for _, f := range q.Children {
-					if f.Name.Local == "feature" {
-						vars[f.attr("var")] = true
-					}
-				}
-				for _, ns := range []string{protocol.NSGroupchat, protocol.NSItems, protocol.NSGroupInfo, protocol.NSMembers,
-					protocol.NSMemberInfo, protocol.NSCreate, protocol.NSUpdate, protocol.NSDelete, protocol.NSAdd,
-					protocol.NSRemove, protocol.NSSID, protocol.NSChatStates} {
-					if !vars[ns] {
-						t.Errorf("feature %s is not announced", ns)
-					}
-				}
-			},
 		},
 	)
 

@@ -4,7 +4,6 @@ import (
 	"context"
 	"crypto/rand"
 	"math"
-	"strconv"
 
 	"github.com/uuchat/groupchat/domain"
 	"github.com/uuchat/groupchat/xmpp/protocol"
@@ -30,18 +29,11 @@ func (sh *shard) answer(ctx context.Context, j job) {
 	var payload []byte
 	switch r := j.req.(type) {
 	case protocol.GroupInfoQuery:
-		payload = protocol.AppendStart(nil, "query", false, a("xmlns", protocol.NSGroupInfo))
-		payload = s.appendGroupItem(payload, GroupSummary{ID: g.ID(), Name: g.Name(), Type: g.Type(), Members: g.MemberCount()})
-		payload = protocol.AppendEnd(payload, "query")
+		payload = protocol.GroupInfoResult(s.groupInfo(GroupSummary{ID: g.ID(), Name: g.Name(), Type: g.Type(), Members: g.MemberCount()}))
 	case protocol.DiscoInfo:
-		payload = protocol.AppendStart(nil, "query", false, a("xmlns", protocol.NSDiscoInfo), a("node", r.Node))
-		payload = protocol.AppendStart(payload, "identity", true, a("category", "groupchat"), a("type", "text"), a("name", g.Name()))
-		for _, f := range protocol.GroupFeatures {
-			payload = protocol.AppendStart(payload, "feature", true, a("var", f))
-		}
-		payload = protocol.AppendEnd(payload, "query")
+		payload = protocol.DiscoInfoResult(protocol.GroupchatIdentity(g.Name()), protocol.GroupFeatures, r.Node)
 	case protocol.DiscoItems:
-		payload = protocol.AppendStart(nil, "query", true, a("xmlns", protocol.NSDiscoItems))
+		payload = protocol.EmptyDiscoItems()
 	case protocol.MembersQuery, protocol.MemberInfoQuery:
 		if _, ok := g.Member(j.st.Requester()); !ok {
 			s.reply(ctx, protocol.ErrorReply(j.st, protocol.ErrForbidden.With("only members may see the group's members")))
@@ -53,22 +45,20 @@ func (sh *shard) answer(ctx context.Context, j job) {
 				s.reply(ctx, protocol.ErrorReply(j.st, protocol.ErrNotExists.With("no such member")))
 				return
 			}
-			payload = protocol.AppendStart(nil, "query", false, a("xmlns", protocol.NSMemberInfo))
-			payload = protocol.AppendMemberItem(payload, m)
+			payload = protocol.MemberInfoResult(m)
 		} else {
 			members := g.Members()
 			keys, items := make([]string, len(members)), make([][]byte, len(members))
 			for i, m := range members {
 				keys[i], items[i] = m.MID, protocol.AppendMemberItem(nil, m)
 			}
-			payload = protocol.AppendStart(nil, "query", false, a("xmlns", protocol.NSMembers))
 			var err error
-			if payload, err = s.appendList(payload, j.st, j.req.(protocol.MembersQuery).Page, keys, items); err != nil {
+			if payload, err = s.appendList(protocol.OpenList(protocol.NSMembers), j.st, j.req.(protocol.MembersQuery).Page, keys, items); err != nil {
 				s.reply(ctx, protocol.ErrorReply(j.st, protocol.ErrorFor(err)))
 				return
 			}
+			payload = protocol.CloseList(payload)
 		}
-		payload = protocol.AppendEnd(payload, "query")
 	}
 	s.reply(ctx, protocol.IQResult(j.st, payload))
 }
@@ -84,11 +74,16 @@ func selectMember(g *domain.Group, sel domain.MemberSelector) (domain.Member, bo
 	}
 }
 
-// appendGroupItem renders <item jid id name type members/>.
-func (s *Service) appendGroupItem(buf []byte, g GroupSummary) []byte {
-	return protocol.AppendStart(buf, "item", true,
-		a("jid", s.groupJID(g.ID)), a("id", g.ID), a("name", g.Name),
-		a("type", string(g.Type)), a("members", strconv.Itoa(g.Members)))
+// groupInfo is what #groupinfo tells of a group.
+func (s *Service) groupInfo(g GroupSummary) protocol.GroupInfo {
+	return protocol.GroupInfo{JID: s.groupJID(g.ID), ID: g.ID, Name: g.Name, Type: g.Type, Members: g.Members}
+}
+
+// userGroup is a group with the asking member's role and counters, as
+// #items and catch-up list it.
+func (s *Service) userGroup(g GroupSummary) protocol.UserGroup {
+	return protocol.UserGroup{JID: s.groupJID(g.ID), ID: g.ID, Name: g.Name, Role: g.Role,
+		Members: g.Members, Unread: g.Unread, Mentions: g.Mentions}
 }
 
 // archiveQuery runs an archive query on a query worker: its results are
@@ -157,12 +152,9 @@ func (s *Service) answerServiceQuery(ctx context.Context, st protocol.Stanza, re
 		for i, g := range groups {
 			keys[i] = g.ID
 			if myGroups {
-				items[i] = protocol.AppendStart(nil, "item", true,
-					a("id", g.ID), a("name", g.Name), a("members", strconv.Itoa(g.Members)),
-					a("role", string(g.Role)), a("unread", strconv.Itoa(g.Unread)),
-					a("mentions", strconv.Itoa(g.Mentions)))
+				items[i] = protocol.ItemsItem(s.userGroup(g))
 			} else {
-				items[i] = protocol.AppendStart(nil, "item", true, a("jid", s.groupJID(g.ID)), a("name", g.Name))
+				items[i] = protocol.DiscoItem(s.groupJID(g.ID), g.Name)
 			}
 		}
 		ns, page := protocol.NSDiscoItems, protocol.Page{}
@@ -171,11 +163,11 @@ func (s *Service) answerServiceQuery(ctx context.Context, st protocol.Stanza, re
 		} else {
 			page = r.(protocol.DiscoItems).Page
 		}
-		payload := protocol.AppendStart(nil, "query", false, a("xmlns", ns))
-		if payload, err = s.appendList(payload, st, page, keys, items); err != nil {
+		payload, err := s.appendList(protocol.OpenList(ns), st, page, keys, items)
+		if err != nil {
 			return nil, err
 		}
-		return protocol.AppendEnd(payload, "query"), nil
+		return protocol.CloseList(payload), nil
 	case protocol.CatchUp:
 		return s.answerCatchUp(ctx, st, r)
 	case protocol.Readers:
@@ -188,9 +180,7 @@ func (s *Service) answerServiceQuery(ctx context.Context, st protocol.Stanza, re
 		if !ok {
 			return nil, protocol.ErrNotExists.With("no group has that name")
 		}
-		payload := protocol.AppendStart(nil, "query", false, a("xmlns", protocol.NSGroupInfo))
-		payload = s.appendGroupItem(payload, g)
-		return protocol.AppendEnd(payload, "query"), nil
+		return protocol.GroupInfoResult(s.groupInfo(g)), nil
 	}
 	return nil, protocol.ErrServiceUnavailable.With("")
 }
@@ -207,10 +197,7 @@ func (s *Service) appendList(buf []byte, st protocol.Stanza, p protocol.Page, ke
 	if err != nil {
 		return nil, err
 	}
-	for _, it := range items[w.Lo:w.Hi] {
-		buf = append(buf, it...)
-	}
-	return protocol.AppendWindowSet(buf, keys, w), nil
+	return protocol.AppendWindow(buf, keys, items, w), nil
 }
 
 // budget is how many bytes of items an answer to st may hold beside its
@@ -227,12 +214,7 @@ func (s *Service) budget(st protocol.Stanza, used int) int {
 // serviceDiscoInfo is the service's disco#info answer; it mirrors the
 // request's node, as XEP-0030 requires (and as a group's answer does).
 func (s *Service) serviceDiscoInfo(node string) []byte {
-	payload := protocol.AppendStart(nil, "query", false, a("xmlns", protocol.NSDiscoInfo), a("node", node))
-	payload = protocol.AppendStart(payload, "identity", true, a("category", "groupchat"), a("type", "text"), a("name", s.cfg.Name))
-	for _, f := range protocol.Features {
-		payload = protocol.AppendStart(payload, "feature", true, a("var", f))
-	}
-	return protocol.AppendEnd(payload, "query")
+	return protocol.DiscoInfoResult(protocol.GroupchatIdentity(s.cfg.Name), protocol.Features, node)
 }
 
 // newGroupID picks an id for a group created at the service's address.

@@ -108,9 +108,7 @@ func (s *Service) answerCatchUp(ctx context.Context, st protocol.Stanza, r proto
 	complete := ""
 	for _, g := range groups {
 		n := len(counters)
-		counters = protocol.AppendStart(counters, "group", true,
-			a("jid", s.groupJID(g.ID)), a("id", g.ID), a("name", g.Name), a("role", string(g.Role)),
-			a("members", strconv.Itoa(g.Members)), a("unread", strconv.Itoa(g.Unread)), a("mentions", strconv.Itoa(g.Mentions)))
+		counters = append(counters, protocol.CatchUpGroup(s.userGroup(g))...)
 		if len(counters) > budget/2 {
 			counters, complete = counters[:n], "false"
 			break
@@ -257,20 +255,6 @@ func (s *Service) checkArchiveAccess(ctx context.Context, group, user string) er
 	return nil
 }
 
-// archiveForm answers a MAM form request: the fields the service supports.
-func archiveForm() []byte {
-	p := protocol.AppendStart(nil, "query", false, a("xmlns", protocol.NSMAM))
-	p = protocol.AppendStart(p, "x", false, a("xmlns", protocol.NSDataForms), a("type", "form"))
-	p = protocol.AppendStart(p, "field", false, a("var", "FORM_TYPE"), a("type", "hidden"))
-	p = protocol.AppendElementText(p, "value", protocol.NSMAM)
-	p = protocol.AppendEnd(p, "field")
-	for _, f := range []struct{ name, typ string }{{"start", "text-single"}, {"end", "text-single"}, {"after-id", "text-single"}, {"before-id", "text-single"}} {
-		p = protocol.AppendStart(p, "field", true, a("var", f.name), a("type", f.typ))
-	}
-	p = protocol.AppendEnd(p, "x")
-	return protocol.AppendEnd(p, "query")
-}
-
 // messageNamed finds the message id names in a group: the message whose
 // archive id it is, else the earliest message with that client id, among
 // sender's own unless sender is empty. Archive ids are unique and client
@@ -314,18 +298,14 @@ func (s *Service) answerReaders(ctx context.Context, st protocol.Stanza, r proto
 	for _, j := range readers {
 		read[j] = true
 	}
-	p := protocol.AppendStart(nil, "query", false, a("xmlns", protocol.NSReaders), a("id", r.MessageID))
+	list := make([]protocol.Reader, 0, len(members))
 	for _, m := range members {
 		if m.JID == user {
 			continue
 		}
-		el := "unread"
-		if read[m.JID] {
-			el = "read"
-		}
-		p = protocol.AppendStart(p, el, true, a("jid", m.JID), a("mid", m.MID), a("nick", m.Nick))
+		list = append(list, protocol.Reader{JID: m.JID, MID: m.MID, Nick: m.Nick, Read: read[m.JID]})
 	}
-	return protocol.AppendEnd(p, "query"), nil
+	return protocol.ReadersResult(r.MessageID, list), nil
 }
 
 // timeline runs a timeline query; a page of zero (RSM <max>0</max>) asks

@@ -119,7 +119,7 @@ func (s *Service) toShard(ctx context.Context, st protocol.Stanza, r protocol.Re
 }
 
 func (s *Service) archiveForm(ctx context.Context, st protocol.Stanza, _ protocol.Request) {
-	s.reply(ctx, protocol.IQResult(st, archiveForm()))
+	s.reply(ctx, protocol.IQResult(st, protocol.ArchiveFormResult()))
 }
 
 func (s *Service) archiveQueryRoute(ctx context.Context, st protocol.Stanza, r protocol.Request) {
