@@ -35,8 +35,8 @@ func (sh *shard) answer(ctx context.Context, j job) {
 	case protocol.DiscoItems:
 		payload = protocol.EmptyDiscoItems()
 	case protocol.MembersQuery, protocol.MemberInfoQuery:
-		if _, ok := g.Member(j.st.Requester()); !ok {
-			s.reply(ctx, protocol.ErrorReply(j.st, protocol.ErrForbidden.With("only members may see the group's members")))
+		if _, err := domain.RequireMember(g, j.st.Requester(), domain.SeeMembers); err != nil {
+			s.reply(ctx, protocol.ErrorReply(j.st, protocol.ErrorFor(err)))
 			return
 		}
 		if r, ok := r.(protocol.MemberInfoQuery); ok {

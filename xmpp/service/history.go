@@ -243,16 +243,13 @@ func (s *Service) checkArchiveAccess(ctx context.Context, group, user string) er
 		return err
 	}
 	if !ok || g.Deleted {
-		return protocol.ErrNotExists.With("the group does not exist")
+		return domain.RequireHistoryAccess(ok, g.Deleted, false)
 	}
 	was, err := s.reads.WasMember(ctx, group, user)
 	if err != nil {
 		return err
 	}
-	if !was {
-		return protocol.ErrForbidden.With("only members may read the group's history")
-	}
-	return nil
+	return domain.RequireHistoryAccess(true, false, was)
 }
 
 // messageNamed finds the message id names in a group: the message whose
@@ -283,8 +280,8 @@ func (s *Service) answerReaders(ctx context.Context, st protocol.Stanza, r proto
 	if !ok {
 		return nil, protocol.ErrNotExists.With("no such message in the group")
 	}
-	if ref.Sender != user {
-		return nil, protocol.ErrNotAllowed.With("only the sender of a message may ask who read it")
+	if err := domain.RequireSender(ref, user); err != nil {
+		return nil, err
 	}
 	readers, err := s.reads.ReadBy(ctx, r.Group, ref.Version)
 	if err != nil {

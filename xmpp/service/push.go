@@ -50,7 +50,7 @@ func (s *Service) answerPush(ctx context.Context, st protocol.Stanza, req protoc
 			return nil, err
 		}
 		if !ok || g.Deleted {
-			return nil, protocol.ErrNotExists.With("no such group")
+			return nil, domain.RequireLiveGroupMember(ok, g.Deleted, false)
 		}
 		members, err := s.reads.Members(ctx, r.Group)
 		if err != nil {
@@ -60,8 +60,8 @@ func (s *Service) answerPush(ctx context.Context, st protocol.Stanza, req protoc
 		for _, m := range members {
 			member = member || m.JID == user
 		}
-		if !member {
-			return nil, protocol.ErrForbidden.With("only members choose how a group notifies them")
+		if err := domain.RequireLiveGroupMember(true, false, member); err != nil {
+			return nil, err
 		}
 		if r.Set {
 			return nil, settings.Do(ctx, domain.SetNotifyLevel{User: user, Group: r.Group, Level: r.Level})

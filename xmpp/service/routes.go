@@ -147,9 +147,11 @@ func (s *Service) message(ctx context.Context, st protocol.Stanza, r protocol.Re
 // created at the service's address, then hands the command to its shard.
 func (s *Service) groupCommand(ctx context.Context, st protocol.Stanza, req protocol.Request) {
 	r := req.(protocol.GroupCommand)
-	if r.SystemType && !s.admins[st.Requester()] {
-		s.reply(ctx, protocol.ErrorReply(st, protocol.ErrNotAllowed.With("only service administrators create system groups")))
-		return
+	if r.SystemType {
+		if err := domain.RequireSystemAdmin(s.admins[st.Requester()]); err != nil {
+			s.reply(ctx, protocol.ErrorReply(st, protocol.ErrorFor(err)))
+			return
+		}
 	}
 	if c, ok := r.Command.(domain.CreateGroup); ok {
 		if r.Group == "" {

@@ -180,11 +180,7 @@ func (sh *shard) decide(ctx context.Context, j job, b *batchState) {
 		// nothing was posted yet.
 		g, err := sh.state(ctx, group)
 		if err == nil {
-			if !g.Exists() {
-				err = protocol.ErrNotExists.With("the group does not exist")
-			} else if _, member := g.Member(j.st.Requester()); !member {
-				err = protocol.ErrForbidden.With(j.st.Requester() + " is not a member of the group")
-			}
+			_, err = domain.RequireMember(g, j.st.Requester(), "")
 		}
 		if err != nil {
 			s.reply(ctx, protocol.ErrorReply(j.st, protocol.ErrorFor(err)))
@@ -377,13 +373,9 @@ func (sh *shard) relay(ctx context.Context, j job, r protocol.Transient) {
 		sh.s.reply(ctx, protocol.ErrorReply(j.st, protocol.ErrorFor(err)))
 		return
 	}
-	if !g.Exists() {
-		sh.s.reply(ctx, protocol.ErrorReply(j.st, protocol.ErrNotExists.With("the group does not exist")))
-		return
-	}
-	me, ok := g.Member(j.st.Requester())
-	if !ok {
-		sh.s.reply(ctx, protocol.ErrorReply(j.st, protocol.ErrForbidden.With("only members may write to the group")))
+	me, err := domain.RequireMember(g, j.st.Requester(), domain.Write)
+	if err != nil {
+		sh.s.reply(ctx, protocol.ErrorReply(j.st, protocol.ErrorFor(err)))
 		return
 	}
 	sh.s.fanOut(ctx, protocol.TransientMessage(sh.s.occupant(r.Group, me.MID), j.st.ID, r.Payload), g.Members())
