@@ -2,7 +2,6 @@ package audit
 
 import (
 	"context"
-	"encoding/json"
 	"fmt"
 	"strings"
 	"time"
@@ -10,7 +9,6 @@ import (
 	"github.com/uuchat/groupchat/domain"
 	"github.com/uuchat/groupchat/eventstore"
 	"github.com/uuchat/groupchat/xmpp/address"
-	"github.com/uuchat/groupchat/xmpp/service"
 )
 
 // Entry is one group change.
@@ -61,8 +59,8 @@ func (e Entry) Details() string {
 // Of turns a stored event into an audit entry; ok is false for messages and
 // reads, which are not changes.
 func Of(re eventstore.RecordedEvent, e domain.Event) (entry Entry, ok bool) {
-	var meta service.Meta
-	_ = json.Unmarshal(re.Metadata, &meta)
+	// Unreadable metadata leaves the resource blank; the entry stands.
+	meta, _ := eventstore.DecodeMeta(re.Metadata)
 	entry = Entry{Time: e.OccurredAt(), Group: re.Stream, Position: re.Position}
 	if j, err := address.Parse(meta.From); err == nil {
 		entry.Resource = j.Resourcepart()

@@ -2,7 +2,6 @@ package service
 
 import (
 	"context"
-	"encoding/json"
 
 	"github.com/uuchat/groupchat/domain"
 	"github.com/uuchat/groupchat/eventstore"
@@ -31,8 +30,9 @@ func (s *Service) OnApplied(ctx context.Context, events []eventstore.RecordedEve
 			s.log.Error("cannot decode a stored event; not broadcast", "group", re.Stream, "version", re.Version, "err", err)
 			continue
 		}
-		var meta Meta
-		_ = json.Unmarshal(re.Metadata, &meta)
+		// Metadata that does not read answers no requester; the
+		// broadcast itself goes out all the same.
+		meta, _ := eventstore.DecodeMeta(re.Metadata)
 		g := s.broadcastState(re.Stream)
 		group, gj := re.Stream, s.groupJID(re.Stream)
 		o, kind := s.render(ctx, re, e)

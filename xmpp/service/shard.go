@@ -2,7 +2,6 @@ package service
 
 import (
 	"context"
-	"encoding/json"
 	"errors"
 	"sync"
 
@@ -25,14 +24,6 @@ const maxConflictRetries = 3
 type job struct {
 	st  protocol.Stanza
 	req protocol.Request
-}
-
-// Meta is stored with every event: who asked for it, from which resource,
-// with which stanza id. Broadcasts use it to answer the requester; audit
-// shows it.
-type Meta struct {
-	From string `json:"from,omitempty"`
-	ID   string `json:"id,omitempty"`
 }
 
 // shard owns the deciding state of a subset of the groups. Only its own
@@ -212,7 +203,7 @@ func (sh *shard) decide(ctx context.Context, j job, b *batchState) {
 		b.after = append(b.after, func(ctx context.Context) { sh.reflectOriginal(ctx, st, group, ref) })
 		return
 	}
-	meta, _ := json.Marshal(Meta{From: j.st.From.String(), ID: j.st.ID})
+	meta := eventstore.EncodeMeta(eventstore.Meta{From: j.st.From.String(), ID: j.st.ID})
 	p := b.groups[group]
 	if p == nil {
 		p = &pendingGroup{start: g.Version()}
