@@ -258,22 +258,21 @@ func Nameprep(s string) (string, error) {
 	return out, nil
 }
 
-// asciiRule prepares an ASCII string without the tables: ok is false when
-// the string is not ASCII.
-type asciiRule func(s string) (out string, reason string, ok bool)
-
-func asciiNode(s string) (string, string, bool) {
+// asciiRule prepares ASCII text as a profile's tables would: no
+// character is mapped to nothing or normalized, so only case folding
+// (fold), controls and the profile's prohibited characters matter.
+func asciiRule(s string, fold bool, prohibited string) (string, string, bool) {
 	lower := true
 	for i := 0; i < len(s); i++ {
 		c := s[i]
 		switch {
 		case c >= utf8.RuneSelf:
 			return "", "", false
-		case c <= ' ' || c == 0x7f:
-			return "", "control or space character " + quoteRune(rune(c)), true
-		case strings.IndexByte(`"&'/:<>@`, c) >= 0:
+		case c < ' ' || c == 0x7f:
+			return "", "control character " + quoteRune(rune(c)), true
+		case strings.IndexByte(prohibited, c) >= 0:
 			return "", "character " + quoteRune(rune(c)) + " is not allowed", true
-		case c >= 'A' && c <= 'Z':
+		case fold && c >= 'A' && c <= 'Z':
 			lower = false
 		}
 	}
@@ -283,39 +282,13 @@ func asciiNode(s string) (string, string, bool) {
 	return strings.ToLower(s), "", true
 }
 
-func asciiResource(s string) (string, string, bool) {
-	for i := 0; i < len(s); i++ {
-		c := s[i]
-		switch {
-		case c >= utf8.RuneSelf:
-			return "", "", false
-		case c < ' ' || c == 0x7f:
-			return "", "control character " + quoteRune(rune(c)), true
-		}
-	}
-	return s, "", true
-}
+// nodeprep prohibits the space (table C.1.1) and RFC 3920's eight ASCII
+// characters; resourceprep keeps case and allows both; nameprep folds case.
+func asciiNode(s string) (string, string, bool)     { return asciiRule(s, true, ` "&'/:<>@`) }
+func asciiResource(s string) (string, string, bool) { return asciiRule(s, false, "") }
+func asciiDomain(s string) (string, string, bool)   { return asciiRule(s, true, "") }
 
-func asciiDomain(s string) (string, string, bool) {
-	lower := true
-	for i := 0; i < len(s); i++ {
-		c := s[i]
-		switch {
-		case c >= utf8.RuneSelf:
-			return "", "", false
-		case c < ' ' || c == 0x7f:
-			return "", "control character " + quoteRune(rune(c)), true
-		case c >= 'A' && c <= 'Z':
-			lower = false
-		}
-	}
-	if lower {
-		return s, "", true
-	}
-	return strings.ToLower(s), "", true
-}
-
-func prepare(part, s string, p stringprep.Profile, ascii asciiRule) (string, error) {
+func prepare(part, s string, p stringprep.Profile, ascii func(string) (string, string, bool)) (string, error) {
 	if s == "" {
 		return "", &Error{Part: part, Reason: "empty"}
 	}
