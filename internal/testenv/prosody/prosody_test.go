@@ -20,8 +20,8 @@ import (
 	"mellium.im/xmpp/component"
 	"mellium.im/xmpp/jid"
 
-	"github.com/uuchat/groupchat/internal/prosody"
-	"github.com/uuchat/groupchat/internal/xmppclient"
+	"github.com/uuchat/groupchat/internal/testenv/prosody"
+	"github.com/uuchat/groupchat/internal/testenv/xmppclient"
 )
 
 const (

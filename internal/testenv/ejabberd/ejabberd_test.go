@@ -19,8 +19,8 @@ import (
 	"mellium.im/xmpp/component"
 	"mellium.im/xmpp/jid"
 
-	"github.com/uuchat/groupchat/internal/ejabberd"
-	"github.com/uuchat/groupchat/internal/xmppclient"
+	"github.com/uuchat/groupchat/internal/testenv/ejabberd"
+	"github.com/uuchat/groupchat/internal/testenv/xmppclient"
 )
 
 const (
