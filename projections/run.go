@@ -19,6 +19,19 @@ import (
 // handlerName names the projector in the router's logs.
 const handlerName = "projections"
 
+// RunOptions configures the projector.
+type RunOptions struct {
+	// OnApplied, if not nil, receives the events of each committed batch;
+	// see Run.
+	OnApplied func(ctx context.Context, events []eventstore.RecordedEvent)
+
+	// Logger receives the projector's lines, tagged component=projections:
+	// dropped subscriptions, failed batches (which are redelivered) as
+	// errors, and the router's lifecycle at debug level. Default
+	// slog.Default().
+	Logger *slog.Logger
+}
+
 // Run keeps the database up to date with store until ctx ends: the
 // projector. Events flow from the store's subscription, starting after the
 // checkpoint, through a watermill router (a feed.Subscriber feeding one
@@ -27,23 +40,24 @@ const handlerName = "projections"
 // can never be applied (ErrInvalidEvent) stops Run with that error, since
 // skipping it would leave the tables wrong.
 //
-// After each commit, onApplied (if not nil) receives the events just
+// After each commit, opts.OnApplied (if not nil) receives the events just
 // applied, in log order, always from the same goroutine and never two calls
 // at once; it is where broadcasts are fanned out, so every broadcast
-// follows a committed projection. A slow onApplied holds the projector back
+// follows a committed projection. A slow OnApplied holds the projector back
 // once a few batches wait for it. Batches committed as ctx ends may not be
 // handed over, and a restart resumes after the checkpoint, so each event
-// reaches onApplied at most once; clients catch up on the rest from the
+// reaches OnApplied at most once; clients catch up on the rest from the
 // archive.
 //
 // Run returns nil when ctx ends, after stopping its goroutines (and the
 // router's), or an error if the projection cannot continue. Call it once
 // at a time per DB.
-func (db *DB) Run(ctx context.Context, store eventstore.Store, onApplied func(ctx context.Context, events []eventstore.RecordedEvent)) error {
+func (db *DB) Run(ctx context.Context, store eventstore.Store, opts RunOptions) error {
 	parent := ctx
 	ctx, cancel := context.WithCancel(ctx)
 	defer cancel()
-	logger := slog.Default().With("component", handlerName)
+	onApplied := opts.OnApplied
+	logger := cmp.Or(opts.Logger, slog.Default()).With("component", handlerName)
 
 	sub, err := feed.NewSubscriber(store, feed.Options{After: db.Checkpoint, Logger: logger})
 	if err != nil {

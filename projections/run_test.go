@@ -3,9 +3,12 @@ package projections_test
 import (
 	"context"
 	"errors"
+	"log/slog"
 	"path/filepath"
 	"reflect"
 	"runtime"
+	"slices"
+	"strings"
 	"sync"
 	"testing"
 	"time"
@@ -63,7 +66,7 @@ func (r *recorder) positions() []uint64 {
 func startRun(t *testing.T, db *projections.DB, store eventstore.Store, onApplied func(context.Context, []eventstore.RecordedEvent)) (stop func() error) {
 	ctx, cancel := context.WithCancel(context.Background())
 	done := make(chan error, 1)
-	go func() { done <- db.Run(ctx, store, onApplied) }()
+	go func() { done <- db.Run(ctx, store, projections.RunOptions{OnApplied: onApplied}) }()
 	var once sync.Once
 	var err error
 	stop = func() error {
@@ -189,7 +192,7 @@ func TestRunStopsOnAnInvalidEvent(t *testing.T) {
 		t.Fatal(err)
 	}
 	done := make(chan error, 1)
-	go func() { done <- db.Run(ctx, store, nil) }()
+	go func() { done <- db.Run(ctx, store, projections.RunOptions{}) }()
 	select {
 	case err := <-done:
 		if !errors.Is(err, projections.ErrInvalidEvent) {
@@ -207,7 +210,7 @@ func TestRunEndsWhenTheStoreCloses(t *testing.T) {
 	store := openStore(t)
 	db := openDB(t)
 	done := make(chan error, 1)
-	go func() { done <- db.Run(context.Background(), store, nil) }()
+	go func() { done <- db.Run(context.Background(), store, projections.RunOptions{}) }()
 	time.Sleep(50 * time.Millisecond)
 	store.Close()
 	select {
@@ -217,5 +220,94 @@ func TestRunEndsWhenTheStoreCloses(t *testing.T) {
 		}
 	case <-time.After(10 * time.Second):
 		t.Fatal("Run kept going after the store closed")
+	}
+}
+
+// logRecorder is a slog.Handler that keeps every record with the attributes
+// its logger was given, so a test can see what went to that logger.
+type logRecorder struct {
+	attrs []slog.Attr
+	mu    *sync.Mutex
+	recs  *[]recorded
+}
+
+type recorded struct {
+	level slog.Level
+	msg   string
+	attrs map[string]string
+}
+
+func newLogRecorder() logRecorder { return logRecorder{mu: new(sync.Mutex), recs: new([]recorded)} }
+
+func (logRecorder) Enabled(context.Context, slog.Level) bool { return true }
+
+func (r logRecorder) Handle(_ context.Context, rec slog.Record) error {
+	attrs := map[string]string{}
+	for _, a := range r.attrs {
+		attrs[a.Key] = a.Value.String()
+	}
+	rec.Attrs(func(a slog.Attr) bool {
+		attrs[a.Key] = a.Value.String()
+		return true
+	})
+	r.mu.Lock()
+	defer r.mu.Unlock()
+	*r.recs = append(*r.recs, recorded{rec.Level, rec.Message, attrs})
+	return nil
+}
+
+func (r logRecorder) WithAttrs(as []slog.Attr) slog.Handler {
+	r.attrs = append(slices.Clip(r.attrs), as...)
+	return r
+}
+
+// WithGroup is not used by the projector's loggers; the group's attributes
+// are kept unqualified.
+func (r logRecorder) WithGroup(string) slog.Handler { return r }
+
+func (r logRecorder) records() []recorded {
+	r.mu.Lock()
+	defer r.mu.Unlock()
+	return slices.Clone(*r.recs)
+}
+
+// TestRunLogsToTheGivenLogger: the projector's lines (the router's
+// lifecycle at debug, the failing batch as an error) go to
+// RunOptions.Logger, tagged with the component, and none at info: the
+// router's chatter is demoted to debug.
+func TestRunLogsToTheGivenLogger(t *testing.T) {
+	ctx := context.Background()
+	store := openStore(t)
+	db := openDB(t)
+	l := newGroup(t)
+	if err := l.AppendTo(ctx, store); err != nil {
+		t.Fatal(err)
+	}
+	if _, err := store.Append(ctx, "g", eventstore.Exact(0), eventstore.EventData{ID: "bad", Type: domain.TypeMessagePosted, Data: []byte("not json")}); err != nil {
+		t.Fatal(err)
+	}
+	rec := newLogRecorder()
+	if err := db.Run(ctx, store, projections.RunOptions{Logger: slog.New(rec)}); !errors.Is(err, projections.ErrInvalidEvent) {
+		t.Fatalf("Run = %v, want ErrInvalidEvent", err)
+	}
+	levels := map[slog.Level]int{}
+	failed := false
+	for _, r := range rec.records() {
+		levels[r.level]++
+		if r.attrs["component"] != "projections" {
+			t.Errorf("%s %q lacks component=projections: %v", r.level, r.msg, r.attrs)
+		}
+		if r.level == slog.LevelError && strings.Contains(r.attrs["error"], "invalid event") {
+			failed = true
+		}
+	}
+	if !failed {
+		t.Errorf("no error record for the invalid event in %+v", rec.records())
+	}
+	if levels[slog.LevelDebug] == 0 {
+		t.Errorf("no debug records (the router's lifecycle) in %+v", rec.records())
+	}
+	if levels[slog.LevelInfo] != 0 {
+		t.Errorf("%d info records: the router's chatter must be at debug: %+v", levels[slog.LevelInfo], rec.records())
 	}
 }

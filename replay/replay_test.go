@@ -192,7 +192,7 @@ func TestRunEqualsRebuild(t *testing.T) {
 	}
 	defer live.Close()
 	done := make(chan error, 1)
-	go func() { done <- live.Run(ctx, store, nil) }()
+	go func() { done <- live.Run(ctx, store, projections.RunOptions{}) }()
 	wctx, wcancel := context.WithTimeout(ctx, 30*time.Second)
 	defer wcancel()
 	if err := live.WaitFor(wctx, last); err != nil {

@@ -1,7 +1,7 @@
 // Command groupchat-bench is the end-to-end load benchmark: it starts its own
 // Prosody, builds and starts "groupchat serve", logs in real clients and
 // compares the group chat service with Prosody's MUC, with and without
-// archives. The logic is in internal/loadtest; this is the wiring.
+// archives. The logic is in internal/testenv/loadtest; this is the wiring.
 //
 //	go run ./cmd/groupchat-bench --scenario all --markdown docs/bench/load.md --chart docs/bench/load.png
 package main
@@ -18,7 +18,7 @@ import (
 	"strings"
 	"syscall"
 
-	"github.com/uuchat/groupchat/internal/loadtest"
+	"github.com/uuchat/groupchat/internal/testenv/loadtest"
 )
 
 func main() { os.Exit(run(os.Args[1:])) }

@@ -7,6 +7,7 @@ import (
 	"flag"
 	"fmt"
 	"io"
+	"log/slog"
 	"os"
 	"path/filepath"
 	"sort"
@@ -38,7 +39,7 @@ func (l logFlags) open(ctx context.Context) (eventstore.Store, error) {
 			return nil, fmt.Errorf("--data %s is not a directory", *l.data)
 		}
 	}
-	return openStore(ctx, *l.store, *l.data, "", true)
+	return openStore(ctx, *l.store, *l.data, "", true, slog.Default())
 }
 
 // parseWithGroup parses flags and exactly one positional argument, the

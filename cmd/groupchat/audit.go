@@ -6,6 +6,7 @@ import (
 	"flag"
 	"fmt"
 	"io"
+	"log/slog"
 	"os"
 	"text/tabwriter"
 	"time"
@@ -52,7 +53,7 @@ func (a *auditCommand) Run(ctx context.Context, args []string) error {
 		}
 		*user = j.Bare().String()
 	}
-	store, err := openStore(ctx, *storeSpec, *data, "", true)
+	store, err := openStore(ctx, *storeSpec, *data, "", true, slog.Default())
 	if err != nil {
 		return err
 	}

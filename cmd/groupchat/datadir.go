@@ -4,6 +4,7 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"log/slog"
 	"os"
 	"path/filepath"
 	"strings"
@@ -38,11 +39,14 @@ const storeUsage = "the event log: empty for DATA/events.db, sqlite:PATH, or kur
 // openStore opens the event log that --store names: the embedded SQLite
 // file in the data directory by default, another SQLite file, or a
 // KurrentDB server. mustExist is for the operator commands, which never
-// create a log.
-func openStore(ctx context.Context, spec, dataDir, sync string, mustExist bool) (eventstore.Store, error) {
+// create a log. log receives what the store reports on its own (KurrentDB's
+// resubscriptions and client messages): serve passes its --log-format and
+// --log-level logger; the operator commands, which have no log flags, pass
+// slog.Default(), the standard library's log on stderr.
+func openStore(ctx context.Context, spec, dataDir, sync string, mustExist bool, log *slog.Logger) (eventstore.Store, error) {
 	switch {
 	case strings.HasPrefix(spec, "kurrentdb://"), strings.HasPrefix(spec, "kurrent://"), strings.HasPrefix(spec, "esdb://"):
-		s, err := kurrent.Open(ctx, spec, kurrent.Options{})
+		s, err := kurrent.Open(ctx, spec, kurrent.Options{Logger: log})
 		if err != nil {
 			return nil, fmt.Errorf("opening the KurrentDB event log: %w", err)
 		}

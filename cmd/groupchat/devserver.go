@@ -4,8 +4,8 @@ import (
 	"context"
 	"fmt"
 
-	"github.com/uuchat/groupchat/internal/ejabberd"
-	"github.com/uuchat/groupchat/internal/prosody"
+	"github.com/uuchat/groupchat/internal/testenv/ejabberd"
+	"github.com/uuchat/groupchat/internal/testenv/prosody"
 )
 
 // devServer is the private XMPP server that dev runs the component behind.

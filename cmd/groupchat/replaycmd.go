@@ -5,6 +5,7 @@ import (
 	"flag"
 	"fmt"
 	"io"
+	"log/slog"
 	"os"
 	"path/filepath"
 	"strings"
@@ -32,7 +33,7 @@ func (r *replayCommand) Run(ctx context.Context, args []string) error {
 	if out == nil {
 		out = os.Stdout
 	}
-	store, err := openStore(ctx, *storeSpec, *data, "", true)
+	store, err := openStore(ctx, *storeSpec, *data, "", true, slog.Default())
 	if err != nil {
 		return err
 	}

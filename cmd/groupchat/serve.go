@@ -277,7 +277,7 @@ func serve(ctx context.Context, cfg serveConfig, log *slog.Logger, ready func())
 	}
 	defer release()
 
-	rawStore, err := openStore(ctx, cfg.Store, cfg.Data, cfg.Sync, false)
+	rawStore, err := openStore(ctx, cfg.Store, cfg.Data, cfg.Sync, false, log)
 	if err != nil {
 		return err
 	}
@@ -370,7 +370,9 @@ func serve(ctx context.Context, cfg serveConfig, log *slog.Logger, ready func())
 		start("http listener", web.Run)
 	}
 	start("online list", func(ctx context.Context) error { return saveOnline(ctx, cfg.Data, online, time.Second, log) })
-	start("projections", func(ctx context.Context) error { return proj.Run(ctx, store, svc.OnApplied) })
+	start("projections", func(ctx context.Context) error {
+		return proj.Run(ctx, store, projections.RunOptions{OnApplied: svc.OnApplied, Logger: log})
+	})
 	start("component link", func(ctx context.Context) error {
 		err := lnk.Run(ctx, ready)
 		if errors.Is(err, link.ErrAuth) {

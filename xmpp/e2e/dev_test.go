@@ -15,8 +15,8 @@ import (
 
 	"mellium.im/xmpp/jid"
 
-	"github.com/uuchat/groupchat/internal/linkwatch"
-	"github.com/uuchat/groupchat/internal/xmppclient"
+	"github.com/uuchat/groupchat/internal/testenv/linkwatch"
+	"github.com/uuchat/groupchat/internal/testenv/xmppclient"
 )
 
 // TestDevRunsBehindTheChosenServer starts `groupchat dev --xmpp-server`

@@ -11,7 +11,7 @@ import (
 	"testing"
 	"time"
 
-	"github.com/uuchat/groupchat/internal/xmppclient"
+	"github.com/uuchat/groupchat/internal/testenv/xmppclient"
 )
 
 // kills is how many times TestKill9UnderLoad kills the component: a few in

@@ -17,8 +17,8 @@ import (
 
 	"mellium.im/xmpp/jid"
 
-	"github.com/uuchat/groupchat/internal/linkwatch"
-	"github.com/uuchat/groupchat/internal/xmppclient"
+	"github.com/uuchat/groupchat/internal/testenv/linkwatch"
+	"github.com/uuchat/groupchat/internal/testenv/xmppclient"
 )
 
 const (

@@ -5,7 +5,7 @@ import (
 	"strings"
 	"testing"
 
-	"github.com/uuchat/groupchat/internal/xmppclient"
+	"github.com/uuchat/groupchat/internal/testenv/xmppclient"
 )
 
 // Hostile input, sent as any user could, through the real server: each

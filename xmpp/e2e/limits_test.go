@@ -5,7 +5,7 @@ import (
 	"strings"
 	"testing"
 
-	"github.com/uuchat/groupchat/internal/xmppclient"
+	"github.com/uuchat/groupchat/internal/testenv/xmppclient"
 )
 
 func TestLimitsAreEnforcedAndOthersGoOn(t *testing.T) {

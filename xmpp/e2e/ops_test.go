@@ -16,7 +16,7 @@ import (
 	"testing"
 	"time"
 
-	"github.com/uuchat/groupchat/internal/xmppclient"
+	"github.com/uuchat/groupchat/internal/testenv/xmppclient"
 )
 
 var httpReady = regexp.MustCompile(`http listener ready.*?addr"?[=:]"?([0-9.]+:[0-9]+)`)

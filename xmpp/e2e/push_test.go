@@ -9,7 +9,7 @@ import (
 	"syscall"
 	"testing"
 
-	"github.com/uuchat/groupchat/internal/xmppclient"
+	"github.com/uuchat/groupchat/internal/testenv/xmppclient"
 )
 
 const (

@@ -10,7 +10,7 @@ import (
 	"syscall"
 	"testing"
 
-	"github.com/uuchat/groupchat/internal/xmppclient"
+	"github.com/uuchat/groupchat/internal/testenv/xmppclient"
 )
 
 // privateHarness starts a Prosody and a component of the test's own, for

@@ -6,8 +6,8 @@ import (
 	"os"
 	"path/filepath"
 
-	"github.com/uuchat/groupchat/internal/ejabberd"
-	"github.com/uuchat/groupchat/internal/prosody"
+	"github.com/uuchat/groupchat/internal/testenv/ejabberd"
+	"github.com/uuchat/groupchat/internal/testenv/prosody"
 )
 
 // The XMPP servers the suite runs behind, chosen with GROUPCHAT_E2E_SERVER.

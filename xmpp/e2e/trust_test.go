@@ -11,7 +11,7 @@ import (
 	"strings"
 	"testing"
 
-	"github.com/uuchat/groupchat/internal/xmppclient"
+	"github.com/uuchat/groupchat/internal/testenv/xmppclient"
 )
 
 const nsMarkers = "urn:xmpp:chat-markers:0"

@@ -6,7 +6,7 @@ import (
 	"strings"
 	"testing"
 
-	"github.com/uuchat/groupchat/internal/xmppclient"
+	"github.com/uuchat/groupchat/internal/testenv/xmppclient"
 )
 
 const (

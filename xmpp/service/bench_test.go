@@ -140,7 +140,7 @@ func benchCatchUp(b *testing.B, lg builtLog) {
 		}
 	})
 	wg.Go(func() {
-		if err := proj.Run(ctx, store, svc.OnApplied); err != nil && ctx.Err() == nil {
+		if err := proj.Run(ctx, store, projections.RunOptions{OnApplied: svc.OnApplied}); err != nil && ctx.Err() == nil {
 			b.Error(err)
 		}
 	})

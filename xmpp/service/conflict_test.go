@@ -124,7 +124,7 @@ func startService(t testing.TB, cfg service.Config, out service.Sender, online *
 		}
 	})
 	wg.Go(func() {
-		if err := proj.Run(ctx, store, svc.OnApplied); err != nil && ctx.Err() == nil {
+		if err := proj.Run(ctx, store, projections.RunOptions{OnApplied: svc.OnApplied}); err != nil && ctx.Err() == nil {
 			t.Error(err)
 		}
 	})

@@ -7,7 +7,7 @@ import (
 	"sync"
 	"time"
 
-	"github.com/uuchat/groupchat/internal/xmppclient"
+	"github.com/uuchat/groupchat/internal/testenv/xmppclient"
 )
 
 // A storm message's body is "st SEQ" and its id "st-SEQ".

@@ -8,7 +8,7 @@ import (
 	"testing"
 	"time"
 
-	"github.com/uuchat/groupchat/internal/xmppclient"
+	"github.com/uuchat/groupchat/internal/testenv/xmppclient"
 )
 
 func TestLiveMessageCarriesSenderSequenceAndTime(t *testing.T) {

@@ -7,7 +7,7 @@ import (
 	"testing"
 	"time"
 
-	"github.com/uuchat/groupchat/internal/prosody"
+	"github.com/uuchat/groupchat/internal/testenv/prosody"
 )
 
 // TestSmoke runs a tiny live scenario against a real Prosody and the real

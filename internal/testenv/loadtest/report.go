@@ -21,7 +21,7 @@ func Markdown(rep *Report) string {
 	}
 	w("- Run: %s, took %s", rep.Started.UTC().Format("2006-01-02 15:04 UTC"), rep.Took.Round(time.Second))
 	w("- Machine: %s, %d cores, %s; the load generator, Prosody and the component share it", env.CPU, env.Cores, env.Kernel)
-	w("- Prosody: %s (`prosodyctl about`), started per run by internal/prosody: storage `internal`, log level warn, "+
+	w("- Prosody: %s (`prosodyctl about`), started per run by internal/testenv/prosody: storage `internal`, log level warn, "+
 		"MUC host with `mod_muc` (MUC) or `mod_muc` and `mod_muc_mam` archiving every room (MUC+MAM)%s", env.Prosody, extraText(cfg.ProsodyConfig))
 	w("- Go: %s", env.Go)
 	w("- Component: `groupchat serve` built with `go build`, `--sync full` (the default), `--data` in a fresh temporary directory per run; "+

@@ -12,7 +12,7 @@ import (
 	"strings"
 	"time"
 
-	"github.com/uuchat/groupchat/internal/daemon"
+	"github.com/uuchat/groupchat/internal/testenv/daemon"
 )
 
 // Default names of the Prosody executables, looked up in PATH when

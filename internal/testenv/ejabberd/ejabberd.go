@@ -16,7 +16,7 @@ import (
 	"strings"
 	"time"
 
-	"github.com/uuchat/groupchat/internal/daemon"
+	"github.com/uuchat/groupchat/internal/testenv/daemon"
 )
 
 // DefaultErl is the Erlang runtime looked up in PATH when Options.Erl is

@@ -8,7 +8,7 @@ import (
 
 	"mellium.im/xmpp/jid"
 
-	"github.com/uuchat/groupchat/internal/xmppclient"
+	"github.com/uuchat/groupchat/internal/testenv/xmppclient"
 )
 
 // Namespaces the load generator reads or writes.

@@ -16,7 +16,7 @@ import (
 	"syscall"
 	"time"
 
-	"github.com/uuchat/groupchat/internal/prosody"
+	"github.com/uuchat/groupchat/internal/testenv/prosody"
 )
 
 // Addresses of every run. The domains are never resolved: everything is on

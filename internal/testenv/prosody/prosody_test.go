@@ -1,0 +1,173 @@
+package prosody_test
+
+import (
+	"context"
+	"testing"
+	"time"
+
+	"github.com/uuchat/groupchat/internal/testenv/prosody"
+	"github.com/uuchat/groupchat/internal/testenv/servertest"
+	"github.com/uuchat/groupchat/internal/testenv/xmppclient"
+)
+
+const (
+	domain     = servertest.Domain
+	compDomain = servertest.CompDomain
+	compSecret = servertest.CompSecret
+	mucDomain  = "conference.example.test"
+)
+
+var launcher = servertest.Launcher{
+	Name:      "prosody",
+	Installed: prosody.Installed,
+	Timeout:   20 * time.Second,
+	Start: func(ctx context.Context, o servertest.Options) (servertest.Server, error) {
+		srv, err := prosody.Start(ctx, prosody.Options{Dir: o.Dir, Domain: o.Domain, Components: o.Components})
+		if err != nil {
+			return nil, err
+		}
+		return server{srv}, nil
+	},
+}
+
+// server gives *prosody.Server the suite's RegisterMany: Prosody's writes
+// the account files directly and needs no context.
+type server struct{ *prosody.Server }
+
+func (s server) RegisterMany(_ context.Context, users map[string]string) error {
+	return s.Server.RegisterMany(users)
+}
+
+func TestLauncher(t *testing.T) {
+	t.Parallel()
+	servertest.Run(t, launcher)
+}
+
+func start(t *testing.T, o prosody.Options) *prosody.Server {
+	t.Helper()
+	if o.Dir == "" {
+		o.Dir = t.TempDir()
+	}
+	if o.Domain == "" {
+		o.Domain = domain
+	}
+	return servertest.Started(t, launcher, func(ctx context.Context) (*prosody.Server, error) { return prosody.Start(ctx, o) })
+}
+
+func TestDiscoItemsListsComponent(t *testing.T) {
+	t.Parallel()
+	srv := start(t, prosody.Options{
+		Components:     map[string]string{compDomain: compSecret, "elsewhere.test": "x"},
+		ComponentNames: map[string]string{compDomain: "Group Chat Service"},
+		MUC:            mucDomain,
+	})
+	ctx := launcher.Context(t)
+	if err := srv.Register(ctx, "alice", "pw"); err != nil {
+		t.Fatal(err)
+	}
+	alice := servertest.Dial(t, ctx, srv, "alice@example.test", "pw", xmppclient.Options{})
+	if err := alice.SendRaw(ctx, `<iq type='get' id='items1' to='example.test'>
+		<query xmlns='http://jabber.org/protocol/disco#items'/>
+	</iq>`); err != nil {
+		t.Fatal(err)
+	}
+	res, err := alice.Expect(ctx, servertest.ByID("items1"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	if res.Type() != "result" {
+		t.Fatalf("disco#items: %s", res.Raw)
+	}
+	seen := map[string]int{}
+	names := map[string]string{}
+	for _, it := range res.FindAll("{http://jabber.org/protocol/disco#items}query/item") {
+		seen[it.Attr("jid")]++
+		names[it.Attr("jid")] = it.Attr("name")
+	}
+	for _, want := range []string{compDomain, "elsewhere.test", mucDomain} {
+		if seen[want] != 1 {
+			t.Errorf("%s listed %d times in %s", want, seen[want], res.Raw)
+		}
+	}
+	if names[compDomain] != "Group Chat Service" {
+		t.Errorf("component name = %q in %s", names[compDomain], res.Raw)
+	}
+}
+
+func TestMUCWithArchive(t *testing.T) {
+	t.Parallel()
+	srv := start(t, prosody.Options{MUC: mucDomain, MUCMAM: true})
+	ctx := launcher.Context(t)
+	for _, u := range []string{"alice", "bob"} {
+		if err := srv.Register(ctx, u, "pw"); err != nil {
+			t.Fatal(err)
+		}
+	}
+	alice := servertest.Dial(t, ctx, srv, "alice@example.test/a", "pw", xmppclient.Options{})
+	bob := servertest.Dial(t, ctx, srv, "bob@example.test/b", "pw", xmppclient.Options{})
+	room := "lobby@" + mucDomain
+
+	join := func(c *xmppclient.Client, nick string) {
+		t.Helper()
+		if err := c.SendRaw(ctx, `<presence to='`+room+`/`+nick+`'><x xmlns='http://jabber.org/protocol/muc'/></presence>`); err != nil {
+			t.Fatal(err)
+		}
+		self, err := c.Expect(ctx, func(s *xmppclient.Stanza) bool {
+			if !s.Is(xmppclient.NSClient, "presence") || s.From() != room+"/"+nick {
+				return false
+			}
+			if s.Type() == "error" {
+				return true
+			}
+			for _, st := range s.FindAll("{http://jabber.org/protocol/muc#user}x/status") {
+				if st.Attr("code") == "110" {
+					return true
+				}
+			}
+			return false
+		})
+		if err != nil {
+			t.Fatal(err)
+		}
+		if self.Type() == "error" {
+			t.Fatalf("join failed: %s", self.Raw)
+		}
+	}
+	join(alice, "Alice")
+	join(bob, "Bob")
+
+	if err := alice.SendRaw(ctx, `<message to='`+room+`' type='groupchat' id='gm1'><body>hello room</body></message>`); err != nil {
+		t.Fatal(err)
+	}
+	m, err := bob.Expect(ctx, func(s *xmppclient.Stanza) bool { return s.Is("", "message") && s.ID() == "gm1" })
+	if err != nil {
+		t.Fatal(err)
+	}
+	if m.From() != room+"/Alice" || m.Type() != "groupchat" {
+		t.Errorf("bob received %s", m.Raw)
+	}
+	if m.Child("urn:xmpp:sid:0", "stanza-id") == nil {
+		t.Errorf("no XEP-0359 stanza-id from the archiving room: %s", m.Raw)
+	}
+
+	// The room archive (XEP-0313) has the message.
+	if err := bob.SendRaw(ctx, `<iq type='set' id='mam1' to='`+room+`'><query xmlns='urn:xmpp:mam:2' queryid='q1'/></iq>`); err != nil {
+		t.Fatal(err)
+	}
+	r, err := bob.Expect(ctx, func(s *xmppclient.Stanza) bool {
+		return s.Find("{urn:xmpp:mam:2}result") != nil
+	})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if body := r.Find("{urn:xmpp:mam:2}result/{urn:xmpp:forward:0}forwarded/{jabber:client}message/body"); body == nil || body.Text != "hello room" {
+		t.Errorf("archive result: %s", r.Raw)
+	}
+	fin, err := bob.Expect(ctx, servertest.ByID("mam1"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	if fin.Type() != "result" || fin.Child("urn:xmpp:mam:2", "fin") == nil {
+		t.Errorf("archive query end: %s", fin.Raw)
+	}
+}
