@@ -1,6 +1,10 @@
 package protocol
 
-import "github.com/uuchat/groupchat/xmpp/xmlnode"
+import (
+	"math"
+
+	"github.com/uuchat/groupchat/xmpp/xmlnode"
+)
 
 // parseListPage reads the XEP-0059 request of a list answer (groups,
 // members, disco items): without a <set/> the whole list is asked for, and
@@ -115,4 +119,18 @@ func AppendWindowSet(buf []byte, keys []string, w Window) []byte {
 		return AppendSet(buf, "", "", 0, w.Count)
 	}
 	return AppendSet(buf, keys[w.Lo], keys[w.Hi-1], w.Lo, w.Count)
+}
+
+// ItemsBudget is how many bytes of items an answer to st may hold beside
+// its envelope, what precedes the items (used) and a closing <set/>, when
+// the XMPP server accepts stanzas of at most maxOutbound bytes (0 is
+// unlimited). List answers and the catch-up share it, so that every
+// answer they page fits the same limit.
+func ItemsBudget(maxOutbound int, st Stanza, used int) int {
+	if maxOutbound <= 0 {
+		return math.MaxInt
+	}
+	const closing = 1024 // </query>, </iq>, a <set/> with two cursors
+	envelope := 64 + xmlnode.AttrValueLen(st.To.String()) + xmlnode.AttrValueLen(st.From.String()) + xmlnode.AttrValueLen(st.ID)
+	return maxOutbound - envelope - used - closing
 }

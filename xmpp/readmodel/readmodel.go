@@ -1,5 +1,6 @@
 // Package readmodel adapts the projections database to what the XMPP
-// service asks of its read model (service.ReadModel).
+// service asks of its read model (service.ReadModel, which includes what
+// the history queries read: history.ReadModel).
 package readmodel
 
 import (
@@ -7,78 +8,86 @@ import (
 
 	"github.com/uuchat/groupchat/domain"
 	"github.com/uuchat/groupchat/projections"
+	"github.com/uuchat/groupchat/xmpp/history"
 	"github.com/uuchat/groupchat/xmpp/service"
 )
 
 // ReadModel adapts a projections database to service.ReadModel.
 type ReadModel struct{ DB *projections.DB }
 
+// The service hands its read model to the history queries as well, so the
+// adapter must keep satisfying both packages' interfaces.
+var (
+	_ service.ReadModel = ReadModel{}
+	_ history.ReadModel = ReadModel{}
+)
+
 // WaitFor implements service.ReadModel.
 func (r ReadModel) WaitFor(ctx context.Context, pos uint64) error { return r.DB.WaitFor(ctx, pos) }
 
-// GroupsOf implements service.ReadModel.
-func (r ReadModel) GroupsOf(ctx context.Context, jid string) ([]service.GroupSummary, error) {
+// GroupsOf implements history.ReadModel.
+func (r ReadModel) GroupsOf(ctx context.Context, jid string) ([]history.GroupSummary, error) {
 	items, err := r.DB.GroupsOf(ctx, jid)
 	if err != nil {
 		return nil, err
 	}
-	out := make([]service.GroupSummary, len(items))
+	out := make([]history.GroupSummary, len(items))
 	for i, g := range items {
-		out[i] = service.GroupSummary{ID: g.ID, Name: g.Name, Type: g.Type, Members: g.Members,
+		out[i] = history.GroupSummary{ID: g.ID, Name: g.Name, Type: g.Type, Members: g.Members,
 			Role: g.Role, Unread: g.Unread, Mentions: g.Mentions}
 	}
 	return out, nil
 }
 
 // GroupByName implements service.ReadModel.
-func (r ReadModel) GroupByName(ctx context.Context, name string) (service.GroupSummary, bool, error) {
+func (r ReadModel) GroupByName(ctx context.Context, name string) (history.GroupSummary, bool, error) {
 	g, ok, err := r.DB.GroupByName(ctx, name)
-	return service.GroupSummary{ID: g.ID, Name: g.Name, Type: g.Type, Members: g.Members}, ok, err
+	return history.GroupSummary{ID: g.ID, Name: g.Name, Type: g.Type, Members: g.Members}, ok, err
 }
 
-// MessageByID implements service.ReadModel.
+// MessageByID implements history.ReadModel.
 func (r ReadModel) MessageByID(ctx context.Context, group, sender, id string) (domain.MessageRef, bool, error) {
 	ref, _, ok, err := r.DB.MessageByID(ctx, group, sender, id)
 	return ref, ok, err
 }
 
-// GroupByID implements service.ReadModel.
-func (r ReadModel) GroupByID(ctx context.Context, id string) (service.GroupSummary, bool, error) {
+// GroupByID implements history.ReadModel.
+func (r ReadModel) GroupByID(ctx context.Context, id string) (history.GroupSummary, bool, error) {
 	g, ok, err := r.DB.Group(ctx, id)
-	return service.GroupSummary{ID: g.ID, Name: g.Name, Type: g.Type, Members: g.Members, Deleted: g.Deleted}, ok, err
+	return history.GroupSummary{ID: g.ID, Name: g.Name, Type: g.Type, Members: g.Members, Deleted: g.Deleted}, ok, err
 }
 
-// MessageByPosition implements service.ReadModel.
+// MessageByPosition implements history.ReadModel.
 func (r ReadModel) MessageByPosition(ctx context.Context, group string, position uint64) (domain.MessageRef, bool, error) {
 	ref, _, ok, err := r.DB.MessageByPosition(ctx, group, position)
 	return ref, ok, err
 }
 
-// WasMember implements service.ReadModel.
+// WasMember implements history.ReadModel.
 func (r ReadModel) WasMember(ctx context.Context, group, jid string) (bool, error) {
 	spans, err := r.DB.Spans(ctx, group, jid)
 	return len(spans) > 0, err
 }
 
-// ReadBy implements service.ReadModel.
+// ReadBy implements history.ReadModel.
 func (r ReadModel) ReadBy(ctx context.Context, group string, version uint64) ([]string, error) {
 	return r.DB.ReadBy(ctx, group, version)
 }
 
-// Members implements service.ReadModel.
+// Members implements history.ReadModel.
 func (r ReadModel) Members(ctx context.Context, group string) ([]domain.Member, error) {
 	return r.DB.Members(ctx, group)
 }
 
-// Timeline implements service.ReadModel.
-func (r ReadModel) Timeline(ctx context.Context, q service.TimelineQuery) ([]service.TimelineEntry, int, error) {
+// Timeline implements history.ReadModel.
+func (r ReadModel) Timeline(ctx context.Context, q history.TimelineQuery) ([]history.TimelineEntry, int, error) {
 	entries, total, err := r.DB.Timeline(ctx, projections.TimelineQuery(q))
 	if err != nil {
 		return nil, 0, err
 	}
-	out := make([]service.TimelineEntry, len(entries))
+	out := make([]history.TimelineEntry, len(entries))
 	for i, e := range entries {
-		out[i] = service.TimelineEntry(e)
+		out[i] = history.TimelineEntry(e)
 	}
 	return out, total, nil
 }

@@ -3,14 +3,11 @@ package service
 import (
 	"context"
 	"crypto/rand"
-	"math"
 
 	"github.com/uuchat/groupchat/domain"
+	"github.com/uuchat/groupchat/xmpp/history"
 	"github.com/uuchat/groupchat/xmpp/protocol"
-	"github.com/uuchat/groupchat/xmpp/xmlnode"
 )
-
-var a = protocol.A
 
 // answer replies to a query about one group from the shard's state, which
 // reflects every command received before it.
@@ -29,7 +26,7 @@ func (sh *shard) answer(ctx context.Context, j job) {
 	var payload []byte
 	switch r := j.req.(type) {
 	case protocol.GroupInfoQuery:
-		payload = protocol.GroupInfoResult(s.groupInfo(GroupSummary{ID: g.ID(), Name: g.Name(), Type: g.Type(), Members: g.MemberCount()}))
+		payload = protocol.GroupInfoResult(s.groupInfo(history.GroupSummary{ID: g.ID(), Name: g.Name(), Type: g.Type(), Members: g.MemberCount()}))
 	case protocol.DiscoInfo:
 		payload = protocol.DiscoInfoResult(protocol.GroupchatIdentity(g.Name()), protocol.GroupFeatures, r.Node)
 	case protocol.DiscoItems:
@@ -75,15 +72,8 @@ func selectMember(g *domain.Group, sel domain.MemberSelector) (domain.Member, bo
 }
 
 // groupInfo is what #groupinfo tells of a group.
-func (s *Service) groupInfo(g GroupSummary) protocol.GroupInfo {
+func (s *Service) groupInfo(g history.GroupSummary) protocol.GroupInfo {
 	return protocol.GroupInfo{JID: s.groupJID(g.ID), ID: g.ID, Name: g.Name, Type: g.Type, Members: g.Members}
-}
-
-// userGroup is a group with the asking member's role and counters, as
-// #items and catch-up list it.
-func (s *Service) userGroup(g GroupSummary) protocol.UserGroup {
-	return protocol.UserGroup{JID: s.groupJID(g.ID), ID: g.ID, Name: g.Name, Role: g.Role,
-		Members: g.Members, Unread: g.Unread, Mentions: g.Mentions}
 }
 
 // archiveQuery runs an archive query on a query worker: its results are
@@ -92,7 +82,7 @@ func (s *Service) archiveQuery(ctx context.Context, st protocol.Stanza, r protoc
 	q := func(ctx context.Context) {
 		err := s.catchUpProjections(ctx)
 		if err == nil {
-			err = s.answerArchive(ctx, st, r)
+			err = s.history.Archive(ctx, st, r)
 		}
 		if err != nil {
 			s.reply(ctx, protocol.ErrorReply(st, protocol.ErrorFor(err)))
@@ -152,7 +142,7 @@ func (s *Service) answerServiceQuery(ctx context.Context, st protocol.Stanza, re
 		for i, g := range groups {
 			keys[i] = g.ID
 			if myGroups {
-				items[i] = protocol.ItemsItem(s.userGroup(g))
+				items[i] = protocol.ItemsItem(g.UserGroup(s.groupJID(g.ID)))
 			} else {
 				items[i] = protocol.DiscoItem(s.groupJID(g.ID), g.Name)
 			}
@@ -169,9 +159,9 @@ func (s *Service) answerServiceQuery(ctx context.Context, st protocol.Stanza, re
 		}
 		return protocol.CloseList(payload), nil
 	case protocol.CatchUp:
-		return s.answerCatchUp(ctx, st, r)
+		return s.history.CatchUp(ctx, st, r)
 	case protocol.Readers:
-		return s.answerReaders(ctx, st, r)
+		return s.history.Readers(ctx, st, r)
 	case protocol.FindByName:
 		g, ok, err := s.reads.GroupByName(ctx, r.Name)
 		if err != nil {
@@ -193,22 +183,11 @@ func (s *Service) appendList(buf []byte, st protocol.Stanza, p protocol.Page, ke
 	for i, it := range items {
 		sizes[i] = len(it)
 	}
-	w, err := protocol.Cut(keys, sizes, p, s.budget(st, len(buf)))
+	w, err := protocol.Cut(keys, sizes, p, protocol.ItemsBudget(s.cfg.MaxOutboundBytes, st, len(buf)))
 	if err != nil {
 		return nil, err
 	}
 	return protocol.AppendWindow(buf, keys, items, w), nil
-}
-
-// budget is how many bytes of items an answer to st may hold beside its
-// envelope, what precedes the items (used) and a closing <set/>.
-func (s *Service) budget(st protocol.Stanza, used int) int {
-	if s.cfg.MaxOutboundBytes <= 0 {
-		return math.MaxInt
-	}
-	const closing = 1024 // </query>, </iq>, a <set/> with two cursors
-	envelope := 64 + xmlnode.AttrValueLen(st.To.String()) + xmlnode.AttrValueLen(st.From.String()) + xmlnode.AttrValueLen(st.ID)
-	return s.cfg.MaxOutboundBytes - envelope - used - closing
 }
 
 // serviceDiscoInfo is the service's disco#info answer; it mirrors the

@@ -12,6 +12,7 @@ import (
 	"github.com/uuchat/groupchat/domain"
 	"github.com/uuchat/groupchat/eventstore"
 	"github.com/uuchat/groupchat/xmpp/address"
+	"github.com/uuchat/groupchat/xmpp/history"
 	"github.com/uuchat/groupchat/xmpp/presence"
 	"github.com/uuchat/groupchat/xmpp/protocol"
 	"github.com/uuchat/groupchat/xmpp/push"
@@ -43,69 +44,16 @@ type Sender interface {
 	Send(ctx context.Context, o protocol.Outbound) error
 }
 
-// GroupSummary is a group as the read model lists it.
-type GroupSummary struct {
-	ID, Name string
-	Type     domain.GroupType
-	Members  int
-	// Role, Unread and Mentions are the asking user's, in GroupsOf.
-	Role     domain.Role
-	Unread   int
-	Mentions int
-	Deleted  bool
-}
-
-// ReadModel is what the service asks of the projections.
+// ReadModel is what the service asks of the projections: what the history
+// queries read (the service answers #items, find-by-name and push levels
+// from the same groups, members and messages), and the rest here.
 type ReadModel interface {
+	history.ReadModel
 	// WaitFor returns once everything up to the global position pos is
 	// projected.
 	WaitFor(ctx context.Context, pos uint64) error
-	// GroupsOf lists the live groups a user belongs to.
-	GroupsOf(ctx context.Context, jid string) ([]GroupSummary, error)
-	// GroupByID finds a group, deleted ones included.
-	GroupByID(ctx context.Context, id string) (GroupSummary, bool, error)
 	// GroupByName finds a live group by its exact name.
-	GroupByName(ctx context.Context, name string) (GroupSummary, bool, error)
-	// MessageByID finds the earliest message of a group with the id its
-	// sender gave it, among those of sender unless sender is empty.
-	MessageByID(ctx context.Context, group, sender, id string) (domain.MessageRef, bool, error)
-	// MessageByPosition finds a message of a group by its archive id.
-	MessageByPosition(ctx context.Context, group string, position uint64) (domain.MessageRef, bool, error)
-	// Timeline lists the events a user may see (history follows
-	// membership), in position order, and how many the range holds.
-	Timeline(ctx context.Context, q TimelineQuery) ([]TimelineEntry, int, error)
-	// WasMember reports whether jid is or ever was a member of group.
-	WasMember(ctx context.Context, group, jid string) (bool, error)
-	// ReadBy lists the bare JIDs of the members who have read a group up to
-	// version or beyond.
-	ReadBy(ctx context.Context, group string, version uint64) ([]string, error)
-	// Members lists a group's current members.
-	Members(ctx context.Context, group string) ([]domain.Member, error)
-}
-
-// TimelineQuery selects events for catch-up and archive queries.
-type TimelineQuery struct {
-	// JID is whose view: events of the spans it was a member, and read
-	// receipts addressed to it.
-	JID string
-	// Group limits the query to one group ("" is every group).
-	Group string
-	// MessagesOnly keeps only messages (archive queries).
-	MessagesOnly bool
-	// After and Before bound positions, exclusive (0 is open).
-	After, Before uint64
-	// Start and End bound the events' time, inclusive (zero is open).
-	Start, End time.Time
-	// Max is the page size; Last takes the last Max events of the range
-	// instead of the first.
-	Max  int
-	Last bool
-}
-
-// TimelineEntry locates one event of a timeline in the log.
-type TimelineEntry struct {
-	Group             string
-	Version, Position uint64
+	GroupByName(ctx context.Context, name string) (history.GroupSummary, bool, error)
 }
 
 // Service is the component's behaviour; see the package documentation.
@@ -133,6 +81,8 @@ type Service struct {
 	wg    sync.WaitGroup
 	// push is the push notifier (nil: push requests are refused).
 	push *push.Notifier
+	// history answers catch-up, MAM and #readers on the query workers.
+	history *history.Answerer
 }
 
 // New returns a service; Load and Run start it, Attach gives it its link.
@@ -155,6 +105,12 @@ func New(cfg Config, store eventstore.Store, reads ReadModel, online *presence.T
 		bcast:   map[string]*domain.Group{},
 	}
 	s.domain, _ = address.Parse(cfg.Domain)
+	// History replays events as the broadcaster rendered them and sends
+	// MAM's results through the same edge as every reply.
+	s.history = &history.Answerer{
+		Reads: reads, Log: store, Render: s.render, GroupJID: s.groupJID,
+		MaxOutboundBytes: cfg.MaxOutboundBytes, Send: s.reply,
+	}
 	for _, a := range cfg.SystemAdmins {
 		// Requesters are compared as normalized bare JIDs, so an
 		// administrator written with capitals or a resource still counts.

@@ -9,6 +9,7 @@ import (
 
 	"github.com/uuchat/groupchat/domain"
 	"github.com/uuchat/groupchat/eventstore"
+	"github.com/uuchat/groupchat/xmpp/history"
 	"github.com/uuchat/groupchat/xmpp/protocol"
 )
 
@@ -292,7 +293,7 @@ func (sh *shard) flush(ctx context.Context, b *batchState) {
 	b.after = nil
 }
 
-// resolveRead finds the message a read receipt names (see messageNamed);
+// resolveRead finds the message a read receipt names (see history.MessageNamed);
 // "" means the group's latest message.
 func (sh *shard) resolveRead(ctx context.Context, group, id string) (*domain.MessageRef, error) {
 	if id == "" {
@@ -307,7 +308,7 @@ func (sh *shard) resolveRead(ctx context.Context, group, id string) (*domain.Mes
 	if err := sh.s.reads.WaitFor(ctx, sh.lastPos); err != nil {
 		return nil, err
 	}
-	ref, ok, err := sh.s.messageNamed(ctx, group, "", id)
+	ref, ok, err := history.MessageNamed(ctx, sh.s.reads, group, "", id)
 	if err != nil {
 		return nil, err
 	}

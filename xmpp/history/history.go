@@ -1,4 +1,4 @@
-package service
+package history
 
 import (
 	"context"
@@ -23,7 +23,7 @@ func parsePosition(s, what string) (uint64, error) {
 
 // loadEntries reads the events a timeline names, in its order, reading
 // consecutive versions of a group in one go.
-func (s *Service) loadEntries(ctx context.Context, entries []TimelineEntry) ([]eventstore.RecordedEvent, []domain.Event, error) {
+func (h *Answerer) loadEntries(ctx context.Context, entries []TimelineEntry) ([]eventstore.RecordedEvent, []domain.Event, error) {
 	recs := make([]eventstore.RecordedEvent, 0, len(entries))
 	evs := make([]domain.Event, 0, len(entries))
 	byKey := map[string]map[uint64]int{}
@@ -49,7 +49,7 @@ func (s *Service) loadEntries(ctx context.Context, entries []TimelineEntry) ([]e
 	found := make([]eventstore.RecordedEvent, len(entries))
 	for _, r := range runs {
 		n := int(r.to-r.from) + 1
-		got, err := s.store.ReadStream(ctx, r.group, r.from, n)
+		got, err := h.Log.ReadStream(ctx, r.group, r.from, n)
 		if err != nil {
 			return nil, nil, err
 		}
@@ -73,9 +73,9 @@ func (s *Service) loadEntries(ctx context.Context, entries []TimelineEntry) ([]e
 	return recs, evs, nil
 }
 
-// answerCatchUp renders the one-round-trip catch-up: the counters of every
+// CatchUp renders the one-round-trip catch-up: the counters of every
 // group of the user, then the events after the client's position, paged.
-func (s *Service) answerCatchUp(ctx context.Context, st protocol.Stanza, r protocol.CatchUp) ([]byte, error) {
+func (h *Answerer) CatchUp(ctx context.Context, st protocol.Stanza, r protocol.CatchUp) ([]byte, error) {
 	user := st.Requester()
 	after, err := parsePosition(r.Page.After, "<after/>")
 	if err != nil {
@@ -85,37 +85,37 @@ func (s *Service) answerCatchUp(ctx context.Context, st protocol.Stanza, r proto
 	if err != nil {
 		return nil, err
 	}
-	groups, err := s.reads.GroupsOf(ctx, user)
+	groups, err := h.Reads.GroupsOf(ctx, user)
 	if err != nil {
 		return nil, err
 	}
 	q := TimelineQuery{JID: user, After: after, Before: before, Max: r.Page.Max}
 	// A phone that never synced (no position) gets the latest page.
 	q.Last = r.Page.Last || before > 0 || r.Page.After == ""
-	entries, total, err := s.timeline(ctx, q)
+	entries, total, err := h.timeline(ctx, q)
 	if err != nil {
 		return nil, err
 	}
-	recs, evs, err := s.loadEntries(ctx, entries)
+	recs, evs, err := h.loadEntries(ctx, entries)
 	if err != nil {
 		return nil, err
 	}
-	last, _ := s.store.LastPosition(ctx)
+	last, _ := h.Log.LastPosition(ctx)
 	// The counters come first, in at most half of what one stanza may
 	// hold; a user in more groups than fit gets the rest from #items.
-	budget := s.budget(st, 256)
+	budget := protocol.ItemsBudget(h.MaxOutboundBytes, st, 256)
 	var counters []byte
 	complete := ""
 	for _, g := range groups {
 		n := len(counters)
-		counters = append(counters, protocol.CatchUpGroup(s.userGroup(g))...)
+		counters = append(counters, protocol.CatchUpGroup(g.UserGroup(h.GroupJID(g.ID)))...)
 		if len(counters) > budget/2 {
 			counters, complete = counters[:n], "false"
 			break
 		}
 	}
-	payload := protocol.AppendStart(nil, "query", false, a("xmlns", protocol.NSCatchUp),
-		a("position", strconv.FormatUint(last, 10)), a("groups-complete", complete))
+	payload := protocol.AppendStart(nil, "query", false, protocol.A("xmlns", protocol.NSCatchUp),
+		protocol.A("position", strconv.FormatUint(last, 10)), protocol.A("groups-complete", complete))
 	payload = append(payload, counters...)
 	// The events that fit in the rest: a page cut short says so in its
 	// <set/>, and the client pages on from it as from any page.
@@ -123,12 +123,12 @@ func (s *Service) answerCatchUp(ctx context.Context, st protocol.Stanza, r proto
 	kept := recs[:0:0]
 	keys, items := make([]string, 0, len(recs)), make([][]byte, 0, len(recs))
 	for i, re := range recs {
-		o, kind := s.render(ctx, re, evs[i])
+		o, kind := h.Render(ctx, re, evs[i])
 		if kind == "" {
 			continue
 		}
 		if _, isMsg := evs[i].(domain.MessagePosted); !isMsg {
-			o = protocol.WithStanzaID(o, kind, s.groupJID(re.Stream), protocol.ArchiveID(re.Position))
+			o = protocol.WithStanzaID(o, kind, h.GroupJID(re.Stream), protocol.ArchiveID(re.Position))
 		}
 		kept = append(kept, re)
 		keys = append(keys, protocol.ArchiveID(re.Position))
@@ -149,6 +149,8 @@ func (s *Service) answerCatchUp(ctx context.Context, st protocol.Stanza, r proto
 	return protocol.AppendEnd(payload, "query"), nil
 }
 
+// appendPageSet closes a page of the log with its <set/>: the archive ids
+// of its first and last events, and where it starts in the whole range.
 func appendPageSet(buf []byte, recs []eventstore.RecordedEvent, total int, last bool) []byte {
 	if len(recs) == 0 {
 		return protocol.AppendSet(buf, "", "", 0, total)
@@ -160,11 +162,11 @@ func appendPageSet(buf []byte, recs []eventstore.RecordedEvent, total int, last 
 	return protocol.AppendSet(buf, protocol.ArchiveID(recs[0].Position), protocol.ArchiveID(recs[len(recs)-1].Position), index, total)
 }
 
-// answerArchive runs an XEP-0313 query: one result message per archived
+// Archive runs an XEP-0313 query: one result message per archived
 // message, then the IQ result with <fin/>. History follows membership.
-func (s *Service) answerArchive(ctx context.Context, st protocol.Stanza, r protocol.ArchiveQuery) error {
+func (h *Answerer) Archive(ctx context.Context, st protocol.Stanza, r protocol.ArchiveQuery) error {
 	user := st.Requester()
-	if err := s.checkArchiveAccess(ctx, r.Group, user); err != nil {
+	if err := h.checkArchiveAccess(ctx, r.Group, user); err != nil {
 		return err
 	}
 	q := TimelineQuery{JID: user, Group: r.Group, MessagesOnly: true, Start: r.Start, End: r.End, Max: r.Page.Max, Last: r.Page.Last}
@@ -189,46 +191,46 @@ func (s *Service) answerArchive(ctx context.Context, st protocol.Stanza, r proto
 	// XEP-0313: an id the client pages from must name a message of the
 	// archive; one that does not is item-not-found, not an empty page.
 	for _, c := range []string{r.AfterID, r.BeforeID, r.Page.After, r.Page.Before} {
-		if err := s.checkArchiveID(ctx, r.Group, c); err != nil {
+		if err := h.checkArchiveID(ctx, r.Group, c); err != nil {
 			return err
 		}
 	}
-	entries, total, err := s.timeline(ctx, q)
+	entries, total, err := h.timeline(ctx, q)
 	if err != nil {
 		return err
 	}
-	recs, evs, err := s.loadEntries(ctx, entries)
+	recs, evs, err := h.loadEntries(ctx, entries)
 	if err != nil {
 		return err
 	}
-	to, gj := st.From.String(), s.groupJID(r.Group)
+	to, gj := st.From.String(), h.GroupJID(r.Group)
 	for i, re := range recs {
-		o, _ := s.render(ctx, re, evs[i])
+		o, _ := h.Render(ctx, re, evs[i])
 		res := protocol.ArchiveResult(gj, r.QueryID, protocol.ArchiveID(re.Position), evs[i].OccurredAt(), o, to)
-		if max := s.cfg.MaxOutboundBytes; max > 0 && res.Size() > max {
+		if max := h.MaxOutboundBytes; max > 0 && res.Size() > max {
 			// Stored before the limit was lowered: say which, and how to
 			// page past it, rather than leave a hole the client cannot see.
 			id := protocol.ArchiveID(re.Position)
 			return protocol.ErrPolicyViolation.With("the archived message " + id + " is larger than the XMPP server accepts from the service; page past it with after-id " + id)
 		}
-		s.reply(ctx, res)
+		h.Send(ctx, res)
 	}
 	complete := len(recs) >= total
-	payload := protocol.AppendStart(nil, "fin", false, a("xmlns", protocol.NSMAM), a("complete", strconv.FormatBool(complete)))
+	payload := protocol.AppendStart(nil, "fin", false, protocol.A("xmlns", protocol.NSMAM), protocol.A("complete", strconv.FormatBool(complete)))
 	payload = appendPageSet(payload, recs, total, q.Last)
 	payload = protocol.AppendEnd(payload, "fin")
-	s.reply(ctx, protocol.IQResult(st, payload))
+	h.Send(ctx, protocol.IQResult(st, payload))
 	return nil
 }
 
 // checkArchiveID refuses an archive id (a position, already checked to be
 // a number) that names no message of the group; "" and "0" name the start.
-func (s *Service) checkArchiveID(ctx context.Context, group, id string) error {
+func (h *Answerer) checkArchiveID(ctx context.Context, group, id string) error {
 	pos, err := parsePosition(id, "the id")
 	if err != nil || pos == 0 {
 		return err
 	}
-	if _, ok, err := s.reads.MessageByPosition(ctx, group, pos); err != nil || ok {
+	if _, ok, err := h.Reads.MessageByPosition(ctx, group, pos); err != nil || ok {
 		return err
 	}
 	return protocol.ErrNotExists.With("no message of the group's archive has the id " + id)
@@ -237,43 +239,28 @@ func (s *Service) checkArchiveID(ctx context.Context, group, id string) error {
 // checkArchiveAccess allows a group's history to those who are or were
 // members. A deleted group is gone for queries: its history stays in the
 // log for audit only.
-func (s *Service) checkArchiveAccess(ctx context.Context, group, user string) error {
-	g, ok, err := s.reads.GroupByID(ctx, group)
+func (h *Answerer) checkArchiveAccess(ctx context.Context, group, user string) error {
+	g, ok, err := h.Reads.GroupByID(ctx, group)
 	if err != nil {
 		return err
 	}
 	if !ok || g.Deleted {
 		return domain.RequireHistoryAccess(ok, g.Deleted, false)
 	}
-	was, err := s.reads.WasMember(ctx, group, user)
+	was, err := h.Reads.WasMember(ctx, group, user)
 	if err != nil {
 		return err
 	}
 	return domain.RequireHistoryAccess(true, false, was)
 }
 
-// messageNamed finds the message id names in a group: the message whose
-// archive id it is, else the earliest message with that client id, among
-// sender's own unless sender is empty. Archive ids are unique and client
-// ids are not, so another member reusing an id cannot redirect a receipt or
-// a #readers query to its own message.
-func (s *Service) messageNamed(ctx context.Context, group, sender, id string) (domain.MessageRef, bool, error) {
-	if pos, err := strconv.ParseUint(id, 10, 64); err == nil {
-		ref, ok, err := s.reads.MessageByPosition(ctx, group, pos)
-		if err != nil || ok {
-			return ref, ok, err
-		}
-	}
-	return s.reads.MessageByID(ctx, group, sender, id)
-}
-
-// answerReaders tells the sender of a message which members have read it.
-func (s *Service) answerReaders(ctx context.Context, st protocol.Stanza, r protocol.Readers) ([]byte, error) {
+// Readers tells the sender of a message which members have read it.
+func (h *Answerer) Readers(ctx context.Context, st protocol.Stanza, r protocol.Readers) ([]byte, error) {
 	user := st.Requester()
-	if err := s.checkArchiveAccess(ctx, r.Group, user); err != nil {
+	if err := h.checkArchiveAccess(ctx, r.Group, user); err != nil {
 		return nil, err
 	}
-	ref, ok, err := s.messageNamed(ctx, r.Group, user, r.MessageID)
+	ref, ok, err := MessageNamed(ctx, h.Reads, r.Group, user, r.MessageID)
 	if err != nil {
 		return nil, err
 	}
@@ -283,11 +270,11 @@ func (s *Service) answerReaders(ctx context.Context, st protocol.Stanza, r proto
 	if err := domain.RequireSender(ref, user); err != nil {
 		return nil, err
 	}
-	readers, err := s.reads.ReadBy(ctx, r.Group, ref.Version)
+	readers, err := h.Reads.ReadBy(ctx, r.Group, ref.Version)
 	if err != nil {
 		return nil, err
 	}
-	members, err := s.reads.Members(ctx, r.Group)
+	members, err := h.Reads.Members(ctx, r.Group)
 	if err != nil {
 		return nil, err
 	}
@@ -307,11 +294,11 @@ func (s *Service) answerReaders(ctx context.Context, st protocol.Stanza, r proto
 
 // timeline runs a timeline query; a page of zero (RSM <max>0</max>) asks
 // for the count alone.
-func (s *Service) timeline(ctx context.Context, q TimelineQuery) ([]TimelineEntry, int, error) {
+func (h *Answerer) timeline(ctx context.Context, q TimelineQuery) ([]TimelineEntry, int, error) {
 	if q.Max > 0 {
-		return s.reads.Timeline(ctx, q)
+		return h.Reads.Timeline(ctx, q)
 	}
 	q.Max = 1
-	_, total, err := s.reads.Timeline(ctx, q)
+	_, total, err := h.Reads.Timeline(ctx, q)
 	return nil, total, err
 }
