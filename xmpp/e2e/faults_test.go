@@ -114,8 +114,12 @@ func TestResendStormIsStoredOnce(t *testing.T) {
 		phone.send(msg)
 		desk.send(msg)
 	}
-	bob.send(`<message type="groupchat" id="marker" to="` + gjid(group) + `"><body>after the storm</body></message>`)
-	bob.expect("the marker", func(s *xmppclient.Stanza) bool { return s.ID() == "marker" })
+	// Each sending stream is routed in order, so once both of alice's
+	// markers reach bob every stormed copy has been decided.
+	phone.send(`<message type="groupchat" id="marker-phone" to="` + gjid(group) + `"><body>after the storm</body></message>`)
+	desk.send(`<message type="groupchat" id="marker-desk" to="` + gjid(group) + `"><body>after the storm</body></message>`)
+	bob.expect("the phone's marker", func(s *xmppclient.Stanza) bool { return s.ID() == "marker-phone" })
+	bob.expect("the desk's marker", func(s *xmppclient.Stanza) bool { return s.ID() == "marker-desk" })
 	n := 0
 	for _, s := range bob.Pending() {
 		if s.ID() == "storm-1" {
@@ -125,8 +129,8 @@ func TestResendStormIsStoredOnce(t *testing.T) {
 	if n != 1 {
 		t.Errorf("bob received the stormed message %d times, want 1", n)
 	}
-	if ids := mamIDs(t, bob, group); len(ids) != 2 {
-		t.Errorf("the archive holds %v, want the message once and the marker", ids)
+	if ids := mamIDs(t, bob, group); len(ids) != 3 {
+		t.Errorf("the archive holds %v, want the message once and the two markers", ids)
 	}
 }
 
