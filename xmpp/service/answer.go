@@ -73,7 +73,7 @@ func selectMember(g *domain.Group, sel domain.MemberSelector) (domain.Member, bo
 
 // groupInfo is what #groupinfo tells of a group.
 func (s *Service) groupInfo(g history.GroupSummary) protocol.GroupInfo {
-	return protocol.GroupInfo{JID: s.groupJID(g.ID), ID: g.ID, Name: g.Name, Type: g.Type, Members: g.Members}
+	return protocol.GroupInfo{JID: s.addr.Group(g.ID), ID: g.ID, Name: g.Name, Type: g.Type, Members: g.Members}
 }
 
 // archiveQuery runs an archive query on a query worker: its results are
@@ -142,9 +142,9 @@ func (s *Service) answerServiceQuery(ctx context.Context, st protocol.Stanza, re
 		for i, g := range groups {
 			keys[i] = g.ID
 			if myGroups {
-				items[i] = protocol.ItemsItem(g.UserGroup(s.groupJID(g.ID)))
+				items[i] = protocol.ItemsItem(g.UserGroup(s.addr.Group(g.ID)))
 			} else {
-				items[i] = protocol.DiscoItem(s.groupJID(g.ID), g.Name)
+				items[i] = protocol.DiscoItem(s.addr.Group(g.ID), g.Name)
 			}
 		}
 		ns, page := protocol.NSDiscoItems, protocol.Page{}

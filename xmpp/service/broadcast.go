@@ -34,7 +34,7 @@ func (s *Service) OnApplied(ctx context.Context, events []eventstore.RecordedEve
 		// broadcast itself goes out all the same.
 		meta, _ := eventstore.DecodeMeta(re.Metadata)
 		g := s.broadcastState(re.Stream)
-		group, gj := re.Stream, s.groupJID(re.Stream)
+		group, gj := re.Stream, s.addr.Group(re.Stream)
 		o, kind := s.render(ctx, re, e)
 		joined, left := membershipChange(e)
 		// New members are online for the broadcast that adds them, and
@@ -65,7 +65,7 @@ func (s *Service) OnApplied(ctx context.Context, events []eventstore.RecordedEve
 			members := g.Members()
 			s.fanOut(ctx, o, members)
 			if s.push != nil {
-				s.push.Message(group, s.occupant(group, e.MID), e, members)
+				s.push.Message(group, s.addr.Occupant(group, e.MID), e, members)
 			}
 		case domain.MessageRead:
 			if kind != "" {
@@ -152,7 +152,7 @@ func updateProperties(e domain.GroupUpdated) []protocol.Property {
 // and its kind ("presence" or "message"); kind is empty for events nobody
 // receives (a read of one's own message).
 func (s *Service) render(ctx context.Context, re eventstore.RecordedEvent, e domain.Event) (protocol.Outbound, string) {
-	group, gj := re.Stream, s.groupJID(re.Stream)
+	group, gj := re.Stream, s.addr.Group(re.Stream)
 	switch e := e.(type) {
 	case domain.GroupCreated:
 		return protocol.GroupPresence(gj, protocol.NSCreate, []protocol.Property{{Name: "name", Value: e.Name}, {Name: "id", Value: e.GroupID}}, nil), "presence"
@@ -165,7 +165,7 @@ func (s *Service) render(ctx context.Context, re eventstore.RecordedEvent, e dom
 	case domain.MemberRemoved:
 		return protocol.GroupPresence(gj, protocol.NSRemove, nil, e.Members), "presence"
 	case domain.MessagePosted:
-		return protocol.GroupMessage(s.occupant(group, e.MID), gj, e, protocol.ArchiveID(re.Position)), "message"
+		return protocol.GroupMessage(s.addr.Occupant(group, e.MID), gj, e, protocol.ArchiveID(re.Position)), "message"
 	case domain.MessageRead:
 		if e.Message == nil || e.Message.Sender == e.Reader {
 			return protocol.Outbound{}, ""
@@ -174,7 +174,7 @@ func (s *Service) render(ctx context.Context, re eventstore.RecordedEvent, e dom
 		if id == "" {
 			id = s.archiveIDAt(ctx, group, e.Message.Version)
 		}
-		return protocol.ReadReceipt(s.occupant(group, e.MID), id), "message"
+		return protocol.ReadReceipt(s.addr.Occupant(group, e.MID), id), "message"
 	}
 	return protocol.Outbound{}, ""
 }

@@ -69,6 +69,7 @@ type Service struct {
 	// domain is the service's own address, which answers what was sent to
 	// an address it cannot take as its own.
 	domain  address.JID
+	addr    protocol.Addresses
 	shards  []*shard
 	seed    maphash.Seed
 	limiter *rateLimiter
@@ -105,10 +106,11 @@ func New(cfg Config, store eventstore.Store, reads ReadModel, online *presence.T
 		bcast:   map[string]*domain.Group{},
 	}
 	s.domain, _ = address.Parse(cfg.Domain)
+	s.addr = protocol.Addresses{Domain: cfg.Domain}
 	// History replays events as the broadcaster rendered them and sends
 	// MAM's results through the same edge as every reply.
 	s.history = &history.Answerer{
-		Reads: reads, Log: store, Render: s.render, GroupJID: s.groupJID,
+		Reads: reads, Log: store, Render: s.render, GroupJID: s.addr.Group,
 		MaxOutboundBytes: cfg.MaxOutboundBytes, Send: s.reply,
 	}
 	for _, a := range cfg.SystemAdmins {
@@ -280,17 +282,3 @@ func (s *Service) reply(ctx context.Context, o protocol.Outbound) {
 		s.log.Warn(LogDroppedReply, "to", o.To, "err", err)
 	}
 }
-
-// occupant is the address of a member inside a group. A member id that is
-// not a prepared resource (stored before ids were normalized) would be
-// refused, or rewritten into another member's address, by the server: such
-// a member speaks from the group's bare address.
-func (s *Service) occupant(group, mid string) string {
-	j := s.groupJID(group) + "/" + mid
-	if mid == "" || address.Check(j) != nil {
-		return s.groupJID(group)
-	}
-	return j
-}
-
-func (s *Service) groupJID(group string) string { return group + "@" + s.cfg.Domain }

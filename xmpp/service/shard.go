@@ -353,7 +353,7 @@ func (sh *shard) reflectOriginal(ctx context.Context, st protocol.Stanza, group 
 		sh.s.reply(ctx, protocol.ErrorReply(st, protocol.ErrorFor(err)))
 		return
 	}
-	o := protocol.GroupMessage(sh.s.occupant(group, m.MID), sh.s.groupJID(group), m, protocol.ArchiveID(pos))
+	o := protocol.GroupMessage(sh.s.addr.Occupant(group, m.MID), sh.s.addr.Group(group), m, protocol.ArchiveID(pos))
 	sh.s.reply(ctx, o.For(st.From.String()))
 }
 
@@ -370,7 +370,7 @@ func (sh *shard) relay(ctx context.Context, j job, r protocol.Transient) {
 		sh.s.reply(ctx, protocol.ErrorReply(j.st, protocol.ErrorFor(err)))
 		return
 	}
-	sh.s.fanOut(ctx, protocol.TransientMessage(sh.s.occupant(r.Group, me.MID), j.st.ID, r.Payload), g.Members())
+	sh.s.fanOut(ctx, protocol.TransientMessage(sh.s.addr.Occupant(r.Group, me.MID), j.st.ID, r.Payload), g.Members())
 }
 
 // newEventID returns a time-ordered (version 7) UUID: consecutive events
