@@ -136,7 +136,7 @@ func (s *Service) message(ctx context.Context, st protocol.Stanza, r protocol.Re
 			return
 		}
 	}
-	if !s.limiter.allow(st.Requester(), s.now()) {
+	if !s.limiter.Allow(st.Requester(), s.now()) {
 		s.reply(ctx, protocol.ErrorReply(st, protocol.ErrRateLimited.With("too many messages; slow down")))
 		return
 	}

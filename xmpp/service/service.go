@@ -11,6 +11,7 @@ import (
 
 	"github.com/uuchat/groupchat/domain"
 	"github.com/uuchat/groupchat/eventstore"
+	"github.com/uuchat/groupchat/internal/ratelimit"
 	"github.com/uuchat/groupchat/xmpp/address"
 	"github.com/uuchat/groupchat/xmpp/history"
 	"github.com/uuchat/groupchat/xmpp/presence"
@@ -72,7 +73,7 @@ type Service struct {
 	addr    protocol.Addresses
 	shards  []*shard
 	seed    maphash.Seed
-	limiter *rateLimiter
+	limiter *ratelimit.Limiter
 	admins  map[string]bool
 	queries chan func(context.Context)
 
@@ -100,7 +101,7 @@ func New(cfg Config, store eventstore.Store, reads ReadModel, online *presence.T
 	s := &Service{
 		cfg: cfg, store: store, reads: reads, online: online, log: log, now: time.Now,
 		seed:    maphash.MakeSeed(),
-		limiter: newRateLimiter(cfg.MessageRate, cfg.MessageBurst),
+		limiter: ratelimit.New(cfg.MessageRate, cfg.MessageBurst),
 		admins:  map[string]bool{},
 		queries: make(chan func(context.Context), 1024),
 		bcast:   map[string]*domain.Group{},
