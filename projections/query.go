@@ -304,10 +304,20 @@ type TimelineQuery struct {
 	Group string
 	// MessagesOnly keeps only messages (archive queries).
 	MessagesOnly bool
-	// After and Before bound positions, exclusive (0 is open).
+	// After and Before bound the range's positions, exclusive (0 is open).
 	After, Before uint64
 	// Start and End bound the events' time, inclusive (zero is open).
 	Start, End time.Time
+	// Sender keeps the messages of one member (a bare JID), and SenderMID
+	// those sent as one member id; either keeps messages only.
+	Sender, SenderMID string
+	// Positions keeps only the events at these positions (nil: no filter).
+	Positions []uint64
+	// PageAfter and PageBefore place the page within the range: it starts
+	// after PageAfter, or ends before PageBefore (0: not given). They do
+	// not change the range, so the count and index stay those of the
+	// range (XEP-0059's count and index).
+	PageAfter, PageBefore uint64
 	// Max is the page size (0 or less: no limit); Last takes the last Max
 	// events of the range instead of the first.
 	Max  int
@@ -320,10 +330,17 @@ type TimelineEntry struct {
 	Version, Position uint64
 }
 
+// TimelinePage is a page of a timeline: its events, how many the whole
+// range holds, and how many of those come before the page's first.
+type TimelinePage struct {
+	Entries      []TimelineEntry
+	Count, Index int
+}
+
 // Timeline returns a page of the events q selects, in position order, and
-// how many events the whole range holds. Page and count are read in one
-// transaction, so they agree.
-func (db *DB) Timeline(ctx context.Context, q TimelineQuery) ([]TimelineEntry, int, error) {
+// where it lies in the range. Page and counts are read in one transaction,
+// so they agree.
+func (db *DB) Timeline(ctx context.Context, q TimelineQuery) (TimelinePage, error) {
 	// The same conditions select from messages and from notices: within
 	// one of the user's spans, and within the range asked for.
 	cond := []string{
@@ -349,10 +366,30 @@ func (db *DB) Timeline(ctx context.Context, q TimelineQuery) ([]TimelineEntry, i
 		cond = append(cond, "x.at <= ?")
 		condArgs = append(condArgs, q.End.UnixNano())
 	}
+	if q.Positions != nil {
+		marks := strings.TrimSuffix(strings.Repeat("?,", len(q.Positions)), ",")
+		if len(q.Positions) == 0 {
+			marks = "NULL"
+		}
+		cond = append(cond, "x.position IN ("+marks+")")
+		for _, p := range q.Positions {
+			condArgs = append(condArgs, int64(p))
+		}
+	}
 	where := strings.Join(cond, " AND ")
 	union := `SELECT x.group_id, x.version, x.position FROM spans s JOIN messages x ON x.group_id = s.group_id WHERE ` + where
 	args := condArgs
-	if !q.MessagesOnly {
+	switch {
+	case q.Sender != "" || q.SenderMID != "":
+		if q.Sender != "" {
+			union += " AND x.sender = ?"
+			args = append(slices.Clone(args), q.Sender)
+		}
+		if q.SenderMID != "" {
+			union += " AND x.mid = ?"
+			args = append(slices.Clone(args), q.SenderMID)
+		}
+	case !q.MessagesOnly:
 		union += ` UNION ALL SELECT x.group_id, x.version, x.position FROM spans s JOIN notices x ON x.group_id = s.group_id
 			WHERE ` + where + ` AND (x.kind <> 'read' OR x.receipt_to = ?)`
 		args = append(append(slices.Clone(condArgs), condArgs...), q.JID)
@@ -360,40 +397,55 @@ func (db *DB) Timeline(ctx context.Context, q TimelineQuery) ([]TimelineEntry, i
 
 	tx, err := db.r.BeginTx(ctx, nil)
 	if err != nil {
-		return nil, 0, db.queryErr("timeline", err)
+		return TimelinePage{}, db.queryErr("timeline", err)
 	}
 	defer tx.Rollback()
-	var total int
-	if err := tx.QueryRowContext(ctx, `SELECT count(*) FROM (`+union+`)`, args...).Scan(&total); err != nil {
-		return nil, 0, db.queryErr("timeline", err)
+	var page TimelinePage
+	if err := tx.QueryRowContext(ctx, `SELECT count(*) FROM (`+union+`)`, args...).Scan(&page.Count); err != nil {
+		return TimelinePage{}, db.queryErr("timeline", err)
 	}
-	page := `SELECT group_id, version, position FROM (` + union + `) ORDER BY position`
+	sel := `SELECT group_id, version, position FROM (` + union + `) WHERE position > ?`
+	selArgs := append(slices.Clone(args), int64(q.PageAfter))
+	if q.PageBefore > 0 {
+		sel += " AND position < ?"
+		selArgs = append(selArgs, int64(q.PageBefore))
+	}
+	sel += " ORDER BY position"
 	if q.Last {
-		page += " DESC"
+		sel += " DESC"
 	}
 	if q.Max > 0 {
-		page += " LIMIT " + strconv.Itoa(q.Max)
+		sel += " LIMIT " + strconv.Itoa(q.Max)
 	}
-	rows, err := tx.QueryContext(ctx, page, args...)
+	rows, err := tx.QueryContext(ctx, sel, selArgs...)
 	if err != nil {
-		return nil, 0, db.queryErr("timeline", err)
+		return TimelinePage{}, db.queryErr("timeline", err)
 	}
 	defer rows.Close()
-	var out []TimelineEntry
 	for rows.Next() {
 		var e TimelineEntry
 		var version, pos int64
 		if err := rows.Scan(&e.Group, &version, &pos); err != nil {
-			return nil, 0, db.queryErr("timeline", err)
+			return TimelinePage{}, db.queryErr("timeline", err)
 		}
 		e.Version, e.Position = uint64(version), uint64(pos)
-		out = append(out, e)
+		page.Entries = append(page.Entries, e)
 	}
 	if err := rows.Err(); err != nil {
-		return nil, 0, db.queryErr("timeline", err)
+		return TimelinePage{}, db.queryErr("timeline", err)
 	}
 	if q.Last {
-		slices.Reverse(out)
+		slices.Reverse(page.Entries)
 	}
-	return out, total, nil
+	switch {
+	case len(page.Entries) > 0 && (q.PageAfter > 0 || q.Last):
+		err = tx.QueryRowContext(ctx, `SELECT count(*) FROM (`+union+`) WHERE position < ?`,
+			append(slices.Clone(args), int64(page.Entries[0].Position))...).Scan(&page.Index)
+	case len(page.Entries) == 0 && q.PageAfter > 0:
+		page.Index = page.Count
+	}
+	if err != nil {
+		return TimelinePage{}, db.queryErr("timeline", err)
+	}
+	return page, nil
 }

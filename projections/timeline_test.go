@@ -30,10 +30,11 @@ func TestTimelineFollowsMembership(t *testing.T) {
 	}
 	entries := func(q projections.TimelineQuery) ([]string, int) {
 		t.Helper()
-		got, total, err := db.Timeline(ctx, q)
+		page, err := db.Timeline(ctx, q)
 		if err != nil {
 			t.Fatal(err)
 		}
+		got, total := page.Entries, page.Count
 		var out []string
 		for i, e := range got {
 			key := e.Group + string(rune('0'+e.Version))
@@ -120,5 +121,97 @@ func TestMessageByPosition(t *testing.T) {
 		if _, _, ok, _ := db.MessageByPosition(ctx, c.group, c.pos); ok {
 			t.Errorf("MessageByPosition(%s, %d) found a message", c.group, c.pos)
 		}
+	}
+}
+
+// TestTimelineFiltersAndPages checks the archive query's filters (a
+// publisher by real JID or member id, a set of archive ids) and that RSM's
+// count and index are those of the whole range, wherever the page is.
+func TestTimelineFiltersAndPages(t *testing.T) {
+	ctx := context.Background()
+	l := newGroup(t)
+	post(l, t, alice, "a1")
+	post(l, t, bob, "b1")
+	post(l, t, alice, "a2")
+	post(l, t, carol, "c1")
+	post(l, t, alice, "a3")
+	db := openDB(t)
+	apply(t, db, l.Events)
+	pos := map[string]uint64{}
+	for _, e := range l.Events {
+		if e.Type == "MessagePosted" {
+			m, err := domain.DecodeEvent(e.Type, e.Data)
+			if err != nil {
+				t.Fatal(err)
+			}
+			pos[m.(domain.MessagePosted).ID] = e.Position
+		}
+	}
+	members, err := db.Members(ctx, "g")
+	if err != nil {
+		t.Fatal(err)
+	}
+	bobMID := ""
+	for _, m := range members {
+		if m.JID == bob {
+			bobMID = m.MID
+		}
+	}
+	byPos := map[uint64]string{}
+	for id, p := range pos {
+		byPos[p] = id
+	}
+	msgs := projections.TimelineQuery{JID: alice, Group: "g", MessagesOnly: true}
+	tests := []struct {
+		name         string
+		q            func(q projections.TimelineQuery) projections.TimelineQuery
+		want         []string
+		count, index int
+	}{
+		{"all", func(q projections.TimelineQuery) projections.TimelineQuery { return q },
+			[]string{"a1", "b1", "a2", "c1", "a3"}, 5, 0},
+		{"one sender by real JID", func(q projections.TimelineQuery) projections.TimelineQuery { q.Sender = alice; return q },
+			[]string{"a1", "a2", "a3"}, 3, 0},
+		{"one sender by member id", func(q projections.TimelineQuery) projections.TimelineQuery { q.SenderMID = bobMID; return q },
+			[]string{"b1"}, 1, 0},
+		{"a sender who never posted", func(q projections.TimelineQuery) projections.TimelineQuery { q.Sender = dave; return q },
+			nil, 0, 0},
+		{"archive ids", func(q projections.TimelineQuery) projections.TimelineQuery {
+			q.Positions = []uint64{pos["b1"], pos["a3"]}
+			return q
+		}, []string{"b1", "a3"}, 2, 0},
+		{"no archive ids", func(q projections.TimelineQuery) projections.TimelineQuery { q.Positions = []uint64{}; return q },
+			nil, 0, 0},
+		{"a page after a cursor keeps the range's count", func(q projections.TimelineQuery) projections.TimelineQuery {
+			q.PageAfter, q.Max = pos["a1"], 2
+			return q
+		}, []string{"b1", "a2"}, 5, 1},
+		{"a page before a cursor, from its end", func(q projections.TimelineQuery) projections.TimelineQuery {
+			q.PageBefore, q.Max, q.Last = pos["c1"], 2, true
+			return q
+		}, []string{"b1", "a2"}, 5, 1},
+		{"the last page", func(q projections.TimelineQuery) projections.TimelineQuery { q.Max, q.Last = 2, true; return q },
+			[]string{"c1", "a3"}, 5, 3},
+		{"a range and a cursor in it", func(q projections.TimelineQuery) projections.TimelineQuery {
+			q.After, q.PageAfter, q.Max = pos["a1"], pos["b1"], 1
+			return q
+		}, []string{"a2"}, 4, 1},
+		{"past the end", func(q projections.TimelineQuery) projections.TimelineQuery { q.PageAfter = pos["a3"]; return q },
+			nil, 5, 5},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			page, err := db.Timeline(ctx, tt.q(msgs))
+			if err != nil {
+				t.Fatal(err)
+			}
+			var got []string
+			for _, e := range page.Entries {
+				got = append(got, byPos[e.Position])
+			}
+			if !slices.Equal(got, tt.want) || page.Count != tt.count || page.Index != tt.index {
+				t.Errorf("got %v count %d index %d, want %v count %d index %d", got, page.Count, page.Index, tt.want, tt.count, tt.index)
+			}
+		})
 	}
 }

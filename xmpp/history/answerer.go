@@ -38,10 +38,18 @@ type TimelineQuery struct {
 	Group string
 	// MessagesOnly keeps only messages (archive queries).
 	MessagesOnly bool
-	// After and Before bound positions, exclusive (0 is open).
+	// After and Before bound the range's positions, exclusive (0 is open).
 	After, Before uint64
 	// Start and End bound the events' time, inclusive (zero is open).
 	Start, End time.Time
+	// Sender keeps the messages of one member (a bare JID), and SenderMID
+	// those sent as one member id; either keeps messages only.
+	Sender, SenderMID string
+	// Positions keeps only the events at these positions (nil: no filter).
+	Positions []uint64
+	// PageAfter and PageBefore place the page within the range (0: not
+	// given), leaving the range, its count and the index as they are.
+	PageAfter, PageBefore uint64
 	// Max is the page size; Last takes the last Max events of the range
 	// instead of the first.
 	Max  int
@@ -52,6 +60,14 @@ type TimelineQuery struct {
 type TimelineEntry struct {
 	Group             string
 	Version, Position uint64
+}
+
+// TimelinePage is a page of a timeline: its events, how many the whole
+// range holds (XEP-0059's count), and how many of those come before the
+// page's first (its index).
+type TimelinePage struct {
+	Entries      []TimelineEntry
+	Count, Index int
 }
 
 // MessageFinder finds a group's messages by the ids clients name them with.
@@ -70,9 +86,9 @@ type ReadModel interface {
 	GroupsOf(ctx context.Context, jid string) ([]GroupSummary, error)
 	// GroupByID finds a group, deleted ones included.
 	GroupByID(ctx context.Context, id string) (GroupSummary, bool, error)
-	// Timeline lists the events a user may see (history follows
-	// membership), in position order, and how many the range holds.
-	Timeline(ctx context.Context, q TimelineQuery) ([]TimelineEntry, int, error)
+	// Timeline lists a page of the events a user may see (history follows
+	// membership), in position order, and where it lies in the range.
+	Timeline(ctx context.Context, q TimelineQuery) (TimelinePage, error)
 	// WasMember reports whether jid is or ever was a member of group.
 	WasMember(ctx context.Context, group, jid string) (bool, error)
 	// ReadBy lists the bare JIDs of the members who have read a group up to

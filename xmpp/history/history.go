@@ -2,10 +2,13 @@ package history
 
 import (
 	"context"
+	"slices"
 	"strconv"
+	"time"
 
 	"github.com/uuchat/groupchat/domain"
 	"github.com/uuchat/groupchat/eventstore"
+	"github.com/uuchat/groupchat/xmpp/address"
 	"github.com/uuchat/groupchat/xmpp/protocol"
 )
 
@@ -92,11 +95,11 @@ func (h *Answerer) CatchUp(ctx context.Context, st protocol.Stanza, r protocol.C
 	q := TimelineQuery{JID: user, After: after, Before: before, Max: r.Page.Max}
 	// A phone that never synced (no position) gets the latest page.
 	q.Last = r.Page.Last || before > 0 || r.Page.After == ""
-	entries, total, err := h.timeline(ctx, q)
+	page, err := h.timeline(ctx, q)
 	if err != nil {
 		return nil, err
 	}
-	recs, evs, err := h.loadEntries(ctx, entries)
+	recs, evs, err := h.loadEntries(ctx, page.Entries)
 	if err != nil {
 		return nil, err
 	}
@@ -145,21 +148,17 @@ func (h *Answerer) CatchUp(ctx context.Context, st protocol.Stanza, r protocol.C
 	for _, it := range items[w.Lo:w.Hi] {
 		payload = append(payload, it...)
 	}
-	payload = appendPageSet(payload, kept[w.Lo:w.Hi], total, q.Last)
+	payload = appendPageSet(payload, kept[w.Lo:w.Hi], page.Count, page.Index+w.Lo)
 	return protocol.AppendEnd(payload, "query"), nil
 }
 
 // appendPageSet closes a page of the log with its <set/>: the archive ids
 // of its first and last events, and where it starts in the whole range.
-func appendPageSet(buf []byte, recs []eventstore.RecordedEvent, total int, last bool) []byte {
+func appendPageSet(buf []byte, recs []eventstore.RecordedEvent, count, index int) []byte {
 	if len(recs) == 0 {
-		return protocol.AppendSet(buf, "", "", 0, total)
+		return protocol.AppendSet(buf, "", "", 0, count)
 	}
-	index := 0
-	if last {
-		index = total - len(recs)
-	}
-	return protocol.AppendSet(buf, protocol.ArchiveID(recs[0].Position), protocol.ArchiveID(recs[len(recs)-1].Position), index, total)
+	return protocol.AppendSet(buf, protocol.ArchiveID(recs[0].Position), protocol.ArchiveID(recs[len(recs)-1].Position), index, count)
 }
 
 // Archive runs an XEP-0313 query: one result message per archived
@@ -169,43 +168,25 @@ func (h *Answerer) Archive(ctx context.Context, st protocol.Stanza, r protocol.A
 	if err := h.checkArchiveAccess(ctx, r.Group, user); err != nil {
 		return err
 	}
-	q := TimelineQuery{JID: user, Group: r.Group, MessagesOnly: true, Start: r.Start, End: r.End, Max: r.Page.Max, Last: r.Page.Last}
-	var err error
-	if q.After, err = parsePosition(r.AfterID, "after-id"); err != nil {
-		return err
-	}
-	if q.Before, err = parsePosition(r.BeforeID, "before-id"); err != nil {
-		return err
-	}
-	if r.Page.After != "" {
-		if q.After, err = parsePosition(r.Page.After, "<after/>"); err != nil {
-			return err
-		}
-	}
-	if r.Page.Before != "" {
-		if q.Before, err = parsePosition(r.Page.Before, "<before/>"); err != nil {
-			return err
-		}
-		q.Last = true
-	}
-	// XEP-0313: an id the client pages from must name a message of the
-	// archive; one that does not is item-not-found, not an empty page.
-	for _, c := range []string{r.AfterID, r.BeforeID, r.Page.After, r.Page.Before} {
-		if err := h.checkArchiveID(ctx, r.Group, c); err != nil {
-			return err
-		}
-	}
-	entries, total, err := h.timeline(ctx, q)
+	q, err := h.archiveTimeline(ctx, user, r)
 	if err != nil {
 		return err
 	}
-	recs, evs, err := h.loadEntries(ctx, entries)
+	page, err := h.timeline(ctx, q)
 	if err != nil {
 		return err
 	}
+	recs, evs, err := h.loadEntries(ctx, page.Entries)
+	if err != nil {
+		return err
+	}
+	results := make([]protocol.Outbound, 0, len(recs))
 	to, gj := st.From.String(), h.GroupJID(r.Group)
 	for i, re := range recs {
 		o, _ := h.Render(ctx, re, evs[i])
+		if m, ok := evs[i].(domain.MessagePosted); ok {
+			o = protocol.WithPublisher(o, m.Sender)
+		}
 		res := protocol.ArchiveResult(gj, r.QueryID, protocol.ArchiveID(re.Position), evs[i].OccurredAt(), o, to)
 		if max := h.MaxOutboundBytes; max > 0 && res.Size() > max {
 			// Stored before the limit was lowered: say which, and how to
@@ -213,14 +194,114 @@ func (h *Answerer) Archive(ctx context.Context, st protocol.Stanza, r protocol.A
 			id := protocol.ArchiveID(re.Position)
 			return protocol.ErrPolicyViolation.With("the archived message " + id + " is larger than the XMPP server accepts from the service; page past it with after-id " + id)
 		}
+		results = append(results, res)
+	}
+	if r.Flip {
+		// XEP-0313 §4.2.4: the same page, sent newest first.
+		slices.Reverse(results)
+	}
+	for _, res := range results {
 		h.Send(ctx, res)
 	}
-	complete := len(recs) >= total
+	// Complete: this page reaches the end of the range in the direction
+	// of paging (the start, when paging back from the end).
+	complete := page.Index+len(recs) >= page.Count
+	if q.Last {
+		complete = page.Index == 0
+	}
 	payload := protocol.AppendStart(nil, "fin", false, protocol.A("xmlns", protocol.NSMAM), protocol.A("complete", strconv.FormatBool(complete)))
-	payload = appendPageSet(payload, recs, total, q.Last)
+	payload = appendPageSet(payload, recs, page.Count, page.Index)
 	payload = protocol.AppendEnd(payload, "fin")
 	h.Send(ctx, protocol.IQResult(st, payload))
 	return nil
+}
+
+// archiveTimeline turns an archive query into the timeline it selects: the
+// form's filters make the range, RSM's after and before place the page.
+func (h *Answerer) archiveTimeline(ctx context.Context, user string, r protocol.ArchiveQuery) (TimelineQuery, error) {
+	q := TimelineQuery{JID: user, Group: r.Group, MessagesOnly: true, Start: r.Start, End: r.End, Max: r.Page.Max, Last: r.Page.Last}
+	var err error
+	if q.After, err = parsePosition(r.AfterID, "after-id"); err != nil {
+		return q, err
+	}
+	if q.Before, err = parsePosition(r.BeforeID, "before-id"); err != nil {
+		return q, err
+	}
+	if q.PageAfter, err = parsePosition(r.Page.After, "<after/>"); err != nil {
+		return q, err
+	}
+	if q.PageBefore, err = parsePosition(r.Page.Before, "<before/>"); err != nil {
+		return q, err
+	}
+	if q.PageBefore > 0 {
+		q.Last = true
+	}
+	if q.Sender, q.SenderMID, err = h.publisher(r.Group, r.With); err != nil {
+		return q, err
+	}
+	if r.IDs != nil {
+		q.Positions = make([]uint64, 0, len(r.IDs))
+		for _, id := range r.IDs {
+			p, err := parsePosition(id, "an id of the ids field")
+			if err != nil {
+				return q, err
+			}
+			q.Positions = append(q.Positions, p)
+		}
+	}
+	// XEP-0313: an id the client names must be one of the archive's
+	// messages; one that is not is item-not-found, not an empty page.
+	for _, c := range append([]string{r.AfterID, r.BeforeID, r.Page.After, r.Page.Before}, r.IDs...) {
+		if err := h.checkArchiveID(ctx, r.Group, c); err != nil {
+			return q, err
+		}
+	}
+	return q, nil
+}
+
+// publisher reads a query's with (XEP-0313 §4.1.1: the publisher of the
+// messages): an occupant address of the group selects one member id, the
+// group's own address every message, any other address a member's real
+// JID (its bare part: messages are kept with their sender's bare JID).
+func (h *Answerer) publisher(group, with string) (sender, mid string, err error) {
+	if with == "" {
+		return "", "", nil
+	}
+	j, err := address.Parse(with)
+	if err != nil {
+		return "", "", protocol.ErrJIDMalformed.With("the with field is not an XMPP address")
+	}
+	if j.Bare().String() == h.GroupJID(group) {
+		return "", j.Resourcepart(), nil
+	}
+	return j.Bare().String(), "", nil
+}
+
+// ArchiveMetadata answers XEP-0313 §7: the first and last messages of the
+// group's archive as the asker may see it.
+func (h *Answerer) ArchiveMetadata(ctx context.Context, st protocol.Stanza, r protocol.ArchiveMetadata) ([]byte, error) {
+	user := st.Requester()
+	if err := h.checkArchiveAccess(ctx, r.Group, user); err != nil {
+		return nil, err
+	}
+	ends := [2]struct {
+		id string
+		at time.Time
+	}{}
+	for i, last := range []bool{false, true} {
+		page, err := h.Reads.Timeline(ctx, TimelineQuery{JID: user, Group: r.Group, MessagesOnly: true, Max: 1, Last: last})
+		if err != nil {
+			return nil, err
+		}
+		recs, evs, err := h.loadEntries(ctx, page.Entries)
+		if err != nil {
+			return nil, err
+		}
+		if len(recs) == 1 {
+			ends[i].id, ends[i].at = protocol.ArchiveID(recs[0].Position), evs[0].OccurredAt()
+		}
+	}
+	return protocol.ArchiveMetadataResult(ends[0].id, ends[0].at, ends[1].id, ends[1].at), nil
 }
 
 // checkArchiveID refuses an archive id (a position, already checked to be
@@ -294,11 +375,11 @@ func (h *Answerer) Readers(ctx context.Context, st protocol.Stanza, r protocol.R
 
 // timeline runs a timeline query; a page of zero (RSM <max>0</max>) asks
 // for the count alone.
-func (h *Answerer) timeline(ctx context.Context, q TimelineQuery) ([]TimelineEntry, int, error) {
+func (h *Answerer) timeline(ctx context.Context, q TimelineQuery) (TimelinePage, error) {
 	if q.Max > 0 {
 		return h.Reads.Timeline(ctx, q)
 	}
 	q.Max = 1
-	_, total, err := h.Reads.Timeline(ctx, q)
-	return nil, total, err
+	page, err := h.Reads.Timeline(ctx, q)
+	return TimelinePage{Count: page.Count}, err
 }

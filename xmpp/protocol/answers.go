@@ -131,21 +131,25 @@ func ReadersResult(id string, readers []Reader) []byte {
 	return AppendEnd(buf, "query")
 }
 
-// archiveFields are the MAM query fields the service supports besides
-// FORM_TYPE; "with" is left out because every message of a group's
-// archive is from the group.
-var archiveFields = []string{"start", "end", "after-id", "before-id"}
-
-// ArchiveFormResult renders the XEP-0313 query form of a group's archive.
+// ArchiveFormResult renders the XEP-0313 query form of a group's archive:
+// every field §4.1 defines, with their types as §4.1.5's example gives
+// them.
 func ArchiveFormResult() []byte {
 	p := AppendStart(nil, "query", false, A("xmlns", NSMAM))
 	p = AppendStart(p, "x", false, A("xmlns", NSDataForms), A("type", "form"))
-	p = AppendStart(p, "field", false, A("var", "FORM_TYPE"), A("type", "hidden"))
+	p = AppendStart(p, "field", false, A("type", "hidden"), A("var", "FORM_TYPE"))
 	p = AppendElementText(p, "value", NSMAM)
 	p = AppendEnd(p, "field")
-	for _, f := range archiveFields {
-		p = AppendStart(p, "field", true, A("var", f), A("type", "text-single"))
+	p = AppendStart(p, "field", true, A("type", "jid-single"), A("var", "with"))
+	for _, f := range []string{"start", "end", "before-id", "after-id"} {
+		p = AppendStart(p, "field", true, A("type", "text-single"), A("var", f))
 	}
+	// The ids are the client's to give: the list is open, not offered.
+	p = AppendStart(p, "field", false, A("type", "list-multi"), A("var", "ids"))
+	p = AppendStart(p, "validate", false, A("xmlns", NSDataValidate), A("datatype", "xs:string"))
+	p = AppendStart(p, "open", true)
+	p = AppendEnd(p, "validate")
+	p = AppendEnd(p, "field")
 	p = AppendEnd(p, "x")
 	return AppendEnd(p, "query")
 }

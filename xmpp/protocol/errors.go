@@ -48,6 +48,7 @@ var (
 	ErrRateLimited        = Error{Type: Wait, Condition: "resource-constraint"}
 	ErrInternal           = Error{Type: Wait, Condition: "internal-server-error"}
 	ErrServiceUnavailable = Error{Type: Cancel, Condition: "service-unavailable"}
+	ErrNotImplemented     = Error{Type: Cancel, Condition: "feature-not-implemented"}
 )
 
 // domainErrors maps each kind of domain refusal to its stanza error.

@@ -37,11 +37,22 @@ type ArchiveQuery struct {
 	Start, End time.Time
 	// AfterID and BeforeID bound archive ids (exclusive).
 	AfterID, BeforeID string
-	Page              Page
+	// With keeps the messages of one publisher (XEP-0313 §4.1.1): an
+	// occupant address (group@service/mid) or a member's own bare JID.
+	With string
+	// IDs keeps only the messages with these archive ids.
+	IDs  []string
+	Page Page
+	// Flip sends the page newest first (<flip-page/>).
+	Flip bool
 }
 
 // ArchiveForm asks for the MAM query form of a group.
 type ArchiveForm struct{ Group string }
+
+// ArchiveMetadata asks for the first and last message of a group's
+// archive (XEP-0313 §7, an iq get with <metadata/>).
+type ArchiveMetadata struct{ Group string }
 
 // Readers asks which members have read a message (named by the id its
 // sender gave it or by its archive id).
@@ -50,10 +61,11 @@ type Readers struct {
 	MessageID string
 }
 
-func (CatchUp) request()      {}
-func (ArchiveQuery) request() {}
-func (ArchiveForm) request()  {}
-func (Readers) request()      {}
+func (CatchUp) request()         {}
+func (ArchiveQuery) request()    {}
+func (ArchiveForm) request()     {}
+func (ArchiveMetadata) request() {}
+func (Readers) request()         {}
 
 // parseHistoryIQ recognises the history IQs; ok is false for others.
 func parseHistoryIQ(s Stanza, q *xmlnode.Node) (r Request, err error, ok bool) {
@@ -74,46 +86,73 @@ func parseHistoryIQ(s Stanza, q *xmlnode.Node) (r Request, err error, ok bool) {
 			return nil, ErrBadRequest.With("name the message with an id attribute"), true
 		}
 		return Readers{Group: group, MessageID: id}, nil, true
-	case q.Name.Space == NSMAM && q.Name.Local == "query":
+	case q.Name.Space == NSMAM && (q.Name.Local == "query" || q.Name.Local == "metadata"):
 		if group == "" {
 			return nil, ErrServiceUnavailable.With("the service keeps archives per group: query the group's JID"), true
+		}
+		if q.Name.Local == "metadata" {
+			if s.Type != "get" {
+				return nil, ErrBadRequest.With("ask for an archive's metadata with an iq get"), true
+			}
+			return ArchiveMetadata{Group: group}, nil, true
 		}
 		if s.Type == "get" {
 			return ArchiveForm{Group: group}, nil, true
 		}
-		aq := ArchiveQuery{Group: group, QueryID: q.Attr("queryid")}
-		if x := q.Child(NSDataForms, "x"); x != nil {
-			for _, f := range x.ChildrenNamed("", "field") {
-				v := ""
-				if val := f.Child("", "value"); val != nil {
-					v = val.Text
-				}
-				var err error
-				switch f.Attr("var") {
-				case "start":
-					aq.Start, err = time.Parse(time.RFC3339Nano, v)
-				case "end":
-					aq.End, err = time.Parse(time.RFC3339Nano, v)
-				case "after-id":
-					aq.AfterID = v
-				case "before-id":
-					aq.BeforeID = v
-				case "FORM_TYPE", "with":
-					// with: every message of a group is from the group.
-				default:
-					return nil, ErrBadRequest.With("unsupported field " + f.Attr("var")), true
-				}
-				if err != nil {
-					return nil, ErrBadRequest.With("the " + f.Attr("var") + " field is not an XEP-0082 date-time"), true
-				}
-			}
-		}
-		aq.Start, aq.End = stampBounds(aq.Start, aq.End)
-		var err error
-		aq.Page, err = parsePage(q)
+		aq, err := parseArchiveQuery(group, q)
 		return aq, err, true
 	}
 	return nil, nil, false
+}
+
+// parseArchiveQuery reads an XEP-0313 query: its form's filters, its
+// result set request and <flip-page/>.
+func parseArchiveQuery(group string, q *xmlnode.Node) (ArchiveQuery, error) {
+	aq := ArchiveQuery{Group: group, QueryID: q.Attr("queryid"), Flip: q.Child(NSMAM, "flip-page") != nil}
+	if x := q.Child(NSDataForms, "x"); x != nil {
+		for _, f := range x.ChildrenNamed("", "field") {
+			var values []string
+			for _, v := range f.ChildrenNamed("", "value") {
+				values = append(values, v.Text)
+			}
+			v := ""
+			if len(values) > 0 {
+				v = values[0]
+			}
+			var err error
+			switch name := f.Attr("var"); name {
+			case "FORM_TYPE":
+				if v != NSMAM {
+					return aq, ErrBadRequest.With("the form's FORM_TYPE must be " + NSMAM)
+				}
+			case "start":
+				aq.Start, err = time.Parse(time.RFC3339Nano, v)
+			case "end":
+				aq.End, err = time.Parse(time.RFC3339Nano, v)
+			case "after-id":
+				aq.AfterID = v
+			case "before-id":
+				aq.BeforeID = v
+			case "with":
+				aq.With = v
+			case "ids":
+				aq.IDs = append(aq.IDs, values...)
+				if len(aq.IDs) > MaxPage {
+					return aq, ErrPolicyViolation.With("at most " + strconv.Itoa(MaxPage) + " ids in one query")
+				}
+			default:
+				// XEP-0313 §4.1.5: a field the server does not know.
+				return aq, ErrNotImplemented.With("unsupported field " + name)
+			}
+			if err != nil {
+				return aq, ErrBadRequest.With("the " + f.Attr("var") + " field is not an XEP-0082 date-time")
+			}
+		}
+	}
+	aq.Start, aq.End = stampBounds(aq.Start, aq.End)
+	var err error
+	aq.Page, err = parsePage(q)
+	return aq, err
 }
 
 // StampPrecision is the precision of the delay stamps history shows.
@@ -166,22 +205,43 @@ func parsePage(q *xmlnode.Node) (Page, error) {
 }
 
 // AppendForwarded appends an XEP-0297 forwarded stanza with its XEP-0203
-// delay: the inner stanza is written in jabber:client, as forwarding needs.
+// delay: the inner stanza is written in jabber:client, as forwarding needs,
+// addressed to to (none when to is empty).
 func AppendForwarded(buf []byte, at time.Time, inner Outbound, to string) []byte {
 	buf = AppendStart(buf, "forwarded", false, A("xmlns", NSForward))
 	buf = AppendStart(buf, "delay", true, A("xmlns", NSDelay), A("stamp", at.UTC().Format("2006-01-02T15:04:05.000Z")))
-	stanza := inner.For(to).AppendTo(nil)
-	// The inner stanza starts "<message " or "<presence ": declare its
-	// namespace right after the element name.
-	for i, c := range stanza {
+	// The head is "<message from=…" (or presence) and ends with ` to="`:
+	// declare the namespace after the element name, and leave the to
+	// attribute out when there is none.
+	head := inner.Head
+	for i, c := range head {
 		if c == ' ' {
-			buf = append(buf, stanza[:i]...)
+			buf = append(buf, head[:i]...)
 			buf = append(buf, ` xmlns="jabber:client"`...)
-			buf = append(buf, stanza[i:]...)
+			head = head[i:]
 			break
 		}
 	}
+	if to != "" {
+		buf = append(buf, head...)
+		buf = xmlnode.AppendAttrValue(buf, to)
+		buf = append(buf, inner.Tail...)
+	} else {
+		buf = append(buf, head[:len(head)-len(` to="`)]...)
+		buf = append(buf, inner.Tail[1:]...)
+	}
 	return AppendEnd(buf, "forwarded")
+}
+
+// WithPublisher returns a group message with the XEP-0045 extended
+// information of a non-anonymous room inside it: the sender's real JID, as
+// XEP-0313 §6.1.2 has a MUC archive show it.
+func WithPublisher(o Outbound, jid string) Outbound {
+	return withChild(o, "message", func(b []byte) []byte {
+		b = AppendStart(b, "x", false, A("xmlns", NSMUCUser))
+		b = AppendStart(b, "item", true, A("jid", jid))
+		return AppendEnd(b, "x")
+	})
 }
 
 // AppendSet appends an XEP-0059 result set: first, last and count.
@@ -196,26 +256,48 @@ func AppendSet(buf []byte, first, last string, firstIndex, count int) []byte {
 }
 
 // ArchiveResult renders one XEP-0313 result message carrying a forwarded
-// archived stanza.
+// archived message. As XEP-0313 §6.1.2 has a MUC archive send it, the
+// forwarded message has no to, comes from the sender's occupant JID and
+// names its publisher (WithPublisher).
 func ArchiveResult(groupJID, queryID, archiveID string, at time.Time, inner Outbound, to string) Outbound {
 	tail := append(make([]byte, 0, 256+len(inner.Tail)), `">`...)
 	tail = AppendStart(tail, "result", false, A("xmlns", NSMAM), A("queryid", queryID), A("id", archiveID))
-	tail = AppendForwarded(tail, at, inner, to)
+	tail = AppendForwarded(tail, at, inner, "")
 	tail = AppendEnd(tail, "result")
 	tail = AppendEnd(tail, "message")
 	return outbound("message", groupJID, "", "", to, tail)
+}
+
+// ArchiveMetadataResult renders XEP-0313 §7's answer: the archive ids and
+// stamps of the first and last messages, or an empty <metadata/> when the
+// archive holds none.
+func ArchiveMetadataResult(firstID string, firstAt time.Time, lastID string, lastAt time.Time) []byte {
+	if firstID == "" {
+		return AppendStart(nil, "metadata", true, A("xmlns", NSMAM))
+	}
+	p := AppendStart(nil, "metadata", false, A("xmlns", NSMAM))
+	p = AppendStart(p, "start", true, A("id", firstID), A("timestamp", firstAt.UTC().Format("2006-01-02T15:04:05.000Z")))
+	p = AppendStart(p, "end", true, A("id", lastID), A("timestamp", lastAt.UTC().Format("2006-01-02T15:04:05.000Z")))
+	return AppendEnd(p, "metadata")
 }
 
 // WithStanzaID returns o with an XEP-0359 stanza-id appended inside its
 // element (for forwarded presences and receipts in catch-up, which carry
 // their position like messages do).
 func WithStanzaID(o Outbound, kind, by, id string) Outbound {
+	return withChild(o, kind, func(b []byte) []byte {
+		return AppendStart(b, "stanza-id", true, A("xmlns", NSSID), A("by", by), A("id", id))
+	})
+}
+
+// withChild returns o with what add appends placed last inside its
+// element, kind; o is returned unchanged if it does not end as one.
+func withChild(o Outbound, kind string, add func([]byte) []byte) Outbound {
 	end := "</" + kind + ">"
 	if len(o.Tail) < len(end) || string(o.Tail[len(o.Tail)-len(end):]) != end {
 		return o
 	}
 	tail := append([]byte(nil), o.Tail[:len(o.Tail)-len(end)]...)
-	tail = AppendStart(tail, "stanza-id", true, A("xmlns", NSSID), A("by", by), A("id", id))
-	o.Tail = append(tail, end...)
+	o.Tail = append(add(tail), end...)
 	return o
 }

@@ -20,20 +20,23 @@ const (
 
 // Namespaces of the standards the service speaks.
 const (
-	NSChatStates = "http://jabber.org/protocol/chatstates"
-	NSDataForms  = "jabber:x:data"
-	NSStanzas    = "urn:ietf:params:xml:ns:xmpp-stanzas"
-	NSSID        = "urn:xmpp:sid:0"
-	NSDiscoInfo  = "http://jabber.org/protocol/disco#info"
-	NSDiscoItems = "http://jabber.org/protocol/disco#items"
-	NSPing       = "urn:xmpp:ping"
-	NSMAM        = "urn:xmpp:mam:2"
-	NSRSM        = "http://jabber.org/protocol/rsm"
-	NSForward    = "urn:xmpp:forward:0"
-	NSDelay      = "urn:xmpp:delay"
-	NSHints      = "urn:xmpp:hints"
-	NSClient     = "jabber:client"
-	NSComponent  = "jabber:component:accept"
+	NSChatStates   = "http://jabber.org/protocol/chatstates"
+	NSDataForms    = "jabber:x:data"
+	NSStanzas      = "urn:ietf:params:xml:ns:xmpp-stanzas"
+	NSSID          = "urn:xmpp:sid:0"
+	NSDiscoInfo    = "http://jabber.org/protocol/disco#info"
+	NSDiscoItems   = "http://jabber.org/protocol/disco#items"
+	NSPing         = "urn:xmpp:ping"
+	NSMAM          = "urn:xmpp:mam:2"
+	NSMUCUser      = "http://jabber.org/protocol/muc#user"
+	NSMAMExtended  = "urn:xmpp:mam:2#extended"
+	NSDataValidate = "http://jabber.org/protocol/xdata-validate"
+	NSRSM          = "http://jabber.org/protocol/rsm"
+	NSForward      = "urn:xmpp:forward:0"
+	NSDelay        = "urn:xmpp:delay"
+	NSHints        = "urn:xmpp:hints"
+	NSClient       = "jabber:client"
+	NSComponent    = "jabber:component:accept"
 )
 
 // Features lists what disco#info on the service announces.
@@ -42,9 +45,11 @@ var Features = []string{
 	NSItems, NSGroupInfo, NSMembers, NSMemberInfo,
 	NSCreate, NSUpdate, NSDelete, NSAdd, NSRemove,
 	NSCatchUp, NSReaders,
-	NSDiscoInfo, NSDiscoItems, NSPing, NSSID, NSChatStates, NSMAM, NSRSM,
+	NSDiscoInfo, NSDiscoItems, NSPing, NSSID, NSChatStates, NSRSM,
 	NSPush, NSGroupPush,
 }
 
 // GroupFeatures lists what disco#info on a group announces.
-var GroupFeatures = []string{NSGroupchat, NSSID, NSChatStates, NSMAM, NSReaders, NSGroupPush}
+// Each group hosts its own archive (XEP-0313 §8: the archiving JID
+// advertises MAM), so the service's address does not.
+var GroupFeatures = []string{NSGroupchat, NSDiscoInfo, NSSID, NSChatStates, NSMAM, NSMAMExtended, NSReaders, NSGroupPush}

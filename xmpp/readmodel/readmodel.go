@@ -80,14 +80,14 @@ func (r ReadModel) Members(ctx context.Context, group string) ([]domain.Member, 
 }
 
 // Timeline implements history.ReadModel.
-func (r ReadModel) Timeline(ctx context.Context, q history.TimelineQuery) ([]history.TimelineEntry, int, error) {
-	entries, total, err := r.DB.Timeline(ctx, projections.TimelineQuery(q))
+func (r ReadModel) Timeline(ctx context.Context, q history.TimelineQuery) (history.TimelinePage, error) {
+	page, err := r.DB.Timeline(ctx, projections.TimelineQuery(q))
 	if err != nil {
-		return nil, 0, err
+		return history.TimelinePage{}, err
 	}
-	out := make([]history.TimelineEntry, len(entries))
-	for i, e := range entries {
-		out[i] = history.TimelineEntry(e)
+	out := history.TimelinePage{Entries: make([]history.TimelineEntry, len(page.Entries)), Count: page.Count, Index: page.Index}
+	for i, e := range page.Entries {
+		out.Entries[i] = history.TimelineEntry(e)
 	}
-	return out, total, nil
+	return out, nil
 }

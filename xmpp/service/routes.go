@@ -47,6 +47,7 @@ var routeTable = []route{
 	{"iq get to a group", protocol.NSReaders, protocol.Readers{}, true, (*Service).serviceQuery},
 	{"iq get to a group", protocol.NSMAM, protocol.ArchiveForm{}, true, (*Service).archiveForm},
 	{"iq set to a group", protocol.NSMAM, protocol.ArchiveQuery{}, true, (*Service).archiveQueryRoute},
+	{"iq get to a group", protocol.NSMAM + " <metadata/>", protocol.ArchiveMetadata{}, true, (*Service).archiveMetadata},
 	// Push (§7.4).
 	{"iq set to the service", protocol.NSPush + " <enable/>", protocol.PushEnable{}, true, (*Service).pushRequest},
 	{"iq set to the service", protocol.NSPush + " <disable/>", protocol.PushDisable{}, true, (*Service).pushRequest},
@@ -124,6 +125,17 @@ func (s *Service) archiveForm(ctx context.Context, st protocol.Stanza, _ protoco
 
 func (s *Service) archiveQueryRoute(ctx context.Context, st protocol.Stanza, r protocol.Request) {
 	s.archiveQuery(ctx, st, r.(protocol.ArchiveQuery))
+}
+
+// archiveMetadata answers, on a query worker, where a group's archive
+// starts and ends.
+func (s *Service) archiveMetadata(ctx context.Context, st protocol.Stanza, r protocol.Request) {
+	s.answerOnQueryWorker(ctx, st, func(ctx context.Context) ([]byte, error) {
+		if err := s.catchUpProjections(ctx); err != nil {
+			return nil, err
+		}
+		return s.history.ArchiveMetadata(ctx, st, r.(protocol.ArchiveMetadata))
+	})
 }
 
 // message takes posts, read receipts and live-only signals: each within
