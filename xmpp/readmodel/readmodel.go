@@ -1,6 +1,7 @@
 // Package readmodel adapts the projections database to what the XMPP
 // service asks of its read model (service.ReadModel, which includes what
-// the history queries read: history.ReadModel).
+// the history queries and the directory read: history.ReadModel,
+// directory.ReadModel).
 package readmodel
 
 import (
@@ -8,6 +9,7 @@ import (
 
 	"github.com/uuchat/groupchat/domain"
 	"github.com/uuchat/groupchat/projections"
+	"github.com/uuchat/groupchat/xmpp/directory"
 	"github.com/uuchat/groupchat/xmpp/history"
 	"github.com/uuchat/groupchat/xmpp/service"
 )
@@ -15,17 +17,18 @@ import (
 // ReadModel adapts a projections database to service.ReadModel.
 type ReadModel struct{ DB *projections.DB }
 
-// The service hands its read model to the history queries as well, so the
-// adapter must keep satisfying both packages' interfaces.
+// The service hands its read model to the history queries and the
+// directory as well, so the adapter must keep satisfying their interfaces.
 var (
-	_ service.ReadModel = ReadModel{}
-	_ history.ReadModel = ReadModel{}
+	_ service.ReadModel   = ReadModel{}
+	_ history.ReadModel   = ReadModel{}
+	_ directory.ReadModel = ReadModel{}
 )
 
 // WaitFor implements service.ReadModel.
 func (r ReadModel) WaitFor(ctx context.Context, pos uint64) error { return r.DB.WaitFor(ctx, pos) }
 
-// GroupsOf implements history.ReadModel.
+// GroupsOf implements history.ReadModel and directory.ReadModel.
 func (r ReadModel) GroupsOf(ctx context.Context, jid string) ([]history.GroupSummary, error) {
 	items, err := r.DB.GroupsOf(ctx, jid)
 	if err != nil {
@@ -39,7 +42,7 @@ func (r ReadModel) GroupsOf(ctx context.Context, jid string) ([]history.GroupSum
 	return out, nil
 }
 
-// GroupByName implements service.ReadModel.
+// GroupByName implements directory.ReadModel.
 func (r ReadModel) GroupByName(ctx context.Context, name string) (history.GroupSummary, bool, error) {
 	g, ok, err := r.DB.GroupByName(ctx, name)
 	return history.GroupSummary{ID: g.ID, Name: g.Name, Type: g.Type, Members: g.Members}, ok, err

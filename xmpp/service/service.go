@@ -13,6 +13,7 @@ import (
 	"github.com/uuchat/groupchat/eventstore"
 	"github.com/uuchat/groupchat/internal/ratelimit"
 	"github.com/uuchat/groupchat/xmpp/address"
+	"github.com/uuchat/groupchat/xmpp/directory"
 	"github.com/uuchat/groupchat/xmpp/history"
 	"github.com/uuchat/groupchat/xmpp/presence"
 	"github.com/uuchat/groupchat/xmpp/protocol"
@@ -46,15 +47,14 @@ type Sender interface {
 }
 
 // ReadModel is what the service asks of the projections: what the history
-// queries read (the service answers #items, find-by-name and push levels
-// from the same groups, members and messages), and the rest here.
+// queries and the directory read (push levels come from the same groups
+// and members), and when they have caught up.
 type ReadModel interface {
 	history.ReadModel
+	directory.ReadModel
 	// WaitFor returns once everything up to the global position pos is
 	// projected.
 	WaitFor(ctx context.Context, pos uint64) error
-	// GroupByName finds a live group by its exact name.
-	GroupByName(ctx context.Context, name string) (history.GroupSummary, bool, error)
 }
 
 // Service is the component's behaviour; see the package documentation.
@@ -85,6 +85,8 @@ type Service struct {
 	push *push.Notifier
 	// history answers catch-up, MAM and #readers on the query workers.
 	history *history.Answerer
+	// directory answers discovery and the queries about groups and members.
+	directory *directory.Answerer
 }
 
 // New returns a service; Load and Run start it, Attach gives it its link.
@@ -114,6 +116,7 @@ func New(cfg Config, store eventstore.Store, reads ReadModel, online *presence.T
 		Reads: reads, Log: store, Render: s.render, GroupJID: s.addr.Group,
 		MaxOutboundBytes: cfg.MaxOutboundBytes, Send: s.reply,
 	}
+	s.directory = &directory.Answerer{Addr: s.addr, Name: cfg.Name, MaxOutboundBytes: cfg.MaxOutboundBytes, Reads: reads}
 	for _, a := range cfg.SystemAdmins {
 		// Requesters are compared as normalized bare JIDs, so an
 		// administrator written with capitals or a resource still counts.
