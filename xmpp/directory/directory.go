@@ -27,10 +27,9 @@ type Answerer struct {
 	Reads            ReadModel
 }
 
-// ServiceInfo is the service's disco#info answer; it mirrors the request's
-// node, as XEP-0030 requires (and as a group's answer does).
-func (a *Answerer) ServiceInfo(node string) []byte {
-	return protocol.DiscoInfoResult(protocol.GroupchatIdentity(a.Name), protocol.Features, node)
+// ServiceInfo is the service's disco#info answer.
+func (a *Answerer) ServiceInfo() []byte {
+	return protocol.DiscoInfoResult(protocol.GroupchatIdentity(a.Name), protocol.Features)
 }
 
 // Group answers a query about one group (#groupinfo, disco#info,
@@ -43,7 +42,7 @@ func (a *Answerer) Group(g *domain.Group, st protocol.Stanza, req protocol.Reque
 	case protocol.GroupInfoQuery:
 		return protocol.GroupInfoResult(a.groupInfo(history.GroupSummary{ID: g.ID(), Name: g.Name(), Type: g.Type(), Members: g.MemberCount()})), nil
 	case protocol.DiscoInfo:
-		return protocol.DiscoInfoResult(protocol.GroupchatIdentity(g.Name()), protocol.GroupFeatures, r.Node), nil
+		return protocol.DiscoInfoResult(protocol.GroupchatIdentity(g.Name()), protocol.GroupFeatures), nil
 	case protocol.DiscoItems:
 		return protocol.EmptyDiscoItems(), nil
 	case protocol.MembersQuery:

@@ -87,22 +87,11 @@ func TestGroup(t *testing.T) {
 			want: `<query xmlns="http://jabber.org/protocol/disco#info">
 				<identity category="groupchat" type="text" name="Group Name"/>
 				<feature var="http://jabber.org/protocol/groupchat"/>
+				<feature var="http://jabber.org/protocol/disco#info"/>
 				<feature var="urn:xmpp:sid:0"/>
 				<feature var="http://jabber.org/protocol/chatstates"/>
 				<feature var="urn:xmpp:mam:2"/>
-				<feature var="http://jabber.org/protocol/groupchat#readers"/>
-				<feature var="http://jabber.org/protocol/groupchat#push"/></query>`,
-		},
-		{
-			name: "disco#info of a group's node mirrors the node (XEP-0030 §3.2)",
-			request: `<iq from="dave@example.org/laptop" id="dg2" to="groupid@groupchat.shakespeare.lit" type="get">
-				<query xmlns="http://jabber.org/protocol/disco#info" node="http://jabber.org/protocol/commands"/></iq>`,
-			want: `<query xmlns="http://jabber.org/protocol/disco#info" node="http://jabber.org/protocol/commands">
-				<identity category="groupchat" type="text" name="Group Name"/>
-				<feature var="http://jabber.org/protocol/groupchat"/>
-				<feature var="urn:xmpp:sid:0"/>
-				<feature var="http://jabber.org/protocol/chatstates"/>
-				<feature var="urn:xmpp:mam:2"/>
+				<feature var="urn:xmpp:mam:2#extended"/>
 				<feature var="http://jabber.org/protocol/groupchat#readers"/>
 				<feature var="http://jabber.org/protocol/groupchat#push"/></query>`,
 		},
@@ -402,14 +391,11 @@ func TestServiceInfo(t *testing.T) {
 		<feature var="urn:xmpp:ping"/>
 		<feature var="urn:xmpp:sid:0"/>
 		<feature var="http://jabber.org/protocol/chatstates"/>
-		<feature var="urn:xmpp:mam:2"/>
 		<feature var="http://jabber.org/protocol/rsm"/>
 		<feature var="urn:xmpp:push:0"/>
 		<feature var="http://jabber.org/protocol/groupchat#push"/>`
 	a := &directory.Answerer{Addr: protocol.Addresses{Domain: "groupchat.example.org"}, Name: "Witches' Service"}
-	sameXML(t, string(a.ServiceInfo("")), `<query xmlns="http://jabber.org/protocol/disco#info">
-		<identity category="groupchat" type="text" name="Witches' Service"/>`+features+`</query>`)
-	sameXML(t, string(a.ServiceInfo("urn:example:node")), `<query xmlns="http://jabber.org/protocol/disco#info" node="urn:example:node">
+	sameXML(t, string(a.ServiceInfo()), `<query xmlns="http://jabber.org/protocol/disco#info">
 		<identity category="groupchat" type="text" name="Witches' Service"/>`+features+`</query>`)
 }
 

@@ -74,10 +74,9 @@ func GroupchatIdentity(name string) Identity {
 }
 
 // DiscoInfoResult renders an XEP-0030 disco#info answer: the identity,
-// then one <feature/> per feature. A node asked about is mirrored on the
-// <query/>, as XEP-0030 §3.2 requires.
-func DiscoInfoResult(id Identity, features []string, node string) []byte {
-	buf := AppendStart(nil, "query", false, A("xmlns", NSDiscoInfo), A("node", node))
+// then one <feature/> per feature.
+func DiscoInfoResult(id Identity, features []string) []byte {
+	buf := AppendStart(nil, "query", false, A("xmlns", NSDiscoInfo))
 	buf = AppendStart(buf, "identity", true, A("category", id.Category), A("type", id.Type), A("name", id.Name))
 	for _, f := range features {
 		buf = AppendStart(buf, "feature", true, A("var", f))

@@ -34,7 +34,6 @@ const (
 	docItemsPagedRequest = `<iq from="bob@example.org/pda" id="i3" to="groupchat.example.org" type="get"><query xmlns="http://jabber.org/protocol/groupchat#items"><set xmlns="http://jabber.org/protocol/rsm"><max>1</max><after>coven</after></set></query></iq>`
 	docDiscoInfoRequest  = `<iq from="alice@example.org/phone" id="lx09df27" to="groupchat.example.org" type="get"><query xmlns="http://jabber.org/protocol/disco#info"/></iq>`
 	docGroupInfoRequest  = `<iq from="dave@example.org/laptop" id="dg1" to="coven@groupchat.example.org" type="get"><query xmlns="http://jabber.org/protocol/disco#info"/></iq>`
-	docGroupNodeRequest  = `<iq from="dave@example.org/laptop" id="dg2" to="coven@groupchat.example.org" type="get"><query xmlns="http://jabber.org/protocol/disco#info" node="http://example.org/client#QgayPKawpkPSDYmwT/WM94uAlu0="/></iq>`
 	docGroupItemsRequest = `<iq from="dave@example.org/laptop" id="dg3" to="coven@groupchat.example.org" type="get"><query xmlns="http://jabber.org/protocol/disco#items"/></iq>`
 	docDiscoItemsRequest = `<iq from="bob@example.org/pda" id="di1" to="groupchat.example.org" type="get"><query xmlns="http://jabber.org/protocol/disco#items"/></iq>`
 	docReadersRequest    = `<iq from="alice@example.org/phone" id="rd1" to="coven@groupchat.example.org" type="get"><query xmlns="http://jabber.org/protocol/groupchat#readers" id="hysf1v37"/></iq>`
@@ -163,23 +162,16 @@ func TestAnswerPayloads(t *testing.T) {
 		{
 			name:    "disco-info-service",
 			request: docReq(docDiscoInfoRequest),
-			payload: protocol.DiscoInfoResult(protocol.GroupchatIdentity("Group Chat Service"), protocol.Features, ""),
+			payload: protocol.DiscoInfoResult(protocol.GroupchatIdentity("Group Chat Service"), protocol.Features),
 			ns:      protocol.NSDiscoInfo,
 			want:    fromGolden("answer-disco-info-service.xml"),
 		},
 		{
 			name:    "disco-info-group",
 			request: docReq(docGroupInfoRequest),
-			payload: protocol.DiscoInfoResult(protocol.GroupchatIdentity("Witches"), protocol.GroupFeatures, ""),
+			payload: protocol.DiscoInfoResult(protocol.GroupchatIdentity("Witches"), protocol.GroupFeatures),
 			ns:      protocol.NSDiscoInfo,
 			want:    fromGolden("answer-disco-info-group.xml"),
-		},
-		{
-			name:    "disco-info-node",
-			request: docReq(docGroupNodeRequest),
-			payload: protocol.DiscoInfoResult(protocol.GroupchatIdentity("Witches"), protocol.GroupFeatures, "http://example.org/client#QgayPKawpkPSDYmwT/WM94uAlu0="),
-			ns:      protocol.NSDiscoInfo,
-			want:    fromGolden("answer-disco-info-node.xml"),
 		},
 		{
 			name:    "disco-items-service",
@@ -252,5 +244,21 @@ func TestCatchUpGroup(t *testing.T) {
 		t.Run(tt.name, func(t *testing.T) {
 			sameXML(t, string(protocol.CatchUpGroup(tt.g)), tt.want)
 		})
+	}
+}
+
+// TestDiscoNodesDoNotExist: the service and its groups have no nodes, so a
+// query naming one is item-not-found (XEP-0030 §3.2 and §4.2), not an
+// answer about the address itself.
+func TestDiscoNodesDoNotExist(t *testing.T) {
+	for _, req := range []string{
+		`<iq from="dave@example.org/laptop" id="dg2" to="coven@groupchat.example.org" type="get"><query xmlns="http://jabber.org/protocol/disco#info" node="http://example.org/client#QgayPKawpkPSDYmwT/WM94uAlu0="/></iq>`,
+		`<iq from="dave@example.org/laptop" id="dg4" to="groupchat.example.org" type="get"><query xmlns="http://jabber.org/protocol/disco#info" node="http://jabber.org/protocol/commands"/></iq>`,
+		`<iq from="dave@example.org/laptop" id="dg5" to="groupchat.example.org" type="get"><query xmlns="http://jabber.org/protocol/disco#items" node="http://jabber.org/protocol/commands"/></iq>`,
+	} {
+		_, got, err := parseRequest(req)
+		if e := stanzaError(err); e == nil || e.Condition != "item-not-found" {
+			t.Errorf("%s: got %v, %v; want item-not-found", req, got, err)
+		}
 	}
 }

@@ -380,7 +380,8 @@ func TestIQ(t *testing.T) {
 
 		{name: "ping the service", xml: iq(service, "get", `<ping xmlns="urn:xmpp:ping"/>`), want: protocol.Ping{}},
 		{name: "ping a group", xml: iq(groupJID, "get", `<ping xmlns="urn:xmpp:ping"/>`), want: protocol.Ping{}},
-		{name: "disco#info of a group with a node", xml: iq(groupJID, "get", `<query xmlns="http://jabber.org/protocol/disco#info" node="n1"/>`), want: protocol.DiscoInfo{Group: "groupid", Node: "n1"}},
+		{name: "disco#info of a group", xml: iq(groupJID, "get", `<query xmlns="http://jabber.org/protocol/disco#info"/>`), want: protocol.DiscoInfo{Group: "groupid"}},
+		{name: "disco#info of a group's node", xml: iq(groupJID, "get", `<query xmlns="http://jabber.org/protocol/disco#info" node="n1"/>`), err: &protocol.ErrNotExists},
 		{name: "disco#items of a group", xml: iq(groupJID, "get", `<query xmlns="http://jabber.org/protocol/disco#items"/>`), want: protocol.DiscoItems{Group: "groupid"}},
 		{name: "items with whitespace around", xml: iq(service, "get", "\n  <query xmlns=\""+gc+"#items\"/>\n"), want: protocol.ItemsQuery{}},
 

@@ -654,7 +654,7 @@ func TestStatusCodes(t *testing.T) {
 		{"error-resource-constraint", protocol.ErrRateLimited.With("too many messages; slow down"), message, protocol.Wait, "resource-constraint", ""},
 		{"error-internal-server-error", protocol.ErrorFor(errors.New("sqlite: database is locked")), updateReq, protocol.Wait, "internal-server-error", ""},
 		{"error-service-unavailable", protocol.ErrServiceUnavailable.With(""), unknown, protocol.Cancel, "service-unavailable", ""},
-		{"error-service-unavailable-disco-node", protocol.ErrServiceUnavailable.With(""), discoNode, protocol.Cancel, "service-unavailable", ""},
+		{"error-item-not-found-disco-node", protocol.ErrNotExists.With("no such node"), discoNode, protocol.Cancel, "item-not-found", "not-exists"},
 		{"error-escaped-text", protocol.ErrBadRequest.With(`the name "<&>" is not allowed`), updateReq, protocol.Modify, "bad-request", ""},
 	}
 	for _, tt := range tests {

@@ -79,7 +79,6 @@ type MemberInfoQuery struct {
 // DiscoInfo is a service discovery info query (XEP-0030).
 type DiscoInfo struct {
 	Group string
-	Node  string
 }
 
 // DiscoItems is a service discovery items query (XEP-0030), paged as
@@ -465,9 +464,15 @@ func parseIQ(s Stanza) (Request, error) {
 	}
 	if s.Type == "get" {
 		switch q.Name.Space {
-		case NSDiscoInfo:
-			return DiscoInfo{Group: group, Node: q.Attr("node")}, nil
-		case NSDiscoItems:
+		case NSDiscoInfo, NSDiscoItems:
+			// The service and its groups have no nodes (XEP-0030 §3.2,
+			// §4.2: a node that does not exist is item-not-found).
+			if q.Attr("node") != "" {
+				return nil, ErrNotExists.With("no such node")
+			}
+			if q.Name.Space == NSDiscoInfo {
+				return DiscoInfo{Group: group}, nil
+			}
 			p, err := parseListPage(q)
 			return DiscoItems{Group: group, Page: p}, err
 		case NSPing:

@@ -5,6 +5,7 @@ import (
 
 	"github.com/uuchat/groupchat/domain"
 	"github.com/uuchat/groupchat/eventstore"
+	"github.com/uuchat/groupchat/xmpp/broadcast"
 	"github.com/uuchat/groupchat/xmpp/protocol"
 	"github.com/uuchat/groupchat/xmpp/push"
 )
@@ -13,7 +14,16 @@ import (
 // answered, push settings loaded, and committed messages offered to it.
 // Call it before Load. Without one, push requests are refused with
 // service-unavailable.
-func (s *Service) AttachPush(n *push.Notifier) { s.push = n }
+func (s *Service) AttachPush(n *push.Notifier) {
+	s.push = n
+	// A nil notifier must reach the broadcaster as no pusher at all, not
+	// as a nil pointer in an interface.
+	var p broadcast.Pusher
+	if n != nil {
+		p = n
+	}
+	s.broadcaster.AttachPush(p)
+}
 
 // loadPush folds a stored push settings event at start.
 func (s *Service) loadPush(re eventstore.RecordedEvent, e domain.Event) {

@@ -100,7 +100,7 @@ func (s *Service) ping(ctx context.Context, st protocol.Stanza, _ protocol.Reque
 
 func (s *Service) discoInfo(ctx context.Context, st protocol.Stanza, r protocol.Request) {
 	if d := r.(protocol.DiscoInfo); d.Group == "" {
-		s.reply(ctx, protocol.IQResult(st, s.directory.ServiceInfo(d.Node)))
+		s.reply(ctx, protocol.IQResult(st, s.directory.ServiceInfo()))
 		return
 	}
 	s.toShard(ctx, st, r)

@@ -13,6 +13,7 @@ import (
 	"github.com/uuchat/groupchat/eventstore"
 	"github.com/uuchat/groupchat/internal/ratelimit"
 	"github.com/uuchat/groupchat/xmpp/address"
+	"github.com/uuchat/groupchat/xmpp/broadcast"
 	"github.com/uuchat/groupchat/xmpp/directory"
 	"github.com/uuchat/groupchat/xmpp/history"
 	"github.com/uuchat/groupchat/xmpp/presence"
@@ -77,10 +78,10 @@ type Service struct {
 	admins  map[string]bool
 	queries chan func(context.Context)
 
-	// bcast is the broadcaster's view of every group, as of the last
-	// projected event; only the projector goroutine touches it.
-	bcast map[string]*domain.Group
-	wg    sync.WaitGroup
+	// broadcaster fans out each projected event; it is driven by the
+	// projector's goroutine.
+	broadcaster *broadcast.Broadcaster
+	wg          sync.WaitGroup
 	// push is the push notifier (nil: push requests are refused).
 	push *push.Notifier
 	// history answers catch-up, MAM and #readers on the query workers.
@@ -106,14 +107,16 @@ func New(cfg Config, store eventstore.Store, reads ReadModel, online *presence.T
 		limiter: ratelimit.New(cfg.MessageRate, cfg.MessageBurst),
 		admins:  map[string]bool{},
 		queries: make(chan func(context.Context), 1024),
-		bcast:   map[string]*domain.Group{},
 	}
 	s.domain, _ = address.Parse(cfg.Domain)
 	s.addr = protocol.Addresses{Domain: cfg.Domain}
+	// The requester's reply to an update goes through reply, like every
+	// answer: one too large for the server becomes an error.
+	s.broadcaster = broadcast.New(broadcast.Config{Addresses: s.addr, Limits: cfg.Limits, Logger: log}, online, store, s.reply)
 	// History replays events as the broadcaster rendered them and sends
 	// MAM's results through the same edge as every reply.
 	s.history = &history.Answerer{
-		Reads: reads, Log: store, Render: s.render, GroupJID: s.addr.Group,
+		Reads: reads, Log: store, Render: s.broadcaster.Render, GroupJID: s.addr.Group,
 		MaxOutboundBytes: cfg.MaxOutboundBytes, Send: s.reply,
 	}
 	s.directory = &directory.Answerer{Addr: s.addr, Name: cfg.Name, MaxOutboundBytes: cfg.MaxOutboundBytes, Reads: reads}
@@ -132,7 +135,16 @@ func New(cfg Config, store eventstore.Store, reads ReadModel, online *presence.T
 }
 
 // Attach sets where outgoing stanzas go. Call it before Run.
-func (s *Service) Attach(out Sender) { s.out = out }
+func (s *Service) Attach(out Sender) {
+	s.out = out
+	s.broadcaster.Attach(out)
+}
+
+// OnApplied broadcasts events the projections have just applied; the
+// projector calls it on its goroutine.
+func (s *Service) OnApplied(ctx context.Context, events []eventstore.RecordedEvent) {
+	s.broadcaster.OnApplied(ctx, events)
+}
 
 // Load builds the groups' state from the log: the deciding state from every
 // event, the broadcasting state from events up to the projections'
@@ -159,10 +171,7 @@ func (s *Service) Load(ctx context.Context, checkpoint uint64) error {
 			}
 			s.shardOf(re.Stream).load(re, e)
 			if re.Position <= checkpoint {
-				s.broadcastState(re.Stream).Apply(e)
-				joined, left := membershipChange(e)
-				s.join(joined)
-				s.leave(left)
+				s.broadcaster.Load(re, e)
 			}
 			after = re.Position
 		}
@@ -268,7 +277,7 @@ func (s *Service) HandleStanza(ctx context.Context, n *xmlnode.Node) {
 // check) or could not queue; tests watch for them.
 const (
 	LogDroppedReply     = "dropping a reply"
-	LogDroppedBroadcast = "dropping a broadcast"
+	LogDroppedBroadcast = broadcast.LogDroppedBroadcast
 )
 
 // reply sends one stanza. An IQ result too large for the server is

@@ -370,7 +370,7 @@ func (sh *shard) relay(ctx context.Context, j job, r protocol.Transient) {
 		sh.s.reply(ctx, protocol.ErrorReply(j.st, protocol.ErrorFor(err)))
 		return
 	}
-	sh.s.fanOut(ctx, protocol.TransientMessage(sh.s.addr.Occupant(r.Group, me.MID), j.st.ID, r.Payload), g.Members())
+	sh.s.broadcaster.FanOut(ctx, protocol.TransientMessage(sh.s.addr.Occupant(r.Group, me.MID), j.st.ID, r.Payload), g.Members())
 }
 
 // newEventID returns a time-ordered (version 7) UUID: consecutive events

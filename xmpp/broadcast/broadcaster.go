@@ -1,0 +1,219 @@
+package broadcast
+
+import (
+	"context"
+	"log/slog"
+
+	"github.com/uuchat/groupchat/domain"
+	"github.com/uuchat/groupchat/eventstore"
+	"github.com/uuchat/groupchat/xmpp/protocol"
+)
+
+// LogDroppedBroadcast is logged for a broadcast copy the link refused to
+// write (the edge's check) or could not queue; tests watch for it.
+const LogDroppedBroadcast = "dropping a broadcast"
+
+// Config is what the broadcaster needs to know about the service.
+type Config struct {
+	// Addresses names groups and occupants on the wire.
+	Addresses protocol.Addresses
+	// Limits are the groups' limits, for the view's group state.
+	Limits domain.Limits
+	Logger *slog.Logger
+}
+
+// Sender delivers outgoing stanzas (the component link).
+type Sender interface {
+	Send(ctx context.Context, o protocol.Outbound) error
+}
+
+// Online is the set of members' online resources.
+type Online interface {
+	// Join and Leave count a user in and out of one group: only members
+	// of some group are online for broadcasts.
+	Join(bare string)
+	Leave(bare string)
+	// Resources appends the online full JIDs of a user to dst.
+	Resources(dst []string, bare string) []string
+}
+
+// Log is the part of the event log the broadcaster reads.
+type Log interface {
+	// ReadStream returns up to max events of stream with Version >= from,
+	// in version order.
+	ReadStream(ctx context.Context, stream string, from uint64, max int) ([]eventstore.RecordedEvent, error)
+}
+
+// Pusher notifies offline members of a message (push notifications).
+type Pusher interface {
+	Message(group, occupant string, m domain.MessagePosted, members []domain.Member)
+}
+
+// Broadcaster renders applied events and fans them out; see the package
+// documentation.
+type Broadcaster struct {
+	addr   protocol.Addresses
+	limits domain.Limits
+	log    *slog.Logger
+	online Online
+	store  Log
+	// reply sends the one stanza addressed to a requester, which may be an
+	// answer too large for the server (the service turns it into an error).
+	reply func(ctx context.Context, o protocol.Outbound)
+	out   Sender
+	push  Pusher
+
+	// groups is the view of every group as of the last applied event.
+	groups map[string]*domain.Group
+}
+
+// New returns a broadcaster; Attach gives it its link. reply sends a
+// stanza meant for one requester.
+func New(cfg Config, online Online, log Log, reply func(ctx context.Context, o protocol.Outbound)) *Broadcaster {
+	if cfg.Logger == nil {
+		cfg.Logger = slog.Default()
+	}
+	return &Broadcaster{
+		addr: cfg.Addresses, limits: cfg.Limits, log: cfg.Logger,
+		online: online, store: log, reply: reply,
+		groups: map[string]*domain.Group{},
+	}
+}
+
+// Attach sets where broadcasts go. Call it before OnApplied or FanOut.
+func (b *Broadcaster) Attach(out Sender) { b.out = out }
+
+// AttachPush sets who is offered each message for push notifications; nil
+// is none. Call it before OnApplied.
+func (b *Broadcaster) AttachPush(p Pusher) { b.push = p }
+
+func (b *Broadcaster) group(id string) *domain.Group {
+	g := b.groups[id]
+	if g == nil {
+		g = domain.NewGroup(b.limits)
+		b.groups[id] = g
+	}
+	return g
+}
+
+// Load folds an event that was broadcast before the start (one up to the
+// projections' checkpoint) into the view and the online set's counts.
+func (b *Broadcaster) Load(re eventstore.RecordedEvent, e domain.Event) {
+	if domain.IsPushStream(re.Stream) {
+		return
+	}
+	b.group(re.Stream).Apply(e)
+	joined, left := membershipChange(e)
+	b.join(joined)
+	b.leave(left)
+}
+
+// OnApplied fans out the broadcasts of events the projections have just
+// applied, in order. It runs on the projector's goroutine.
+func (b *Broadcaster) OnApplied(ctx context.Context, events []eventstore.RecordedEvent) {
+	var to []string
+	for _, re := range events {
+		if domain.IsPushStream(re.Stream) {
+			continue
+		}
+		e, err := domain.DecodeEvent(re.Type, re.Data)
+		if err != nil {
+			b.log.Error("cannot decode a stored event; not broadcast", "group", re.Stream, "version", re.Version, "err", err)
+			continue
+		}
+		// Metadata that does not read answers no requester; the
+		// broadcast itself goes out all the same.
+		meta, _ := eventstore.DecodeMeta(re.Metadata)
+		g := b.group(re.Stream)
+		group, gj := re.Stream, b.addr.Group(re.Stream)
+		o, kind := b.Render(ctx, re, e)
+		joined, left := membershipChange(e)
+		// New members are online for the broadcast that adds them, and
+		// removed ones for the broadcast that removes them.
+		b.join(joined)
+		switch e := e.(type) {
+		case domain.GroupCreated:
+			b.FanOut(ctx, o, e.Members)
+		case domain.GroupUpdated:
+			// The requester gets the new properties with the group id
+			// (and its request's id), then everyone gets the change.
+			if meta.From != "" {
+				reply := protocol.GroupReply(gj, meta.ID, protocol.NSUpdate, append(updateProperties(e), protocol.Property{Name: "id", Value: group}))
+				b.reply(ctx, reply.For(meta.From))
+			}
+			g.Apply(e)
+			b.FanOut(ctx, o, g.Members())
+			continue
+		case domain.GroupDeleted:
+			b.FanOut(ctx, o, e.Members)
+		case domain.MemberAdded:
+			g.Apply(e)
+			b.FanOut(ctx, o, g.Members())
+			continue
+		case domain.MemberRemoved:
+			b.FanOut(ctx, o, g.Members())
+		case domain.MessagePosted:
+			members := g.Members()
+			b.FanOut(ctx, o, members)
+			if b.push != nil {
+				b.push.Message(group, b.addr.Occupant(group, e.MID), e, members)
+			}
+		case domain.MessageRead:
+			if kind != "" {
+				to = b.online.Resources(to[:0], e.Message.Sender)
+				for _, full := range to {
+					b.reply(ctx, o.For(full))
+				}
+			}
+		}
+		b.leave(left)
+		g.Apply(e)
+	}
+}
+
+// membershipChange is who an event makes a member of its group, and who it
+// makes no longer one.
+func membershipChange(e domain.Event) (joined, left []domain.Member) {
+	switch e := e.(type) {
+	case domain.GroupCreated:
+		return e.Members, nil
+	case domain.MemberAdded:
+		return e.Members, nil
+	case domain.MemberRemoved:
+		return nil, e.Members
+	case domain.GroupDeleted:
+		return nil, e.Members
+	}
+	return nil, nil
+}
+
+// join and leave keep the online set's count of groups per user, which
+// tells it whose resources are online for broadcasts.
+func (b *Broadcaster) join(ms []domain.Member) {
+	for _, m := range ms {
+		b.online.Join(m.JID)
+	}
+}
+
+func (b *Broadcaster) leave(ms []domain.Member) {
+	for _, m := range ms {
+		b.online.Leave(m.JID)
+	}
+}
+
+// FanOut sends one rendered stanza to every online resource of members. A
+// recipient the edge refuses is skipped; only the end of ctx stops it.
+func (b *Broadcaster) FanOut(ctx context.Context, o protocol.Outbound, members []domain.Member) {
+	var to []string
+	for _, m := range members {
+		to = b.online.Resources(to[:0], m.JID)
+		for _, full := range to {
+			if err := b.out.Send(ctx, o.For(full)); err != nil {
+				if ctx.Err() != nil {
+					return
+				}
+				b.log.Warn(LogDroppedBroadcast, "to", full, "err", err)
+			}
+		}
+	}
+}

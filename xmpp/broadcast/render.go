@@ -1,0 +1,62 @@
+package broadcast
+
+import (
+	"context"
+
+	"github.com/uuchat/groupchat/domain"
+	"github.com/uuchat/groupchat/eventstore"
+	"github.com/uuchat/groupchat/xmpp/protocol"
+)
+
+// Render is the stanza members receive for an event (addressed by For),
+// and its kind ("presence" or "message"); kind is empty for events nobody
+// receives (a read of one's own message). History replays events with it,
+// so they read as they were broadcast.
+func (b *Broadcaster) Render(ctx context.Context, re eventstore.RecordedEvent, e domain.Event) (protocol.Outbound, string) {
+	group, gj := re.Stream, b.addr.Group(re.Stream)
+	switch e := e.(type) {
+	case domain.GroupCreated:
+		return protocol.GroupPresence(gj, protocol.NSCreate, []protocol.Property{{Name: "name", Value: e.Name}, {Name: "id", Value: e.GroupID}}, nil), "presence"
+	case domain.GroupUpdated:
+		return protocol.GroupPresence(gj, protocol.NSUpdate, updateProperties(e), nil), "presence"
+	case domain.GroupDeleted:
+		return protocol.GroupPresence(gj, protocol.NSDelete, nil, nil), "presence"
+	case domain.MemberAdded:
+		return protocol.GroupPresence(gj, protocol.NSAdd, nil, e.Members), "presence"
+	case domain.MemberRemoved:
+		return protocol.GroupPresence(gj, protocol.NSRemove, nil, e.Members), "presence"
+	case domain.MessagePosted:
+		return protocol.GroupMessage(b.addr.Occupant(group, e.MID), gj, e, protocol.ArchiveID(re.Position)), "message"
+	case domain.MessageRead:
+		if e.Message == nil || e.Message.Sender == e.Reader {
+			return protocol.Outbound{}, ""
+		}
+		id := e.Message.ID
+		if id == "" {
+			id = b.archiveIDAt(ctx, group, e.Message.Version)
+		}
+		return protocol.ReadReceipt(b.addr.Occupant(group, e.MID), id), "message"
+	}
+	return protocol.Outbound{}, ""
+}
+
+// archiveIDAt is the archive id of the event at a group's version, for
+// messages their sender gave no id.
+func (b *Broadcaster) archiveIDAt(ctx context.Context, group string, version uint64) string {
+	evs, err := b.store.ReadStream(ctx, group, version, 1)
+	if err != nil || len(evs) == 0 {
+		return ""
+	}
+	return protocol.ArchiveID(evs[0].Position)
+}
+
+func updateProperties(e domain.GroupUpdated) []protocol.Property {
+	var props []protocol.Property
+	if e.Name != "" {
+		props = append(props, protocol.Property{Name: "name", Value: e.Name})
+	}
+	if e.NewOwner != "" {
+		props = append(props, protocol.Property{Name: "owner", Value: e.NewOwner})
+	}
+	return props
+}
