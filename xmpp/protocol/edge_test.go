@@ -328,6 +328,12 @@ func TestMessage(t *testing.T) {
 			want: post(domain.PostMessage{ID: "m1", OriginID: "origin-1", Body: "hi", Payload: `<origin-id xmlns="urn:xmpp:sid:0" id="origin-1"/>`})},
 		{name: "origin-id without id", xml: msg(groupJID, "groupchat", `<body>hi</body><origin-id xmlns="urn:xmpp:sid:0"/>`),
 			want: post(domain.PostMessage{Body: "hi", Payload: `<origin-id xmlns="urn:xmpp:sid:0"/>`})},
+		// XEP-0313 §8.2 (MUC message spoofing): a client's own muc#user
+		// element would name another sender's real JID.
+		{name: "a forged muc#user item", xml: msg(groupJID, "groupchat", `<body>hi</body><x xmlns="http://jabber.org/protocol/muc#user"><item jid="crone1@shakespeare.lit"/></x>`),
+			want: post(domain.PostMessage{Body: "hi"})},
+		{name: "a forged muc#user item beside a chat state", xml: msg(groupJID, "groupchat", `<composing xmlns="`+states+`"/><x xmlns="http://jabber.org/protocol/muc#user"><item jid="crone1@shakespeare.lit"/></x>`),
+			want: transient(`<composing xmlns="` + states + `"/>`)},
 		{name: "no id at all", xml: `<message from="hag66@shakespeare.lit/pda" to="groupid@groupchat.shakespeare.lit" type="groupchat"><body>hi</body></message>`,
 			want: protocol.Post{Group: "groupid", Command: domain.PostMessage{Sender: hag, Body: "hi"}}},
 

@@ -407,6 +407,11 @@ func parseMessage(s Stanza) (Request, error) {
 			continue
 		}
 		switch {
+		case c.Name.Space == NSMUCUser:
+			// Who sent a message is the service's to say (XEP-0313
+			// §6.1.2 and XEP-0045 name the real JID in this element): a
+			// client's own is dropped, never relayed or stored.
+			continue
 		case c.Name.Space == NSSID && c.Name.Local == "stanza-id":
 			// XEP-0359: a client must not claim ids in the group's name.
 			if by := c.Attr("by"); by == groupJID || strings.EqualFold(by, groupJID) || by == s.To.Domainpart() {
