@@ -72,6 +72,8 @@ func decodeV1(typ string, data []byte) (Event, error) {
 		return decodeAs[MessagePosted](data)
 	case TypeMessageRead:
 		return decodeAs[MessageRead](data)
+	case TypeMessageRetracted:
+		return decodeAs[MessageRetracted](data)
 	case TypePushEnabled:
 		return decodeAs[PushEnabled](data)
 	case TypePushDisabled:
@@ -124,6 +126,9 @@ func canonical(e Event) Event {
 		}
 		return e
 	case MessageRead:
+		e.At = e.At.UTC()
+		return e
+	case MessageRetracted:
 		e.At = e.At.UTC()
 		return e
 	case PushEnabled:
@@ -238,6 +243,20 @@ func encodeV2(e Event) ([]byte, error) {
 		w.uint(e.Upto)
 		w.time(e.At)
 	case *MessageRead:
+		return encodeV2(*e)
+	case MessageRetracted:
+		w.str(e.Message.ID)
+		w.uint(e.Message.Version)
+		w.str(e.Message.Sender)
+		w.str(e.ID)
+		w.str(e.Target)
+		w.str(e.By)
+		w.str(e.MID)
+		w.bool(e.Moderated)
+		w.str(e.Reason)
+		w.str(e.Body)
+		w.time(e.At)
+	case *MessageRetracted:
 		return encodeV2(*e)
 	case PushEnabled:
 		w.str(e.User)
@@ -487,6 +506,9 @@ func decodeV2(typ string, data []byte) (Event, error) {
 		m.Upto = r.uint()
 		m.At = r.time()
 		e = m
+	case TypeMessageRetracted:
+		e = MessageRetracted{Message: MessageRef{ID: r.str(), Version: r.uint(), Sender: r.str()}, ID: r.str(), Target: r.str(),
+			By: r.str(), MID: r.str(), Moderated: r.bool(), Reason: r.str(), Body: r.str(), At: r.time()}
 	case TypePushEnabled:
 		e = PushEnabled{User: r.str(), JID: r.str(), Node: r.str(), PublishOptions: r.str(), IncludeBody: r.bool(), At: r.time()}
 	case TypePushDisabled:

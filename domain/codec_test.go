@@ -43,6 +43,10 @@ func sampleEvents() []domain.Event {
 		domain.PushDisabled{User: alice, JID: "push.example.org", Node: "device-1", Reason: domain.DisabledFailing, At: at},
 		domain.PushDisabled{User: alice, JID: "push.example.org", Reason: domain.DisabledByUser, At: at},
 		domain.NotifyLevelSet{User: alice, Group: "team", Level: domain.NotifyMentions, At: at},
+		domain.MessageRetracted{Message: domain.MessageRef{ID: "m1", Version: 7, Sender: alice}, ID: "r1", Target: "1207",
+			By: alice, MID: "alice", Body: "/me retracted a previous message", At: at},
+		domain.MessageRetracted{Message: domain.MessageRef{Version: 8, Sender: alice}, ID: "mod-1", Target: "1208",
+			By: owner, MID: "boss", Moderated: true, Reason: "spam <&>", At: at},
 	}
 }
 
@@ -100,6 +104,7 @@ func TestEventTypeNamesAreStable(t *testing.T) {
 		{domain.MemberRemoved{}, "MemberRemoved"},
 		{domain.MessagePosted{}, "MessagePosted"},
 		{domain.MessageRead{}, "MessageRead"},
+		{domain.MessageRetracted{}, "MessageRetracted"},
 		{domain.PushEnabled{}, "PushEnabled"},
 		{domain.PushDisabled{}, "PushDisabled"},
 		{domain.NotifyLevelSet{}, "NotifyLevelSet"},

@@ -49,6 +49,8 @@ func Decide(g *Group, cmd Command, at time.Time, lim Limits) (Decision, error) {
 		return decidePost(g, me, c, at, lim)
 	case MarkRead:
 		return one(decideRead(g, me, c, at))
+	case RetractMessage:
+		return one(decideRetract(g, me, c, at, lim))
 	}
 	return Decision{}, refuse(KindBadRequest, "unknown command %T", cmd)
 }
@@ -70,6 +72,8 @@ func commandValue(cmd Command) Command {
 	case *PostMessage:
 		return deref(c)
 	case *MarkRead:
+		return deref(c)
+	case *RetractMessage:
 		return deref(c)
 	}
 	return cmd

@@ -52,7 +52,7 @@ func (g *Group) Apply(e Event) {
 		if key := dedupID(e.OriginID, e.ID); key != "" {
 			g.remember(dedupKey{e.Sender, key}, MessageRef{ID: e.ID, Version: version, Sender: e.Sender})
 		}
-	case MessageRead:
+	case MessageRead, MessageRetracted:
 	}
 }
 
@@ -132,6 +132,8 @@ func eventValue(e Event) Event {
 	case *MessagePosted:
 		return derefEvent(e)
 	case *MessageRead:
+		return derefEvent(e)
+	case *MessageRetracted:
 		return derefEvent(e)
 	case *PushEnabled:
 		return derefEvent(e)

@@ -33,6 +33,11 @@ type (
 		Position              uint64
 		At                    int64
 	}
+	// retractionRow says that the message at Version was withdrawn by the
+	// event at RetractedBy (both versions of the group's stream).
+	retractionRow struct {
+		Version, RetractedBy uint64
+	}
 	// noticeRow is an event other than a message that members may be
 	// shown in history and catch-up; ReceiptTo is the one member a read
 	// receipt is for.
@@ -47,8 +52,9 @@ type (
 // The kinds of notices: a change to the group or its members, or a read
 // receipt.
 const (
-	kindChange = "change"
-	kindRead   = "read"
+	kindChange  = "change"
+	kindRead    = "read"
+	kindRetract = "retract"
 )
 
 // tables is what the rules change. Two implementations exist, and must give
@@ -80,6 +86,9 @@ type tables interface {
 	// addNotice records an event other than a message that members are
 	// shown.
 	addNotice(group string, r noticeRow) error
+	// addRetraction records that a message was withdrawn; the first
+	// retraction of a message stands.
+	addRetraction(group string, r retractionRow) error
 }
 
 // applyEvent applies one decoded event to t. The stream name is the group
@@ -186,6 +195,13 @@ func applyEvent(t tables, ev eventstore.RecordedEvent, e domain.Event) error {
 			notice.Kind, notice.ReceiptTo = kindRead, e.Message.Sender
 		} else {
 			notice = nil
+		}
+	case domain.MessageRetracted:
+		// The retraction is archived like a message (XEP-0424: it must
+		// be, for clients that were away); it counts for nobody.
+		notice.Kind = kindRetract
+		if err := t.addRetraction(id, retractionRow{Version: e.Message.Version, RetractedBy: ev.Version}); err != nil {
+			return err
 		}
 	}
 	if notice != nil {

@@ -92,6 +92,8 @@ type memGroup struct {
 	// pending and pendingNotices are rows not yet handed to the writer.
 	pending        []messageRow
 	pendingNotices []noticeRow
+	// retracted maps a withdrawn message's version to the retraction's.
+	retracted map[uint64]uint64
 }
 
 type memMember struct {
@@ -317,6 +319,17 @@ func (b *Builder) addNotice(group string, r noticeRow) error {
 	return nil
 }
 
+func (b *Builder) addRetraction(group string, r retractionRow) error {
+	g := b.groups[group]
+	if g.retracted == nil {
+		g.retracted = map[uint64]uint64{}
+	}
+	if _, done := g.retracted[r.Version]; !done {
+		g.retracted[r.Version] = r.RetractedBy
+	}
+	return nil
+}
+
 func (b *Builder) handOver(group string, g *memGroup) error {
 	select {
 	case b.chunks <- messageChunk{group: group, rows: g.pending, notices: g.pendingNotices}:
@@ -523,6 +536,21 @@ func (b *Builder) tableWriters() []tableWriter {
 						if err := add(jid, int64(v)); err != nil {
 							return err
 						}
+					}
+				}
+				return nil
+			}},
+		{"retractions", "group_id, version, retracted_by", 3, true,
+			func(id string, add func(...any) error) error {
+				g := b.groups[id]
+				versions := make([]uint64, 0, len(g.retracted))
+				for v := range g.retracted {
+					versions = append(versions, v)
+				}
+				slices.Sort(versions)
+				for _, v := range versions {
+					if err := add(int64(v), int64(g.retracted[v])); err != nil {
+						return err
 					}
 				}
 				return nil

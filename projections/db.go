@@ -101,6 +101,10 @@ func (db *DB) init() error {
 	}
 	switch version {
 	case schemaVersion:
+	case 2:
+		if _, err := db.w.ExecContext(ctx, addedInVersion3+fmt.Sprintf("PRAGMA user_version = %d;", schemaVersion)); err != nil {
+			return fmt.Errorf("projections: add the retractions table to %s: %w", db.path, err)
+		}
 	case 0:
 		// The checkpoint row exists from the start, as in a rebuilt file.
 		if _, err := db.w.ExecContext(ctx, tablesDDL+indexesDDL+

@@ -328,6 +328,9 @@ type TimelineQuery struct {
 type TimelineEntry struct {
 	Group             string
 	Version, Position uint64
+	// RetractedBy is the version of the event that withdrew this message
+	// (0: it stands).
+	RetractedBy uint64
 }
 
 // TimelinePage is a page of a timeline: its events, how many the whole
@@ -377,22 +380,30 @@ func (db *DB) Timeline(ctx context.Context, q TimelineQuery) (TimelinePage, erro
 		}
 	}
 	where := strings.Join(cond, " AND ")
-	union := `SELECT x.group_id, x.version, x.position FROM spans s JOIN messages x ON x.group_id = s.group_id WHERE ` + where
-	args := condArgs
+	// A withdrawn message carries the version of the retraction, which
+	// history shows as a tombstone in its place.
+	union := `SELECT x.group_id, x.version, x.position, coalesce(r.retracted_by, 0) AS retracted_by
+		FROM spans s JOIN messages x ON x.group_id = s.group_id
+		LEFT JOIN retractions r ON r.group_id = x.group_id AND r.version = x.version WHERE ` + where
+	args := slices.Clone(condArgs)
+	notices := `SELECT x.group_id, x.version, x.position, 0 FROM spans s JOIN notices x ON x.group_id = s.group_id WHERE ` + where
 	switch {
 	case q.Sender != "" || q.SenderMID != "":
 		if q.Sender != "" {
 			union += " AND x.sender = ?"
-			args = append(slices.Clone(args), q.Sender)
+			args = append(args, q.Sender)
 		}
 		if q.SenderMID != "" {
 			union += " AND x.mid = ?"
-			args = append(slices.Clone(args), q.SenderMID)
+			args = append(args, q.SenderMID)
 		}
-	case !q.MessagesOnly:
-		union += ` UNION ALL SELECT x.group_id, x.version, x.position FROM spans s JOIN notices x ON x.group_id = s.group_id
-			WHERE ` + where + ` AND (x.kind <> 'read' OR x.receipt_to = ?)`
-		args = append(append(slices.Clone(condArgs), condArgs...), q.JID)
+	case q.MessagesOnly:
+		// Retractions are archived with the messages (XEP-0424).
+		union += " UNION ALL " + notices + " AND x.kind = '" + kindRetract + "'"
+		args = append(args, condArgs...)
+	default:
+		union += " UNION ALL " + notices + " AND (x.kind <> 'read' OR x.receipt_to = ?)"
+		args = append(append(args, condArgs...), q.JID)
 	}
 
 	tx, err := db.r.BeginTx(ctx, nil)
@@ -404,7 +415,7 @@ func (db *DB) Timeline(ctx context.Context, q TimelineQuery) (TimelinePage, erro
 	if err := tx.QueryRowContext(ctx, `SELECT count(*) FROM (`+union+`)`, args...).Scan(&page.Count); err != nil {
 		return TimelinePage{}, db.queryErr("timeline", err)
 	}
-	sel := `SELECT group_id, version, position FROM (` + union + `) WHERE position > ?`
+	sel := `SELECT group_id, version, position, retracted_by FROM (` + union + `) WHERE position > ?`
 	selArgs := append(slices.Clone(args), int64(q.PageAfter))
 	if q.PageBefore > 0 {
 		sel += " AND position < ?"
@@ -424,11 +435,11 @@ func (db *DB) Timeline(ctx context.Context, q TimelineQuery) (TimelinePage, erro
 	defer rows.Close()
 	for rows.Next() {
 		var e TimelineEntry
-		var version, pos int64
-		if err := rows.Scan(&e.Group, &version, &pos); err != nil {
+		var version, pos, retractedBy int64
+		if err := rows.Scan(&e.Group, &version, &pos, &retractedBy); err != nil {
 			return TimelinePage{}, db.queryErr("timeline", err)
 		}
-		e.Version, e.Position = uint64(version), uint64(pos)
+		e.Version, e.Position, e.RetractedBy = uint64(version), uint64(pos), uint64(retractedBy)
 		page.Entries = append(page.Entries, e)
 	}
 	if err := rows.Err(); err != nil {

@@ -1,9 +1,20 @@
 package projections
 
 // schemaVersion is stored in PRAGMA user_version. A file with another
-// version is refused rather than migrated: the database is disposable and a
-// rebuild from the log is the migration.
-const schemaVersion = 2
+// version is refused rather than migrated (the database is disposable and a
+// rebuild from the log is the migration), except from version 2, which
+// lacked only the retractions table: no event before it retracted anything.
+const schemaVersion = 3
+
+// addedInVersion3 turns a version 2 file into a version 3 one.
+const addedInVersion3 = `
+CREATE TABLE IF NOT EXISTS retractions (
+	group_id     TEXT    NOT NULL,
+	version      INTEGER NOT NULL,
+	retracted_by INTEGER NOT NULL,
+	PRIMARY KEY (group_id, version)
+) WITHOUT ROWID;
+`
 
 // The tables are WITHOUT ROWID with their natural keys as primary keys, so a
 // lookup by key reads one B-tree and a bulk load in key order only appends.
@@ -72,6 +83,12 @@ CREATE TABLE IF NOT EXISTS notices (
 	receipt_to TEXT,
 	PRIMARY KEY (group_id, position)
 ) WITHOUT ROWID;
+CREATE TABLE IF NOT EXISTS retractions (
+	group_id     TEXT    NOT NULL,
+	version      INTEGER NOT NULL,
+	retracted_by INTEGER NOT NULL,
+	PRIMARY KEY (group_id, version)
+) WITHOUT ROWID;
 CREATE TABLE IF NOT EXISTS checkpoint (
 	id       INTEGER PRIMARY KEY CHECK (id = 1),
 	position INTEGER NOT NULL
@@ -109,5 +126,6 @@ var tableKeys = []struct {
 	{"messages", []string{"group_id", "version"}, []string{"client_id", "sender", "mid", "position", "at"}},
 	{"mentions", []string{"group_id", "jid", "version"}, nil},
 	{"notices", []string{"group_id", "position"}, []string{"version", "at", "kind", "receipt_to"}},
+	{"retractions", []string{"group_id", "version"}, []string{"retracted_by"}},
 	{"checkpoint", []string{"id"}, []string{"position"}},
 }

@@ -2,6 +2,7 @@ package projections_test
 
 import (
 	"context"
+	"fmt"
 	"slices"
 	"testing"
 	"time"
@@ -214,4 +215,36 @@ func TestTimelineFiltersAndPages(t *testing.T) {
 			}
 		})
 	}
+}
+
+// TestRetractionsInTheTimeline: a withdrawn message carries the version of
+// its retraction, the retraction is archived like a message, and neither
+// changes anyone's unread count.
+func TestRetractionsInTheTimeline(t *testing.T) {
+	ctx := context.Background()
+	l := newGroup(t)
+	v := post(l, t, alice, "a1")
+	post(l, t, alice, "a2")
+	r := l.Must(t, "g", domain.RetractMessage{By: alice, Message: &domain.MessageRef{ID: "a1", Version: v, Sender: alice}, ID: "r1", Target: "a1"})
+	// A second retraction of the same message does not replace the first.
+	l.Must(t, "g", domain.RetractMessage{By: alice, Message: &domain.MessageRef{ID: "a1", Version: v, Sender: alice}, ID: "r2", Target: "a1"})
+	db := openDB(t)
+	apply(t, db, l.Events)
+	page, err := db.Timeline(ctx, projections.TimelineQuery{JID: bob, Group: "g", MessagesOnly: true})
+	if err != nil {
+		t.Fatal(err)
+	}
+	var got []string
+	for _, e := range page.Entries {
+		got = append(got, fmt.Sprintf("v%d/r%d", e.Version, e.RetractedBy))
+	}
+	want := []string{fmt.Sprintf("v%d/r%d", v, r[0].Version), fmt.Sprintf("v%d/r0", v+1), fmt.Sprintf("v%d/r0", r[0].Version), fmt.Sprintf("v%d/r0", r[0].Version+1)}
+	if !slices.Equal(got, want) {
+		t.Errorf("the archive holds %v, want %v", got, want)
+	}
+	c, _, err := db.Counters(ctx, "g", bob)
+	if err != nil || c.Unread != 2 {
+		t.Errorf("bob's counters %+v, %v: two messages unread, retractions not counted", c, err)
+	}
+	compareDumps(t, "applied", dump(t, db), "built", built(t, l.Events))
 }

@@ -117,6 +117,7 @@ const (
 	stCountMention
 	stMarkRead
 	stInsertNotice
+	stInsertRetraction
 	numStmts
 )
 
@@ -150,7 +151,8 @@ var writeSQL = [numStmts]string{
 		mentions = (SELECT count(*) FROM mentions x
 			WHERE x.group_id = ?1 AND x.jid = ?2 AND x.version > max(counters.read_upto, ?3))
 		WHERE group_id = ?1 AND jid = ?2`,
-	stInsertNotice: `INSERT INTO notices (group_id, position, version, at, kind, receipt_to) VALUES (?, ?, ?, ?, ?, ?)`,
+	stInsertNotice:     `INSERT INTO notices (group_id, position, version, at, kind, receipt_to) VALUES (?, ?, ?, ?, ?, ?)`,
+	stInsertRetraction: `INSERT OR IGNORE INTO retractions (group_id, version, retracted_by) VALUES (?, ?, ?)`,
 }
 
 type writeStmts [numStmts]*sql.Stmt
@@ -319,4 +321,8 @@ func (t *sqlTables) addNotice(group string, r noticeRow) error {
 		to = r.ReceiptTo
 	}
 	return t.exec(stInsertNotice, group, int64(r.Position), int64(r.Version), r.At, r.Kind, to)
+}
+
+func (t *sqlTables) addRetraction(group string, r retractionRow) error {
+	return t.exec(stInsertRetraction, group, int64(r.Version), int64(r.RetractedBy))
 }

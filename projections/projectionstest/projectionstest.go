@@ -107,11 +107,11 @@ func (l *Log) Must(t interface {
 // Mix weighs the kinds of command Random gives. Zero weights leave a kind
 // out.
 type Mix struct {
-	Post, Mention, Resend, ReadAll, ReadSome, Add, Remove, Leave, Rename, HandOver, Delete int
+	Post, Mention, Resend, ReadAll, ReadSome, Add, Remove, Leave, Rename, HandOver, Delete, Retract int
 }
 
 // Churn exercises every rule: many membership changes, reads and mentions.
-var Churn = Mix{Post: 30, Mention: 10, Resend: 4, ReadAll: 8, ReadSome: 10, Add: 10, Remove: 6, Leave: 4, Rename: 3, HandOver: 3, Delete: 1}
+var Churn = Mix{Post: 30, Mention: 10, Resend: 4, ReadAll: 8, ReadSome: 10, Add: 10, Remove: 6, Leave: 4, Rename: 3, HandOver: 3, Delete: 1, Retract: 3}
 
 // Chat is a busy service: mostly messages, some reads, a few membership
 // changes, no deletions.
@@ -122,7 +122,7 @@ var Chat = Mix{Post: 870, Mention: 30, ReadAll: 40, ReadSome: 20, Add: 16, Remov
 // users u0..u(users-1)@example.org, mostly by members; a deleted group's
 // name passes to a new group (g1.123). Refused commands are skipped. The same r state gives the same log.
 func (l *Log) Random(r *rand.Rand, n, groups, users int, mix Mix) {
-	weights := []int{mix.Post, mix.Mention, mix.Resend, mix.ReadAll, mix.ReadSome, mix.Add, mix.Remove, mix.Leave, mix.Rename, mix.HandOver, mix.Delete}
+	weights := []int{mix.Post, mix.Mention, mix.Resend, mix.ReadAll, mix.ReadSome, mix.Add, mix.Remove, mix.Leave, mix.Rename, mix.HandOver, mix.Delete, mix.Retract}
 	total := 0
 	for _, w := range weights {
 		total += w
@@ -204,11 +204,39 @@ func (l *Log) Random(r *rand.Rand, n, groups, users int, mix Mix) {
 			cmd = domain.UpdateGroup{By: actor, NewOwner: member()}
 		case 10:
 			cmd = domain.DeleteGroup{By: actor}
+		case 11:
+			// A sender withdraws a message of the group (now and then one
+			// already withdrawn), or the owner moderates it.
+			ref, ok := l.randomMessage(r, id)
+			if !ok {
+				continue
+			}
+			cmd = domain.RetractMessage{By: ref.Sender, Message: &ref, ID: "r" + strconv.Itoa(len(l.Events)), Target: ref.ID}
+			if o, ok := g.Owner(); ok && r.IntN(3) == 0 {
+				cmd = domain.RetractMessage{By: o.JID, Message: &ref, Moderate: true, Reason: "moderated"}
+			}
 		default:
 			continue
 		}
 		l.Do(id, cmd)
 	}
+}
+
+// randomMessage picks one of the group's messages.
+func (l *Log) randomMessage(r *rand.Rand, group string) (domain.MessageRef, bool) {
+	var refs []domain.MessageRef
+	for _, e := range l.Events {
+		if e.Stream != group || e.Type != domain.TypeMessagePosted {
+			continue
+		}
+		if m, err := domain.DecodeEvent(e.Type, e.Data); err == nil {
+			refs = append(refs, domain.MessageRef{ID: m.(domain.MessagePosted).ID, Version: e.Version, Sender: m.(domain.MessagePosted).Sender})
+		}
+	}
+	if len(refs) == 0 {
+		return domain.MessageRef{}, false
+	}
+	return refs[r.IntN(len(refs))], true
 }
 
 // AppendTo appends the log's events to store in position order, one

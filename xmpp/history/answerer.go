@@ -60,6 +60,9 @@ type TimelineQuery struct {
 type TimelineEntry struct {
 	Group             string
 	Version, Position uint64
+	// RetractedBy is the version of the event that withdrew this message
+	// (0: it stands).
+	RetractedBy uint64
 }
 
 // TimelinePage is a page of a timeline: its events, how many the whole
