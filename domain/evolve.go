@@ -49,6 +49,7 @@ func (g *Group) Apply(e Event) {
 	case MemberRemoved:
 		g.removeMembers(e.Members)
 	case MessagePosted:
+		g.last, g.hasLast = MessageRef{ID: e.ID, Version: version, Sender: e.Sender}, true
 		if key := dedupID(e.OriginID, e.ID); key != "" {
 			g.remember(dedupKey{e.Sender, key}, MessageRef{ID: e.ID, Version: version, Sender: e.Sender})
 		}

@@ -44,6 +44,49 @@ func TestVersionCountsEvents(t *testing.T) {
 	}
 }
 
+// TestLastMessage: the newest posted message is what a read receipt
+// without an id marks; other events leave it, and a group without
+// messages has none.
+func TestLastMessage(t *testing.T) {
+	created := domain.GroupCreated{GroupID: "team", Name: "Team", Type: domain.TypeCustomized, By: owner, At: now,
+		Members: []domain.Member{{JID: owner, MID: "boss", Role: domain.RoleOwner}, {JID: alice, MID: "alice", Role: domain.RoleMember}}}
+	post := func(id, sender string) domain.MessagePosted {
+		return domain.MessagePosted{ID: id, Sender: sender, MID: "x", Body: "hi", At: now}
+	}
+	cases := []struct {
+		name   string
+		events []domain.Event
+		want   domain.MessageRef
+		ok     bool
+	}{
+		{"no events", nil, domain.MessageRef{}, false},
+		{"created, nothing posted", []domain.Event{created}, domain.MessageRef{}, false},
+		{"one message", []domain.Event{created, post("m1", alice)}, domain.MessageRef{ID: "m1", Version: 1, Sender: alice}, true},
+		{"the newest of two", []domain.Event{created, post("m1", alice), post("m2", owner)}, domain.MessageRef{ID: "m2", Version: 2, Sender: owner}, true},
+		{"later events that are not messages keep it", []domain.Event{created, post("m1", alice),
+			domain.MessageRead{Reader: owner, MID: "boss", Upto: 1, At: now}, domain.GroupUpdated{Name: "New", By: owner, At: now}},
+			domain.MessageRef{ID: "m1", Version: 1, Sender: alice}, true},
+		{"a message given by pointer", []domain.Event{created, func() domain.Event { p := post("m1", alice); return &p }()},
+			domain.MessageRef{ID: "m1", Version: 1, Sender: alice}, true},
+		{"a message without an id", []domain.Event{created, post("", alice)}, domain.MessageRef{Version: 1, Sender: alice}, true},
+	}
+	for _, tc := range cases {
+		t.Run(tc.name, func(t *testing.T) {
+			g := domain.NewGroup(domain.DefaultLimits())
+			for _, e := range tc.events {
+				g.Apply(e)
+			}
+			if got, ok := g.LastMessage(); got != tc.want || ok != tc.ok {
+				t.Errorf("LastMessage() = %+v, %v; want %+v, %v", got, ok, tc.want, tc.ok)
+			}
+		})
+	}
+	var none *domain.Group
+	if _, ok := none.LastMessage(); ok {
+		t.Error("a nil group has a last message")
+	}
+}
+
 func TestEventsByPointerEvolveLikeEventsByValue(t *testing.T) {
 	lim := domain.DefaultLimits()
 	byValue := build(t, lim, createTeam(), domain.PostMessage{Sender: alice, ID: "m1", Body: "hi"},

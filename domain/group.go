@@ -70,6 +70,11 @@ type Group struct {
 	ring       []dedupKey
 	ringNext   int
 	dedupLimit int
+
+	// last is the newest message, which a read receipt without an id
+	// marks; hasLast tells whether one was posted.
+	last    MessageRef
+	hasLast bool
 }
 
 // view lets the accessors read a nil *Group as the zero group, one that does
@@ -172,6 +177,12 @@ func (g *Group) Owner() (Member, bool) {
 func (g *Group) Recent(sender, id string) (MessageRef, bool) {
 	r, ok := g.view().recent[dedupKey{sender, id}]
 	return r, ok
+}
+
+// LastMessage returns the group's newest message, if one was posted.
+func (g *Group) LastMessage() (MessageRef, bool) {
+	g = g.view()
+	return g.last, g.hasLast
 }
 
 // Limits are the configurable bounds the domain enforces.

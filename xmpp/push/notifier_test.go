@@ -41,6 +41,17 @@ func (m *memStore) Append(ctx context.Context, stream string, expected eventstor
 	return eventstore.AppendResult{Version: uint64(len(m.streams[stream]) - 1)}, nil
 }
 
+func (m *memStore) ReadStream(ctx context.Context, stream string, from uint64, max int) ([]eventstore.RecordedEvent, error) {
+	m.mu.Lock()
+	defer m.mu.Unlock()
+	var out []eventstore.RecordedEvent
+	for v := from; v < uint64(len(m.streams[stream])) && len(out) < max; v++ {
+		e := m.streams[stream][v]
+		out = append(out, eventstore.RecordedEvent{ID: e.ID, Stream: stream, Version: v, Type: e.Type, Data: e.Data, Metadata: e.Metadata})
+	}
+	return out, nil
+}
+
 type onlineSet map[string]bool
 
 func (o onlineSet) IsOnline(bare string) bool { return o[bare] }

@@ -6,50 +6,43 @@ import (
 	"sync"
 	"time"
 
-	"github.com/google/uuid"
-
+	"github.com/uuchat/groupchat/aggregate"
 	"github.com/uuchat/groupchat/domain"
 	"github.com/uuchat/groupchat/eventstore"
 )
 
-// Appender is the part of the event store the settings write to.
-type Appender interface {
-	Append(ctx context.Context, stream string, expected eventstore.ExpectedVersion, events ...eventstore.EventData) (eventstore.AppendResult, error)
-}
+// Store is the part of the event store the settings use: they append
+// changes to a user's stream and read it again after a failed append.
+type Store = aggregate.Store
 
 // Settings holds every user's push settings, folded from their streams.
 // Reads are safe from any goroutine; changes go through Do, one at a time.
 type Settings struct {
-	store Appender
-	lim   domain.PushLimits
-	now   func() time.Time
+	lim domain.PushLimits
+	now func() time.Time
 
 	// wmu serializes Do, so that deciding, appending and applying cannot
-	// interleave for one stream; mu guards users for the readers.
+	// interleave for one stream; mu guards the users' states for the
+	// readers (the repository holds it while it changes them).
 	wmu   sync.Mutex
 	mu    sync.RWMutex
-	users map[string]*domain.PushSettings
+	users *aggregate.Repository[*domain.PushSettings]
 }
 
 // NewSettings returns empty settings writing to store.
-func NewSettings(store Appender, lim domain.PushLimits) *Settings {
-	return &Settings{store: store, lim: lim, now: time.Now, users: map[string]*domain.PushSettings{}}
+func NewSettings(store Store, lim domain.PushLimits) *Settings {
+	s := &Settings{lim: lim, now: time.Now}
+	s.users = aggregate.New(store, aggregate.Config[*domain.PushSettings]{
+		New:    domain.NewPushSettings,
+		Stream: domain.PushStream,
+		Lock:   &s.mu,
+	})
+	return s
 }
 
 // Load applies one stored event of a push stream, at start, before any Do.
 func (s *Settings) Load(stream string, e domain.Event) {
-	s.mu.Lock()
-	defer s.mu.Unlock()
-	s.userLocked(stream[len(domain.PushStream("")):]).Apply(e)
-}
-
-func (s *Settings) userLocked(user string) *domain.PushSettings {
-	p := s.users[user]
-	if p == nil {
-		p = domain.NewPushSettings(user)
-		s.users[user] = p
-	}
-	return p
+	s.users.Load(stream[len(domain.PushStream("")):], e)
 }
 
 // Do decides a command against the user's settings, appends what it
@@ -58,45 +51,29 @@ func (s *Settings) Do(ctx context.Context, c domain.PushCommand) error {
 	s.wmu.Lock()
 	defer s.wmu.Unlock()
 	user := domain.PushUser(c)
-	s.mu.RLock()
-	p := s.users[user]
-	s.mu.RUnlock()
-	if p == nil {
-		p = domain.NewPushSettings(user)
-	}
-	evs, err := domain.DecidePush(p, c, s.now(), s.lim)
-	if err != nil || len(evs) == 0 {
+	var refused error
+	_, err := s.users.Update(ctx, user, eventstore.Meta{}, func(p *domain.PushSettings) ([]domain.Event, error) {
+		var evs []domain.Event
+		evs, refused = domain.DecidePush(p, c, s.now(), s.lim)
+		return evs, refused
+	})
+	if err == nil || refused != nil {
 		return err
 	}
-	data := make([]eventstore.EventData, 0, len(evs))
-	for _, e := range evs {
-		typ, b, err := domain.EncodeEvent(e)
-		if err != nil {
-			return err
-		}
-		data = append(data, eventstore.EventData{ID: newEventID(), Type: typ, Data: b})
+	// The append failed and the user's settings were dropped from memory:
+	// read them again at once, so that the readers see what is stored
+	// rather than no settings until the next change.
+	if _, rerr := s.users.Get(ctx, user); rerr != nil {
+		return fmt.Errorf("push: %s: %w (reading it again: %v)", domain.PushStream(user), err, rerr)
 	}
-	expected := eventstore.NoStream()
-	if v := p.Version(); v > 0 {
-		expected = eventstore.Exact(v - 1)
-	}
-	if _, err := s.store.Append(ctx, domain.PushStream(user), expected, data...); err != nil {
-		return fmt.Errorf("push: append to %s: %w", domain.PushStream(user), err)
-	}
-	s.mu.Lock()
-	defer s.mu.Unlock()
-	p = s.userLocked(user)
-	for _, e := range evs {
-		p.Apply(e)
-	}
-	return nil
+	return fmt.Errorf("push: %s: %w", domain.PushStream(user), err)
 }
 
 // Level is the user's notification level in a group.
 func (s *Settings) Level(user, group string) domain.NotifyLevel {
 	s.mu.RLock()
 	defer s.mu.RUnlock()
-	if p := s.users[user]; p != nil {
+	if p, ok := s.users.Cached(user); ok {
 		return p.Level(group)
 	}
 	return domain.NotifyAll
@@ -108,8 +85,8 @@ func (s *Settings) Level(user, group string) domain.NotifyLevel {
 // (once for all the members of a message: a lock per member would cost
 // more than the check).
 func (s *Settings) wantsLocked(user, group string, mentioned bool) bool {
-	p := s.users[user]
-	if p == nil || !p.HasRegistrations() {
+	p, ok := s.users.Cached(user)
+	if !ok || !p.HasRegistrations() {
 		return false
 	}
 	switch p.Level(group) {
@@ -125,16 +102,8 @@ func (s *Settings) wantsLocked(user, group string, mentioned bool) bool {
 func (s *Settings) Registrations(user string) []domain.PushRegistration {
 	s.mu.RLock()
 	defer s.mu.RUnlock()
-	if p := s.users[user]; p != nil {
+	if p, ok := s.users.Cached(user); ok {
 		return p.Registrations()
 	}
 	return nil
-}
-
-func newEventID() string {
-	id, err := uuid.NewV7()
-	if err != nil {
-		return uuid.NewString()
-	}
-	return id.String()
 }

@@ -3,10 +3,8 @@ package service
 import (
 	"context"
 	"errors"
-	"sync"
 
-	"github.com/google/uuid"
-
+	"github.com/uuchat/groupchat/aggregate"
 	"github.com/uuchat/groupchat/domain"
 	"github.com/uuchat/groupchat/eventstore"
 	"github.com/uuchat/groupchat/xmpp/history"
@@ -28,19 +26,24 @@ type job struct {
 }
 
 // shard owns the deciding state of a subset of the groups. Only its own
-// goroutine touches groups and lastMsg (Load runs before it starts).
+// goroutine uses groups (Load runs before it starts).
 type shard struct {
-	s       *Service
-	jobs    chan job
-	groups  map[string]*domain.Group
-	lastMsg map[string]domain.MessageRef
+	s      *Service
+	jobs   chan job
+	groups *aggregate.Repository[*domain.Group]
 	// lastPos is the global position of this shard's newest append, for
 	// read-your-writes against the projections.
 	lastPos uint64
 }
 
 func newShard(s *Service) *shard {
-	return &shard{s: s, jobs: make(chan job, 4096), groups: map[string]*domain.Group{}, lastMsg: map[string]domain.MessageRef{}}
+	groups := aggregate.New(s.store, aggregate.Config[*domain.Group]{
+		New: func(string) *domain.Group { return domain.NewGroup(s.cfg.Limits) },
+		// A group id stays taken once created, even deleted; a stream
+		// without a creation is not worth remembering.
+		Keep: (*domain.Group).Created,
+	})
+	return &shard{s: s, jobs: make(chan job, 4096), groups: groups}
 }
 
 func (sh *shard) enqueue(ctx context.Context, j job) {
@@ -52,15 +55,7 @@ func (sh *shard) enqueue(ctx context.Context, j job) {
 
 // load applies a stored event while the service starts.
 func (sh *shard) load(re eventstore.RecordedEvent, e domain.Event) {
-	g := sh.groups[re.Stream]
-	if g == nil {
-		g = domain.NewGroup(sh.s.cfg.Limits)
-		sh.groups[re.Stream] = g
-	}
-	g.Apply(e)
-	if m, ok := e.(domain.MessagePosted); ok {
-		sh.lastMsg[re.Stream] = domain.MessageRef{ID: m.ID, Version: re.Version, Sender: m.Sender}
-	}
+	sh.groups.Load(re.Stream, e)
 	if re.Position > sh.lastPos {
 		sh.lastPos = re.Position
 	}
@@ -89,24 +84,23 @@ func (sh *shard) run(ctx context.Context) {
 	}
 }
 
-// pendingGroup collects the events decided for one group in a batch.
-type pendingGroup struct {
-	start   uint64 // the group's version before the batch
-	events  []eventstore.EventData
-	jobs    []job
-	lastMsg *domain.MessageRef
-}
-
+// batchState is a batch of requests being decided: the events go to the
+// groups' batch, the jobs wait for its commit to be answered or decided
+// again.
 type batchState struct {
-	groups map[string]*pendingGroup
-	order  []string
+	groups *aggregate.Batch[*domain.Group]
+	jobs   map[string][]job
 	after  []func(context.Context)
 	// attempt counts how often these requests met a version conflict.
 	attempt int
 }
 
+func (sh *shard) newBatch(attempt int) *batchState {
+	return &batchState{groups: sh.groups.NewBatch(), jobs: map[string][]job{}, attempt: attempt}
+}
+
 func (sh *shard) process(ctx context.Context, batch []job) {
-	b := &batchState{groups: map[string]*pendingGroup{}}
+	b := sh.newBatch(0)
 	for _, j := range batch {
 		switch r := j.req.(type) {
 		case protocol.GroupCommand, protocol.Post, protocol.Read:
@@ -126,35 +120,7 @@ func (sh *shard) process(ctx context.Context, batch []job) {
 // state returns the deciding state of a group, reloading it from the log
 // if it is not in memory (after a failed append).
 func (sh *shard) state(ctx context.Context, group string) (*domain.Group, error) {
-	if g := sh.groups[group]; g != nil {
-		return g, nil
-	}
-	g := domain.NewGroup(sh.s.cfg.Limits)
-	var from uint64
-	for {
-		evs, err := sh.s.store.ReadStream(ctx, group, from, 4096)
-		if err != nil {
-			return nil, err
-		}
-		for _, re := range evs {
-			e, err := domain.DecodeEvent(re.Type, re.Data)
-			if err != nil {
-				return nil, err
-			}
-			g.Apply(e)
-			if m, ok := e.(domain.MessagePosted); ok {
-				sh.lastMsg[group] = domain.MessageRef{ID: m.ID, Version: re.Version, Sender: m.Sender}
-			}
-			from = re.Version + 1
-		}
-		if len(evs) < 4096 {
-			break
-		}
-	}
-	if g.Created() {
-		sh.groups[group] = g
-	}
-	return g, nil
+	return sh.groups.Get(ctx, group)
 }
 
 func (sh *shard) decide(ctx context.Context, j job, b *batchState) {
@@ -188,99 +154,61 @@ func (sh *shard) decide(ctx context.Context, j job, b *batchState) {
 		}
 		cmd = domain.MarkRead{Reader: j.st.Requester(), Message: ref}
 	}
-	g, err := sh.state(ctx, group)
-	if err != nil {
-		s.log.Error("loading a group failed", "group", group, "err", err)
+	var dec domain.Decision
+	var refused error
+	meta := eventstore.Meta{From: j.st.From.String(), ID: j.st.ID}
+	err := b.groups.Change(ctx, group, meta, func(g *domain.Group) ([]domain.Event, error) {
+		dec, refused = domain.Decide(g, cmd, s.now(), s.cfg.Limits)
+		return dec.Events, refused
+	})
+	switch {
+	case refused != nil:
+		s.reply(ctx, protocol.ErrorReply(j.st, protocol.ErrorFor(refused)))
+		return
+	case err != nil:
+		// The group could not be read from the log, or an event encoded.
+		s.log.Error("deciding on a group failed", "group", group, "err", err)
 		s.reply(ctx, protocol.ErrorReply(j.st, protocol.ErrorFor(err)))
 		return
-	}
-	dec, err := domain.Decide(g, cmd, s.now(), s.cfg.Limits)
-	if err != nil {
-		s.reply(ctx, protocol.ErrorReply(j.st, protocol.ErrorFor(err)))
-		return
-	}
-	if dec.Duplicate != nil {
+	case dec.Duplicate != nil:
 		ref, st := *dec.Duplicate, j.st
 		b.after = append(b.after, func(ctx context.Context) { sh.reflectOriginal(ctx, st, group, ref) })
 		return
 	}
-	meta := eventstore.EncodeMeta(eventstore.Meta{From: j.st.From.String(), ID: j.st.ID})
-	p := b.groups[group]
-	if p == nil {
-		p = &pendingGroup{start: g.Version()}
-		b.groups[group] = p
-		b.order = append(b.order, group)
-	}
-	for _, e := range dec.Events {
-		typ, data, err := domain.EncodeEvent(e)
-		if err != nil {
-			s.log.Error("encoding an event failed", "type", e.EventType(), "err", err)
-			s.reply(ctx, protocol.ErrorReply(j.st, protocol.ErrInternal.With("")))
-			return
-		}
-		if m, ok := e.(domain.MessagePosted); ok {
-			p.lastMsg = &domain.MessageRef{ID: m.ID, Version: g.Version(), Sender: m.Sender}
-		}
-		g.Apply(e)
-		p.events = append(p.events, eventstore.EventData{ID: newEventID(), Type: typ, Data: data, Metadata: meta})
-	}
-	sh.groups[group] = g
-	p.jobs = append(p.jobs, j)
+	b.jobs[group] = append(b.jobs[group], j)
 }
 
-// flush appends every group's pending events, concurrently so that the
-// store commits them together.
+// flush commits the batch (every group's events appended together), then
+// answers the requests of a group whose append failed, or decides them
+// again after another writer's change.
 func (sh *shard) flush(ctx context.Context, b *batchState) {
-	if len(b.order) > 0 {
-		type result struct {
-			res eventstore.AppendResult
-			err error
-		}
-		results := make([]result, len(b.order))
-		var wg sync.WaitGroup
-		for i, group := range b.order {
-			p := b.groups[group]
-			expected := eventstore.NoStream()
-			if p.start > 0 {
-				expected = eventstore.Exact(p.start - 1)
-			}
-			wg.Add(1)
-			go func(i int, group string) {
-				defer wg.Done()
-				r, err := sh.s.store.Append(ctx, group, expected, p.events...)
-				results[i] = result{r, err}
-			}(i, group)
-		}
-		wg.Wait()
+	if b.groups.Len() > 0 {
 		var again []job
-		for i, group := range b.order {
-			p, r := b.groups[group], results[i]
-			if r.err != nil {
-				delete(sh.groups, group) // reload from the log next time
-				delete(sh.lastMsg, group)
-				if errors.Is(r.err, eventstore.ErrWrongExpectedVersion) && b.attempt < maxConflictRetries {
+		for _, r := range b.groups.Commit(ctx) {
+			jobs := b.jobs[r.ID]
+			if r.Err != nil {
+				// The group was dropped from memory: it is read from the
+				// log next time.
+				if errors.Is(r.Err, eventstore.ErrWrongExpectedVersion) && b.attempt < maxConflictRetries {
 					// Someone else wrote to the group since it was loaded:
 					// decide the same requests again on the group as stored.
-					sh.s.log.Info("group changed by another writer; deciding again", "group", group, "err", r.err)
-					again = append(again, p.jobs...)
+					sh.s.log.Info("group changed by another writer; deciding again", "group", r.ID, "err", r.Err)
+					again = append(again, jobs...)
 					continue
 				}
-				sh.s.log.Error("appending events failed", "group", group, "events", len(p.events), "err", r.err)
-				for _, j := range p.jobs {
-					sh.s.reply(ctx, protocol.ErrorReply(j.st, protocol.ErrorFor(r.err)))
+				sh.s.log.Error("appending events failed", "group", r.ID, "events", r.Events, "err", r.Err)
+				for _, j := range jobs {
+					sh.s.reply(ctx, protocol.ErrorReply(j.st, protocol.ErrorFor(r.Err)))
 				}
 				continue
 			}
-			if r.res.Position > sh.lastPos {
-				sh.lastPos = r.res.Position
-			}
-			if p.lastMsg != nil {
-				sh.lastMsg[group] = *p.lastMsg
+			if r.Position > sh.lastPos {
+				sh.lastPos = r.Position
 			}
 		}
-		b.groups, b.order = map[string]*pendingGroup{}, nil
+		clear(b.jobs)
 		if len(again) > 0 {
-			retry := &batchState{groups: map[string]*pendingGroup{}, attempt: b.attempt + 1}
+			retry := sh.newBatch(b.attempt + 1)
 			for _, j := range again {
 				sh.decide(ctx, j, retry)
 			}
@@ -297,11 +225,12 @@ func (sh *shard) flush(ctx context.Context, b *batchState) {
 // "" means the group's latest message.
 func (sh *shard) resolveRead(ctx context.Context, group, id string) (*domain.MessageRef, error) {
 	if id == "" {
-		if m, ok := sh.lastMsg[group]; ok {
-			return &m, nil
-		}
-		if g, err := sh.state(ctx, group); err != nil || !g.Exists() {
+		g, err := sh.state(ctx, group)
+		if err != nil || !g.Exists() {
 			return nil, notExists(err)
+		}
+		if m, ok := g.LastMessage(); ok {
+			return &m, nil
 		}
 		return nil, nil
 	}
@@ -371,15 +300,4 @@ func (sh *shard) relay(ctx context.Context, j job, r protocol.Transient) {
 		return
 	}
 	sh.s.broadcaster.FanOut(ctx, protocol.TransientMessage(sh.s.addr.Occupant(r.Group, me.MID), j.st.ID, r.Payload), g.Members())
-}
-
-// newEventID returns a time-ordered (version 7) UUID: consecutive events
-// land on the same pages of the store's id index, which roughly halves the
-// index pages a group commit writes compared with random ids.
-func newEventID() string {
-	id, err := uuid.NewV7()
-	if err != nil {
-		return uuid.NewString()
-	}
-	return id.String()
 }
