@@ -21,16 +21,20 @@ type Entry struct {
 	Actor    string `json:"actor"`
 	Resource string `json:"resource,omitempty"`
 	// Action is created, renamed, handed over, updated, deleted, added,
-	// removed or left.
+	// removed, left, retracted or moderated.
 	Action  string          `json:"action"`
 	Name    string          `json:"name,omitempty"`
 	Owner   string          `json:"owner,omitempty"`
 	Members []domain.Member `json:"members,omitempty"`
+	// Message names a withdrawn message: its sender, its id and its
+	// version in the group's stream; Reason is a moderator's.
+	Message *domain.MessageRef `json:"message,omitempty"`
+	Reason  string             `json:"reason,omitempty"`
 }
 
 // Involves reports whether the change was made by or affects a bare JID.
 func (e Entry) Involves(user string) bool {
-	if e.Actor == user || e.Owner == user {
+	if e.Actor == user || e.Owner == user || e.Message != nil && e.Message.Sender == user {
 		return true
 	}
 	for _, m := range e.Members {
@@ -53,11 +57,17 @@ func (e Entry) Details() string {
 	for _, m := range e.Members {
 		parts = append(parts, fmt.Sprintf("%s (mid %s, %s)", m.JID, m.MID, m.Role))
 	}
+	if m := e.Message; m != nil {
+		parts = append(parts, fmt.Sprintf("message of %s (id %q, version %d)", m.Sender, m.ID, m.Version))
+	}
+	if e.Reason != "" {
+		parts = append(parts, fmt.Sprintf("reason=%q", e.Reason))
+	}
 	return strings.Join(parts, "; ")
 }
 
 // Of turns a stored event into an audit entry; ok is false for messages and
-// reads, which are not changes.
+// reads, which are not changes (a withdrawn message is).
 func Of(re eventstore.RecordedEvent, e domain.Event) (entry Entry, ok bool) {
 	// Unreadable metadata leaves the resource blank; the entry stands.
 	meta, _ := eventstore.DecodeMeta(re.Metadata)
@@ -84,6 +94,12 @@ func Of(re eventstore.RecordedEvent, e domain.Event) (entry Entry, ok bool) {
 		entry.Actor, entry.Action, entry.Members = e.By, "removed", e.Members
 		if len(e.Members) == 1 && e.Members[0].JID == e.By {
 			entry.Action = "left"
+		}
+	case domain.MessageRetracted:
+		ref := e.Message
+		entry.Actor, entry.Action, entry.Message, entry.Reason = e.By, "retracted", &ref, e.Reason
+		if e.Moderated {
+			entry.Action = "moderated"
 		}
 	default:
 		return Entry{}, false

@@ -23,6 +23,9 @@ func TestTrail(t *testing.T) {
 		{"g", domain.CreateGroup{GroupID: "g", Name: "G", Type: domain.TypeCustomized, Creator: alice, Members: []domain.Member{bob}}},
 		{"g", domain.PostMessage{Sender: alice.JID, ID: "m1", Body: "not a change"}},
 		{"g", domain.AddMembers{By: alice.JID, Members: []domain.Member{carol}}},
+		{"g", domain.PostMessage{Sender: carol.JID, ID: "c1", Body: "spam"}},
+		{"g", domain.RetractMessage{By: alice.JID, Moderate: true, Reason: "spam", Message: &domain.MessageRef{ID: "c1", Version: 3, Sender: carol.JID}}},
+		{"g", domain.RetractMessage{By: alice.JID, Message: &domain.MessageRef{ID: "m1", Version: 1, Sender: alice.JID}}},
 		{"other", domain.CreateGroup{GroupID: "other", Name: "Other", Type: domain.TypeCustomized, Creator: carol}},
 		{"g", domain.UpdateGroup{By: alice.JID, Name: "Renamed"}},
 		{"g", domain.UpdateGroup{By: alice.JID, NewOwner: bob.JID}},
@@ -53,15 +56,19 @@ func TestTrail(t *testing.T) {
 		}
 	}
 	want := []string{
-		"alice@example.org created", "alice@example.org added", "alice@example.org renamed",
+		"alice@example.org created", "alice@example.org added",
+		"alice@example.org moderated", "alice@example.org retracted", "alice@example.org renamed",
 		"alice@example.org handed over", "bob@example.org updated", "alice@example.org removed",
 		"bob@example.org left", "alice@example.org deleted",
 	}
 	if strings.Join(got, ", ") != strings.Join(want, ", ") {
 		t.Errorf("trail of g:\n got %q\nwant %q", got, want)
 	}
-	if !entries[1].Involves(carol.JID) || entries[2].Involves(carol.JID) {
+	if !entries[1].Involves(carol.JID) || entries[4].Involves(carol.JID) {
 		t.Errorf("Involves: the addition involves carol, the rename does not")
+	}
+	if d := entries[2].Details(); !entries[2].Involves(carol.JID) || !strings.Contains(d, `message of carol@example.org (id "c1", version 3)`) || !strings.Contains(d, `reason="spam"`) {
+		t.Errorf("the moderation names carol's message and the reason: %s", d)
 	}
 	if d := entries[0].Details(); !strings.Contains(d, `name="G"`) || !strings.Contains(d, "bob@example.org (mid bob, member)") {
 		t.Errorf("Details of the creation: %s", d)

@@ -158,6 +158,13 @@ func (b *Broadcaster) OnApplied(ctx context.Context, events []eventstore.Recorde
 			if b.push != nil {
 				b.push.Message(group, b.addr.Occupant(group, e.MID), e, members)
 			}
+		case domain.MessageRetracted:
+			// Everyone learns of it, as of the message; a moderator's IQ
+			// is answered once it is stored.
+			if e.Moderated && meta.From != "" {
+				b.reply(ctx, protocol.ModerationDone(gj, meta.ID, meta.From))
+			}
+			b.FanOut(ctx, o, g.Members())
 		case domain.MessageRead:
 			if kind != "" {
 				to = b.online.Resources(to[:0], e.Message.Sender)

@@ -36,6 +36,9 @@ func (b *Broadcaster) Render(ctx context.Context, re eventstore.RecordedEvent, e
 			id = b.archiveIDAt(ctx, group, e.Message.Version)
 		}
 		return protocol.ReadReceipt(b.addr.Occupant(group, e.MID), id), "message"
+	case domain.MessageRetracted:
+		by := b.addr.Occupant(group, e.MID)
+		return protocol.Retraction(by, gj, e, by, protocol.ArchiveID(re.Position)), "message"
 	}
 	return protocol.Outbound{}, ""
 }

@@ -93,7 +93,10 @@ func TestGroup(t *testing.T) {
 				<feature var="urn:xmpp:mam:2"/>
 				<feature var="urn:xmpp:mam:2#extended"/>
 				<feature var="http://jabber.org/protocol/groupchat#readers"/>
-				<feature var="http://jabber.org/protocol/groupchat#push"/></query>`,
+				<feature var="http://jabber.org/protocol/groupchat#push"/>
+				<feature var="urn:xmpp:message-retract:1"/>
+				<feature var="urn:xmpp:message-retract:1#tombstone"/>
+				<feature var="urn:xmpp:message-moderate:1"/></query>`,
 		},
 		{
 			name: "disco#items of a group: none",

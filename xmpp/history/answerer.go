@@ -126,8 +126,8 @@ type Answerer struct {
 	Log Log
 	// Render renders an event as its members received it.
 	Render Render
-	// GroupJID is a group's address at the service.
-	GroupJID func(group string) string
+	// Addr names groups and their members on the wire.
+	Addr protocol.Addresses
 	// MaxOutboundBytes is the largest stanza the XMPP server accepts from
 	// the service (0 is unlimited): answers are cut to fit it.
 	MaxOutboundBytes int

@@ -2,6 +2,7 @@ package history
 
 import (
 	"context"
+	"fmt"
 	"slices"
 	"strconv"
 	"time"
@@ -29,6 +30,12 @@ func parsePosition(s, what string) (uint64, error) {
 func (h *Answerer) loadEntries(ctx context.Context, entries []TimelineEntry) ([]eventstore.RecordedEvent, []domain.Event, error) {
 	recs := make([]eventstore.RecordedEvent, 0, len(entries))
 	evs := make([]domain.Event, 0, len(entries))
+	gone := map[TimelineEntry]uint64{}
+	for _, e := range entries {
+		if e.RetractedBy > 0 {
+			gone[TimelineEntry{Group: e.Group, Version: e.Version}] = e.RetractedBy
+		}
+	}
 	byKey := map[string]map[uint64]int{}
 	// Group the wanted versions per stream into runs.
 	type run struct {
@@ -70,10 +77,73 @@ func (h *Answerer) loadEntries(ctx context.Context, entries []TimelineEntry) ([]
 		if err != nil {
 			return nil, nil, err
 		}
+		if by := gone[TimelineEntry{Group: re.Stream, Version: re.Version}]; by > 0 {
+			if m, ok := e.(domain.MessagePosted); ok {
+				r, err := h.retraction(ctx, re.Stream, by)
+				if err != nil {
+					return nil, nil, err
+				}
+				e = withdrawn{m, r}
+			}
+		}
 		recs = append(recs, re)
 		evs = append(evs, e)
 	}
 	return recs, evs, nil
+}
+
+// withdrawn is a message history shows as a tombstone: its content is
+// never shown again once retracted or moderated.
+type withdrawn struct {
+	domain.MessagePosted
+	by domain.MessageRetracted
+}
+
+// retraction reads the retraction stored at a group's version.
+func (h *Answerer) retraction(ctx context.Context, group string, version uint64) (domain.MessageRetracted, error) {
+	evs, err := h.Log.ReadStream(ctx, group, version, 1)
+	if err != nil {
+		return domain.MessageRetracted{}, err
+	}
+	if len(evs) == 1 && evs[0].Version == version {
+		e, err := domain.DecodeEvent(evs[0].Type, evs[0].Data)
+		if err != nil {
+			return domain.MessageRetracted{}, err
+		}
+		if r, ok := e.(domain.MessageRetracted); ok {
+			return r, nil
+		}
+	}
+	return domain.MessageRetracted{}, fmt.Errorf("history: no retraction at version %d of %s", version, group)
+}
+
+// show renders an event as history shows it: as it was broadcast, or a
+// withdrawn message as its tombstone.
+func (h *Answerer) show(ctx context.Context, re eventstore.RecordedEvent, e domain.Event) (protocol.Outbound, string) {
+	w, ok := e.(withdrawn)
+	if !ok {
+		return h.Render(ctx, re, e)
+	}
+	return protocol.Tombstone(h.Addr.Occupant(re.Stream, w.MID), h.Addr.Group(re.Stream), w.MessagePosted,
+		protocol.ArchiveID(re.Position), w.by, h.Addr.Occupant(re.Stream, w.by.MID)), "message"
+}
+
+// publisher is the bare JID of the member an event renders as a message
+// from ("" for the group's own messages), and whether it renders as an
+// archived message, which carries its stanza-id already.
+func publisher(e domain.Event) (string, bool) {
+	switch m := e.(type) {
+	case domain.MessagePosted:
+		return m.Sender, true
+	case withdrawn:
+		return m.Sender, true
+	case domain.MessageRetracted:
+		if m.Moderated {
+			return "", true
+		}
+		return m.By, true
+	}
+	return "", false
 }
 
 // CatchUp renders the one-round-trip catch-up: the counters of every
@@ -111,7 +181,7 @@ func (h *Answerer) CatchUp(ctx context.Context, st protocol.Stanza, r protocol.C
 	complete := ""
 	for _, g := range groups {
 		n := len(counters)
-		counters = append(counters, protocol.CatchUpGroup(g.UserGroup(h.GroupJID(g.ID)))...)
+		counters = append(counters, protocol.CatchUpGroup(g.UserGroup(h.Addr.Group(g.ID)))...)
 		if len(counters) > budget/2 {
 			counters, complete = counters[:n], "false"
 			break
@@ -126,12 +196,13 @@ func (h *Answerer) CatchUp(ctx context.Context, st protocol.Stanza, r protocol.C
 	kept := recs[:0:0]
 	keys, items := make([]string, 0, len(recs)), make([][]byte, 0, len(recs))
 	for i, re := range recs {
-		o, kind := h.Render(ctx, re, evs[i])
+		o, kind := h.show(ctx, re, evs[i])
 		if kind == "" {
 			continue
 		}
-		if _, isMsg := evs[i].(domain.MessagePosted); !isMsg {
-			o = protocol.WithStanzaID(o, kind, h.GroupJID(re.Stream), protocol.ArchiveID(re.Position))
+		// A message carries its stanza-id; anything else gets one here.
+		if _, archived := publisher(evs[i]); !archived {
+			o = protocol.WithStanzaID(o, kind, h.Addr.Group(re.Stream), protocol.ArchiveID(re.Position))
 		}
 		kept = append(kept, re)
 		keys = append(keys, protocol.ArchiveID(re.Position))
@@ -181,11 +252,11 @@ func (h *Answerer) Archive(ctx context.Context, st protocol.Stanza, r protocol.A
 		return err
 	}
 	results := make([]protocol.Outbound, 0, len(recs))
-	to, gj := st.From.String(), h.GroupJID(r.Group)
+	to, gj := st.From.String(), h.Addr.Group(r.Group)
 	for i, re := range recs {
-		o, _ := h.Render(ctx, re, evs[i])
-		if m, ok := evs[i].(domain.MessagePosted); ok {
-			o = protocol.WithPublisher(o, m.Sender)
+		o, _ := h.show(ctx, re, evs[i])
+		if jid, _ := publisher(evs[i]); jid != "" {
+			o = protocol.WithPublisher(o, jid)
 		}
 		res := protocol.ArchiveResult(gj, r.QueryID, protocol.ArchiveID(re.Position), evs[i].OccurredAt(), o, to)
 		if max := h.MaxOutboundBytes; max > 0 && res.Size() > max {
@@ -271,7 +342,7 @@ func (h *Answerer) publisher(group, with string) (sender, mid string, err error)
 	if err != nil {
 		return "", "", protocol.ErrJIDMalformed.With("the with field is not an XMPP address")
 	}
-	if j.Bare().String() == h.GroupJID(group) {
+	if j.Bare().String() == h.Addr.Group(group) {
 		return "", j.Resourcepart(), nil
 	}
 	return j.Bare().String(), "", nil

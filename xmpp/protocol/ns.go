@@ -52,4 +52,5 @@ var Features = []string{
 // GroupFeatures lists what disco#info on a group announces.
 // Each group hosts its own archive (XEP-0313 §8: the archiving JID
 // advertises MAM), so the service's address does not.
-var GroupFeatures = []string{NSGroupchat, NSDiscoInfo, NSSID, NSChatStates, NSMAM, NSMAMExtended, NSReaders, NSGroupPush}
+var GroupFeatures = []string{NSGroupchat, NSDiscoInfo, NSSID, NSChatStates, NSMAM, NSMAMExtended, NSReaders, NSGroupPush,
+	NSRetract, NSRetractTombstone, NSModerate}

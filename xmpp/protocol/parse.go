@@ -390,6 +390,9 @@ func parseMessage(s Stanza) (Request, error) {
 	if s.Group() == "" || s.To.Resourcepart() != "" {
 		return nil, ErrBadRequest.With("send group messages to the group's bare JID")
 	}
+	if r, err, ok := parseRetract(s); ok {
+		return r, err
+	}
 	n := s.Node
 	body := n.Child("", "body")
 	if read := n.Child(NSChatStates, "read"); read != nil && body == nil {
@@ -465,6 +468,9 @@ func parseIQ(s Stanza) (Request, error) {
 		return r, err
 	}
 	if r, err, ok := parsePushIQ(s, q); ok {
+		return r, err
+	}
+	if r, err, ok := parseModerate(s, q); ok {
 		return r, err
 	}
 	if s.Type == "get" {

@@ -42,6 +42,8 @@ var routeTable = []route{
 	{"message type groupchat with a body or a payload", "", protocol.Post{}, true, (*Service).message},
 	{"message type groupchat", protocol.NSChatStates + " <read/>", protocol.Read{}, true, (*Service).message},
 	{"message type groupchat, signals only", "chat states, receipts, markers", protocol.Transient{}, true, (*Service).message},
+	{"message type groupchat with <retract/>", protocol.NSRetract, protocol.Retract{}, true, (*Service).message},
+	{"iq set to a group", protocol.NSModerate + " <moderate/>", protocol.Moderate{}, true, (*Service).toShard},
 	// History and catch-up (§7).
 	{"iq get to the service", protocol.NSCatchUp, protocol.CatchUp{}, true, (*Service).serviceQuery},
 	{"iq get to a group", protocol.NSReaders, protocol.Readers{}, true, (*Service).serviceQuery},

@@ -116,7 +116,7 @@ func New(cfg Config, store eventstore.Store, reads ReadModel, online *presence.T
 	// History replays events as the broadcaster rendered them and sends
 	// MAM's results through the same edge as every reply.
 	s.history = &history.Answerer{
-		Reads: reads, Log: store, Render: s.broadcaster.Render, GroupJID: s.addr.Group,
+		Reads: reads, Log: store, Render: s.broadcaster.Render, Addr: s.addr,
 		MaxOutboundBytes: cfg.MaxOutboundBytes, Send: s.reply,
 	}
 	s.directory = &directory.Answerer{Addr: s.addr, Name: cfg.Name, MaxOutboundBytes: cfg.MaxOutboundBytes, Reads: reads}

@@ -103,7 +103,7 @@ func (sh *shard) process(ctx context.Context, batch []job) {
 	b := sh.newBatch(0)
 	for _, j := range batch {
 		switch r := j.req.(type) {
-		case protocol.GroupCommand, protocol.Post, protocol.Read:
+		case protocol.GroupCommand, protocol.Post, protocol.Read, protocol.Retract, protocol.Moderate:
 			sh.decide(ctx, j, b)
 		case protocol.Transient:
 			// Live-only signals follow what was decided before them.
@@ -153,6 +153,14 @@ func (sh *shard) decide(ctx context.Context, j job, b *batchState) {
 			return // nothing posted yet: nothing to mark
 		}
 		cmd = domain.MarkRead{Reader: j.st.Requester(), Message: ref}
+	case protocol.Retract, protocol.Moderate:
+		sh.flush(ctx, b)
+		c, err := sh.retraction(ctx, j)
+		if err != nil {
+			s.reply(ctx, protocol.ErrorReply(j.st, protocol.ErrorFor(err)))
+			return
+		}
+		cmd = c
 	}
 	var dec domain.Decision
 	var refused error
@@ -163,7 +171,13 @@ func (sh *shard) decide(ctx context.Context, j job, b *batchState) {
 	})
 	switch {
 	case refused != nil:
-		s.reply(ctx, protocol.ErrorReply(j.st, protocol.ErrorFor(refused)))
+		e := protocol.ErrorFor(refused)
+		if _, mod := j.req.(protocol.Moderate); mod && domain.KindOf(refused) == domain.KindNotAllowed {
+			// XEP-0425 §4.2, as MUC services answer a moderator without
+			// the role.
+			e = protocol.ErrForbidden.With(e.Text)
+		}
+		s.reply(ctx, protocol.ErrorReply(j.st, e))
 		return
 	case err != nil:
 		// The group could not be read from the log, or an event encoded.
@@ -219,6 +233,40 @@ func (sh *shard) flush(ctx context.Context, b *batchState) {
 		f(ctx)
 	}
 	b.after = nil
+}
+
+// retraction turns a retraction or a moderation request into the domain's
+// command, with the message it names: a sender names its own message (by
+// the group's stanza-id, or by its own id), a moderator anyone's. Members
+// only: a stranger learns nothing of the group's messages.
+func (sh *shard) retraction(ctx context.Context, j job) (domain.RetractMessage, error) {
+	c := domain.RetractMessage{By: j.st.Requester(), ID: j.st.ID}
+	sender := c.By
+	switch r := j.req.(type) {
+	case protocol.Retract:
+		c.Target, c.Body = r.Target, r.Body
+	case protocol.Moderate:
+		c.Target, c.Reason, c.Moderate, sender = r.Target, r.Reason, true, ""
+	}
+	g, err := sh.state(ctx, j.st.Group())
+	if err == nil {
+		_, err = domain.RequireMember(g, c.By, "")
+	}
+	if err != nil {
+		return c, err
+	}
+	if err := sh.s.reads.WaitFor(ctx, sh.lastPos); err != nil {
+		return c, err
+	}
+	ref, ok, err := history.MessageNamed(ctx, sh.s.reads, j.st.Group(), sender, c.Target)
+	if err != nil {
+		return c, err
+	}
+	if !ok {
+		return c, protocol.ErrNotExists.With("no such message in the group")
+	}
+	c.Message = &ref
+	return c, nil
 }
 
 // resolveRead finds the message a read receipt names (see history.MessageNamed);
