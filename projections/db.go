@@ -101,6 +101,10 @@ func (db *DB) init() error {
 	}
 	switch version {
 	case schemaVersion:
+		// Indexes added since the file was made are built on open.
+		if _, err := db.w.ExecContext(ctx, indexesDDL); err != nil {
+			return fmt.Errorf("projections: create indexes in %s: %w", db.path, err)
+		}
 	case 0:
 		// The checkpoint row exists from the start, as in a rebuilt file.
 		if _, err := db.w.ExecContext(ctx, tablesDDL+indexesDDL+

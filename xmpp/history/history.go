@@ -126,11 +126,21 @@ func (h *Answerer) CatchUp(ctx context.Context, st protocol.Stanza, r protocol.C
 	kept := recs[:0:0]
 	keys, items := make([]string, 0, len(recs)), make([][]byte, 0, len(recs))
 	for i, re := range recs {
-		o, kind := h.Render(ctx, re, evs[i])
+		// A group change names the group's change before it, as its
+		// broadcast did, even when that one is on an earlier page.
+		var previous uint64
+		if protocol.IsGroupChange(evs[i]) {
+			if previous, err = h.Reads.PreviousChange(ctx, re.Stream, re.Position); err != nil {
+				return nil, err
+			}
+		}
+		o, kind := h.Render(ctx, re, evs[i], previous)
 		if kind == "" {
 			continue
 		}
-		if _, isMsg := evs[i].(domain.MessagePosted); !isMsg {
+		// Messages and group changes carry their stanza-id as broadcast;
+		// receipts, live without one, get theirs here.
+		if _, isRead := evs[i].(domain.MessageRead); isRead {
 			o = protocol.WithStanzaID(o, kind, h.GroupJID(re.Stream), protocol.ArchiveID(re.Position))
 		}
 		kept = append(kept, re)
@@ -183,7 +193,7 @@ func (h *Answerer) Archive(ctx context.Context, st protocol.Stanza, r protocol.A
 	results := make([]protocol.Outbound, 0, len(recs))
 	to, gj := st.From.String(), h.GroupJID(r.Group)
 	for i, re := range recs {
-		o, _ := h.Render(ctx, re, evs[i])
+		o, _ := h.Render(ctx, re, evs[i], 0)
 		if m, ok := evs[i].(domain.MessagePosted); ok {
 			o = protocol.WithPublisher(o, m.Sender)
 		}
