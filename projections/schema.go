@@ -103,13 +103,15 @@ CREATE TABLE IF NOT EXISTS checkpoint (
 // client id) for a read receipt naming a message, and by (group, client id,
 // sender) for a sender's resend, the leading columns being shared.
 // messages_position finds a message by its archive id and pages a group's
-// messages by position.
+// messages by position. notices_change finds a group's change before a
+// position without walking the read receipts in between.
 const indexesDDL = `
 CREATE INDEX IF NOT EXISTS groups_name ON groups (name, created_at);
 CREATE INDEX IF NOT EXISTS members_jid ON members (jid);
 CREATE INDEX IF NOT EXISTS spans_jid ON spans (jid);
 CREATE INDEX IF NOT EXISTS messages_client_id ON messages (group_id, client_id, sender);
 CREATE INDEX IF NOT EXISTS messages_position ON messages (group_id, position);
+CREATE INDEX IF NOT EXISTS notices_change ON notices (group_id, kind, position);
 `
 
 // tableKeys lists every table with its key columns (first) and the other

@@ -621,7 +621,8 @@ func TestParseNeverPanicsOnShapes(t *testing.T) {
 
 // TestGroupReplyCarriesTheRequestID: the answer to the resource that asked
 // for a group change carries its request's id (escaped), and none when the
-// request had none; broadcasts never carry one.
+// request had none; broadcasts never carry one. Both carry the change's
+// archive id and previous change.
 func TestGroupReplyCarriesTheRequestID(t *testing.T) {
 	props := []protocol.Property{{Name: "name", Value: "n"}, {Name: "id", Value: "g"}}
 	tests := []struct {
@@ -629,13 +630,13 @@ func TestGroupReplyCarriesTheRequestID(t *testing.T) {
 		out  protocol.Outbound
 		want string
 	}{
-		{"with id", protocol.GroupReply("g@gc.example.org", "u1", protocol.NSUpdate, props),
+		{"with id", protocol.GroupReply("g@gc.example.org", "u1", protocol.NSUpdate, protocol.Change{ID: "5", Previous: "3"}, props),
 			`<presence from="g@gc.example.org" id="u1" to="a@example.org/p">`},
-		{"escaped id", protocol.GroupReply("g@gc.example.org", `a"<&`, protocol.NSUpdate, props),
+		{"escaped id", protocol.GroupReply("g@gc.example.org", `a"<&`, protocol.NSUpdate, protocol.Change{ID: "5", Previous: "3"}, props),
 			`<presence from="g@gc.example.org" id="a&#34;&lt;&amp;" to="a@example.org/p">`},
-		{"no id", protocol.GroupReply("g@gc.example.org", "", protocol.NSUpdate, props),
+		{"no id", protocol.GroupReply("g@gc.example.org", "", protocol.NSUpdate, protocol.Change{ID: "5", Previous: "3"}, props),
 			`<presence from="g@gc.example.org" to="a@example.org/p">`},
-		{"broadcast", protocol.GroupPresence("g@gc.example.org", protocol.NSUpdate, props, nil),
+		{"broadcast", protocol.GroupPresence("g@gc.example.org", protocol.NSUpdate, protocol.Change{ID: "5", Previous: "3"}, props, nil),
 			`<presence from="g@gc.example.org" to="a@example.org/p">`},
 	}
 	for _, tt := range tests {
@@ -646,6 +647,11 @@ func TestGroupReplyCarriesTheRequestID(t *testing.T) {
 			}
 			if !strings.Contains(got, `<property name="id">g</property>`) {
 				t.Errorf("the group id property is missing: %s", got)
+			}
+			// Reply and broadcast place the change in the chain alike.
+			if !strings.Contains(got, `<x xmlns="http://jabber.org/protocol/groupchat#updategroup" previous="3"/>`) ||
+				!strings.HasSuffix(got, `<stanza-id xmlns="urn:xmpp:sid:0" by="g@gc.example.org" id="5"/></presence>`) {
+				t.Errorf("the change's previous and stanza-id are missing: %s", got)
 			}
 		})
 	}
