@@ -3,7 +3,7 @@ package projections
 // schemaVersion is stored in PRAGMA user_version. A file with another
 // version is refused rather than migrated: the database is disposable and a
 // rebuild from the log is the migration.
-const schemaVersion = 2
+const schemaVersion = 3
 
 // The tables are WITHOUT ROWID with their natural keys as primary keys, so a
 // lookup by key reads one B-tree and a bulk load in key order only appends.
@@ -55,6 +55,7 @@ CREATE TABLE IF NOT EXISTS messages (
 	mid       TEXT    NOT NULL,
 	position  INTEGER NOT NULL,
 	at        INTEGER NOT NULL,
+	counted   INTEGER NOT NULL,
 	PRIMARY KEY (group_id, version)
 ) WITHOUT ROWID;
 CREATE TABLE IF NOT EXISTS mentions (
@@ -106,7 +107,7 @@ var tableKeys = []struct {
 	{"members", []string{"group_id", "jid"}, []string{"mid", "nick", "role", "joined_version", "joined_seq", "joined_at"}},
 	{"spans", []string{"group_id", "jid", "from_version"}, []string{"to_version"}},
 	{"counters", []string{"group_id", "jid"}, []string{"unread", "mentions", "read_upto"}},
-	{"messages", []string{"group_id", "version"}, []string{"client_id", "sender", "mid", "position", "at"}},
+	{"messages", []string{"group_id", "version"}, []string{"client_id", "sender", "mid", "position", "at", "counted"}},
 	{"mentions", []string{"group_id", "jid", "version"}, nil},
 	{"notices", []string{"group_id", "position"}, []string{"version", "at", "kind", "receipt_to"}},
 	{"checkpoint", []string{"id"}, []string{"position"}},
