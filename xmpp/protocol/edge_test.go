@@ -287,16 +287,19 @@ func TestMessage(t *testing.T) {
 		// counted and pushed is decided by content.
 		{name: "chat state with an origin-id (Monal, Smack)", xml: msg(groupJID, "groupchat", `<composing xmlns="`+states+`"/><origin-id xmlns="urn:xmpp:sid:0" id="o1"/>`),
 			want: transient(`<composing xmlns="` + states + `"/><origin-id xmlns="urn:xmpp:sid:0" id="o1"/>`)},
-		// XEP-0333, example "marker response to a markable MUC message".
+		// XEP-0333, example "marker response to a markable MUC message": relayed
+		// live, and a read of the message it names.
 		{name: "displayed marker in a thread", xml: msg(groupJID, "groupchat", `<thread>Act IV, Scene I</thread><displayed xmlns="`+markers+`" id="39K7ZYIp"/>`),
-			want: transient(`<thread>Act IV, Scene I</thread><displayed xmlns="` + markers + `" id="39K7ZYIp"/>`)},
+			want: protocol.Read{Group: "groupid", MessageID: "39K7ZYIp",
+				Marker: transient(`<thread>Act IV, Scene I</thread><displayed xmlns="` + markers + `" id="39K7ZYIp"/>`)}},
 		// XEP-0184: a receipt, with the sender's origin-id.
 		{name: "delivery receipt with an origin-id", xml: msg(groupJID, "groupchat", `<received xmlns="urn:xmpp:receipts" id="m0"/><origin-id xmlns="urn:xmpp:sid:0" id="o2"/>`),
 			want: transient(`<received xmlns="urn:xmpp:receipts" id="m0"/><origin-id xmlns="urn:xmpp:sid:0" id="o2"/>`)},
-		// XEP-0334, Business Rules: hints are only hints; a store hint does not make a
-		// marker content.
+		// XEP-0334 §4.3: a store hint asks to archive what would not be; the
+		// marker is stored as a signal (never unread) and is still a read.
 		{name: "displayed marker with a store hint", xml: msg(groupJID, "groupchat", `<displayed xmlns="`+markers+`" id="x"/><store xmlns="urn:xmpp:hints"/>`),
-			want: transient(`<displayed xmlns="` + markers + `" id="x"/><store xmlns="urn:xmpp:hints"/>`)},
+			want: protocol.Read{Group: "groupid", MessageID: "x", Marker: post(domain.PostMessage{
+				Payload: `<displayed xmlns="` + markers + `" id="x"/><store xmlns="urn:xmpp:hints"/>`, Kind: domain.StoredSignal})}},
 		{name: "chat state with a delay", xml: msg(groupJID, "groupchat", `<paused xmlns="`+states+`"/><delay xmlns="urn:xmpp:delay" stamp="2002-09-10T23:08:25Z"/>`),
 			want: transient(`<paused xmlns="` + states + `"/><delay xmlns="urn:xmpp:delay" stamp="2002-09-10T23:08:25Z"/>`)},
 		{name: "chat state with a stanza-id of the sender's server", xml: msg(groupJID, "groupchat", `<active xmlns="`+states+`"/><stanza-id xmlns="urn:xmpp:sid:0" by="shakespeare.lit" id="s1"/>`),
@@ -304,7 +307,7 @@ func TestMessage(t *testing.T) {
 		{name: "a thread in another namespace is content", xml: msg(groupJID, "groupchat", `<composing xmlns="`+states+`"/><thread xmlns="urn:example">t</thread>`),
 			want: post(domain.PostMessage{Payload: `<composing xmlns="` + states + `"/><thread xmlns="urn:example">t</thread>`})},
 		{name: "a reaction is content", xml: msg(groupJID, "groupchat", `<reactions xmlns="urn:xmpp:reactions:0" id="m0"><reaction>+1</reaction></reactions><origin-id xmlns="urn:xmpp:sid:0" id="o3"/>`),
-			want: post(domain.PostMessage{OriginID: "o3", Payload: `<reactions xmlns="urn:xmpp:reactions:0" id="m0"><reaction>+1</reaction></reactions><origin-id xmlns="urn:xmpp:sid:0" id="o3"/>`})},
+			want: post(domain.PostMessage{OriginID: "o3", Payload: `<reactions xmlns="urn:xmpp:reactions:0" id="m0"><reaction>+1</reaction></reactions><origin-id xmlns="urn:xmpp:sid:0" id="o3"/>`, Kind: domain.Reaction})},
 		{name: "origin-id alone carries nothing", xml: msg(groupJID, "groupchat", `<origin-id xmlns="urn:xmpp:sid:0" id="o4"/>`), want: nil},
 		{name: "thread and hint alone carry nothing", xml: msg(groupJID, "groupchat", `<thread>t</thread><no-store xmlns="urn:xmpp:hints"/>`), want: nil},
 		{name: "read receipt with an origin-id and a thread", xml: msg(groupJID, "groupchat", `<thread>t</thread><read xmlns="`+states+`" id="42"/><origin-id xmlns="urn:xmpp:sid:0" id="o5"/>`),
