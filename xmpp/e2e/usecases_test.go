@@ -130,10 +130,12 @@ func TestServiceDiscovery(t *testing.T) {
 		}
 	}
 
-	// XEP-0030: a query naming a node is answered with that node mirrored.
+	// The service has no nodes: a query naming one is item-not-found
+	// (XEP-0030 §3.2, PROTOCOL.md §3.2), with the query and its node echoed.
 	info = alice.iq(`<iq type="get" id="disco3" to="`+service+`"><query xmlns="http://jabber.org/protocol/disco#info" node="urn:example:caps#v1"/></iq>`, "disco3")
-	if q := info.Child("http://jabber.org/protocol/disco#info", "query"); info.Type() != "result" || q == nil || q.Attr("node") != "urn:example:caps#v1" {
-		t.Errorf("disco#info with a node must mirror it: %s", info.Raw)
+	wantError(t, info, "cancel", "item-not-found", "")
+	if q := info.Child("http://jabber.org/protocol/disco#info", "query"); q == nil || q.Attr("node") != "urn:example:caps#v1" {
+		t.Errorf("the error does not echo the query with its node: %s", info.Raw)
 	}
 }
 
