@@ -33,7 +33,6 @@ import (
 const slixmppPython = "/usr/bin/python3"
 
 // nsHints is XEP-0334's namespace.
-const nsHints = "urn:xmpp:hints"
 
 var slixmppAvailable struct {
 	once sync.Once
