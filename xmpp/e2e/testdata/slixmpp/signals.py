@@ -30,7 +30,8 @@ async def scenario(m, args):
     composing.send()
 
     # A displayed marker with the store hint some clients add so that the
-    # server archives it; XEP-0334 hints do not make a signal content.
+    # server archives it (XEP-0334 §4: the group stores it, as a signal
+    # that counts for nobody).
     displayed = m.make_message(mto=group, mtype='groupchat')
     displayed['displayed']['id'] = args['marked']
     displayed.enable('store')
