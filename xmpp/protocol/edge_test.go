@@ -325,10 +325,13 @@ func TestMessage(t *testing.T) {
 		{name: "body unescaped", xml: msg(groupJID, "groupchat", `<body>a &lt; b &amp;&amp; c &gt; d &#x1F642;</body>`), want: post(domain.PostMessage{Body: "a < b && c > d 🙂"})},
 		{name: "body whitespace kept", xml: msg(groupJID, "groupchat", "<body>  two\n\tlines  </body>"), want: post(domain.PostMessage{Body: "  two\n\tlines  "})},
 		{name: "body in CDATA", xml: msg(groupJID, "groupchat", `<body><![CDATA[<b>not markup</b>]]></body>`), want: post(domain.PostMessage{Body: "<b>not markup</b>"})},
-		{name: "empty body", xml: msg(groupJID, "groupchat", `<body/>`), want: post(domain.PostMessage{})},
+		{name: "empty body", xml: msg(groupJID, "groupchat", `<body/>`), err: &protocol.ErrBadRequest},
 
 		{name: "origin-id is kept beside the stanza id", xml: msg(groupJID, "groupchat", `<body>hi</body><origin-id xmlns="urn:xmpp:sid:0" id="origin-1"/>`),
 			want: post(domain.PostMessage{ID: "m1", OriginID: "origin-1", Body: "hi", Payload: `<origin-id xmlns="urn:xmpp:sid:0" id="origin-1"/>`})},
+		// An empty body is no content, even beside an origin-id (Smack,
+		// Monal and slixmpp add one to every message).
+		{name: "empty body beside an origin-id", xml: msg(groupJID, "groupchat", `<body/><origin-id xmlns="urn:xmpp:sid:0" id="o1"/>`), err: &protocol.ErrBadRequest},
 		{name: "origin-id without id", xml: msg(groupJID, "groupchat", `<body>hi</body><origin-id xmlns="urn:xmpp:sid:0"/>`),
 			want: post(domain.PostMessage{Body: "hi", Payload: `<origin-id xmlns="urn:xmpp:sid:0"/>`})},
 		// XEP-0313 §8.2 (MUC message spoofing): a client's own muc#user

@@ -489,6 +489,11 @@ func parseMessage(s Stanza) (Request, error) {
 		}
 		return deliver, nil
 	}
+	if !content && cmd.Body == "" {
+		// An empty <body/> beside envelope metadata only (an origin-id,
+		// which most clients add to everything) says nothing.
+		return nil, ErrBadRequest.With("the message is empty")
+	}
 	cmd.Payload = string(payload)
 	return Post{Group: s.Group(), Command: cmd}, nil
 }
