@@ -172,7 +172,9 @@ func decodeAs[T Event](data []byte) (Event, error) {
 //     Role;
 //   - an optional message reference is the byte 0 (none) or 1 and the
 //     reference (ID, Version, Sender);
-//   - a flag (a bool) is the byte 0 or 1.
+//   - a flag (a bool) is the byte 0 or 1;
+//   - an optional last field (a message's kind) is left out when it has
+//     its zero value.
 //
 // A record must end exactly where its last field does. Fields may only
 // ever be added at the end, read as their zero value when absent.
@@ -227,6 +229,11 @@ func encodeV2(e Event) ([]byte, error) {
 			w.str(m)
 		}
 		w.time(e.At)
+		// Added after version 2 was first written: a plain message, which
+		// every record before it is, leaves it out.
+		if e.Kind != PlainMessage {
+			w.str(string(e.Kind))
+		}
 	case *MessagePosted:
 		return encodeV2(*e)
 	case MessageRead:
@@ -450,6 +457,19 @@ func groupType(s string) GroupType {
 	return GroupType(s)
 }
 
+// messageKind returns the constant for a known kind, as role does.
+func messageKind(s string) MessageKind {
+	switch MessageKind(s) {
+	case Correction:
+		return Correction
+	case Reaction:
+		return Reaction
+	case StoredSignal:
+		return StoredSignal
+	}
+	return MessageKind(s)
+}
+
 func (r *v2reader) members() []Member {
 	n := r.count()
 	if n == 0 {
@@ -491,6 +511,13 @@ func decodeV2(typ string, data []byte) (Event, error) {
 			}
 		}
 		m.At = r.time()
+		if r.err == nil && r.i < len(r.s) {
+			if m.Kind = messageKind(r.str()); m.Kind == PlainMessage {
+				// Written only when not plain: an empty kind would not
+				// encode back to the same bytes.
+				r.fail(errors.New("an empty message kind"))
+			}
+		}
 		e = m
 	case TypeMessageRead:
 		m := MessageRead{Reader: r.str(), MID: r.str()}

@@ -47,6 +47,12 @@ func sampleEvents() []domain.Event {
 			By: alice, MID: "alice", Body: "/me retracted a previous message", At: at},
 		domain.MessageRetracted{Message: domain.MessageRef{Version: 8, Sender: alice}, ID: "mod-1", Target: "1208",
 			By: owner, MID: "boss", Moderated: true, Reason: "spam <&>", At: at},
+		// Kinds came after the others: records of plain messages stay as
+		// they were.
+		domain.MessagePosted{ID: "good1", Sender: alice, MID: "alice", Body: "But soft, what light through yonder window breaks?",
+			Payload: `<replace xmlns="urn:xmpp:message-correct:0" id="bad1"/>`, Mentions: []string{bob}, At: at, Kind: domain.Correction},
+		domain.MessagePosted{ID: "96d73204", Sender: bob, MID: "bob",
+			Payload: `<reactions xmlns="urn:xmpp:reactions:0" id="744f6e18"><reaction>👋</reaction></reactions>`, At: at, Kind: domain.Reaction},
 	}
 }
 
@@ -236,6 +242,7 @@ func TestDecodeRefuses(t *testing.T) {
 		{"a version 2 message reference flag that is not 0 or 1", domain.TypeMessageRead, "\x02\x00\x00\x02\x00\x00\x00\x00\x00"},
 		{"an unknown event type in version 2", "GroupRenamed", "\x02\x00\x00\x00\x00\x00"},
 		{"encoding version 3", domain.TypeGroupUpdated, "\x03\x00\x00\x00\x00\x00"},
+		{"a version 2 message kind written empty", domain.TypeMessagePosted, "\x02\x00\x00\x00\x00\x00\x00\x00\x00\x00\x00"},
 	}
 	for _, tc := range cases {
 		t.Run(tc.name, func(t *testing.T) {

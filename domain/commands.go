@@ -45,13 +45,18 @@ type RemoveMembers struct {
 
 // PostMessage posts a message. ID is the sender's stanza id, OriginID its
 // XEP-0359 origin-id; the origin-id (or else the id) recognises a resend.
+// Mentions name mentioned members by bare JID, MentionMIDs by mid (an
+// occupant JID of the group names its member by mid); both count only for
+// members.
 type PostMessage struct {
-	Sender   string
-	ID       string
-	OriginID string
-	Body     string
-	Payload  string
-	Mentions []string
+	Sender      string
+	ID          string
+	OriginID    string
+	Body        string
+	Payload     string
+	Mentions    []string
+	MentionMIDs []string
+	Kind        MessageKind
 }
 
 // MarkRead records that Reader has read up to Message, or everything so far

@@ -334,14 +334,20 @@ func decidePost(g *Group, me Member, c PostMessage, at time.Time, lim Limits) (D
 	}
 	var mentions []string
 	seen := map[string]bool{}
-	for _, j := range c.Mentions {
-		if _, ok := g.Member(j); ok && !seen[j] {
-			seen[j] = true
-			mentions = append(mentions, j)
+	mention := func(m Member, ok bool) {
+		if ok && !seen[m.JID] {
+			seen[m.JID] = true
+			mentions = append(mentions, m.JID)
 		}
 	}
+	for _, j := range c.Mentions {
+		mention(g.Member(j))
+	}
+	for _, mid := range c.MentionMIDs {
+		mention(g.MemberByMID(mid))
+	}
 	return Decision{Events: []Event{MessagePosted{
-		ID: c.ID, OriginID: c.OriginID, Sender: me.JID, MID: me.MID, Body: c.Body, Payload: c.Payload, Mentions: mentions, At: at,
+		ID: c.ID, OriginID: c.OriginID, Sender: me.JID, MID: me.MID, Body: c.Body, Payload: c.Payload, Mentions: mentions, At: at, Kind: c.Kind,
 	}}}, nil
 }
 

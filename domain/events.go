@@ -82,7 +82,32 @@ type MessagePosted struct {
 	// Mentions are the bare JIDs of the members the message mentions.
 	Mentions []string  `json:"mentions,omitempty"`
 	At       time.Time `json:"at"`
+	// Kind says whether the message is one of its own or amends another.
+	Kind MessageKind `json:"kind,omitempty"`
 }
+
+// MessageKind says what a posted message is to its readers. Every kind is
+// stored, archived and delivered alike; only a plain message is new to its
+// readers: it counts as unread, its mentions count, and it is pushed.
+type MessageKind string
+
+const (
+	// PlainMessage is a message of its own (the zero value: every message
+	// stored before kinds existed).
+	PlainMessage MessageKind = ""
+	// Correction replaces an earlier message (XEP-0308).
+	Correction MessageKind = "correction"
+	// Reaction reacts to an earlier message (XEP-0444).
+	Reaction MessageKind = "reaction"
+	// StoredSignal is a chat state, receipt or marker a client asked to
+	// store (XEP-0334 <store/>).
+	StoredSignal MessageKind = "signal"
+)
+
+// Counted reports whether the message is new to its readers: counted as
+// unread and as a mention, and pushed. Corrections, reactions and stored
+// signals amend or annotate messages that were counted already.
+func (e MessagePosted) Counted() bool { return e.Kind == PlainMessage }
 
 // MessageRead: a member read the group up to a message (Upto, an archive
 // version), or everything so far (Message empty, Upto the last version).

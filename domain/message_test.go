@@ -67,6 +67,32 @@ func TestPostMessage(t *testing.T) {
 			want:    posted(domain.MessagePosted{Sender: alice, MID: "alice", Body: "bob?"}),
 		},
 		{
+			name:    "a mid names the member with it, in normal form (XEP-0372 occupant references)",
+			history: []domain.Command{team},
+			cmd:     domain.PostMessage{Sender: alice, Body: "boss, Ada", MentionMIDs: []string{"ｂｏｓｓ", "adm"}},
+			want:    posted(domain.MessagePosted{Sender: alice, MID: "alice", Body: "boss, Ada", Mentions: []string{owner, admin}}),
+		},
+		{
+			name:    "a member named by JID and by mid counts once",
+			history: []domain.Command{team},
+			cmd:     domain.PostMessage{Sender: alice, Body: "bob!", Mentions: []string{bob}, MentionMIDs: []string{"bob"}},
+			want:    posted(domain.MessagePosted{Sender: alice, MID: "alice", Body: "bob!", Mentions: []string{bob}}),
+		},
+		{
+			name:    "a mid no member has, or one whose member left, mentions nobody",
+			history: []domain.Command{team, leave(bob)},
+			cmd:     domain.PostMessage{Sender: alice, Body: "anyone?", MentionMIDs: []string{"nobody", "bob"}},
+			want:    posted(domain.MessagePosted{Sender: alice, MID: "alice", Body: "anyone?"}),
+		},
+		{
+			name:    "a correction keeps its kind and its mentions; counting them is the read model's rule",
+			history: []domain.Command{team},
+			cmd: domain.PostMessage{Sender: alice, ID: "good1", Body: "But soft, bob", Mentions: []string{bob},
+				Payload: `<replace xmlns="urn:xmpp:message-correct:0" id="bad1"/>`, Kind: domain.Correction},
+			want: posted(domain.MessagePosted{ID: "good1", Sender: alice, MID: "alice", Body: "But soft, bob", Mentions: []string{bob},
+				Payload: `<replace xmlns="urn:xmpp:message-correct:0" id="bad1"/>`, Kind: domain.Correction}),
+		},
+		{
 			name:    "a different sender with the same id is not a duplicate",
 			history: []domain.Command{team, domain.PostMessage{Sender: alice, ID: "m1", Body: "hello"}},
 			cmd:     domain.PostMessage{Sender: bob, ID: "m1", Body: "hello"},

@@ -32,6 +32,9 @@ type (
 		ClientID, Sender, MID string
 		Position              uint64
 		At                    int64
+		// Counted is false for a message that amends another (a
+		// correction, a reaction): it is never unread (domain.MessagePosted.Counted).
+		Counted bool
 	}
 	// retractionRow says that the message at Version was withdrawn by the
 	// event at RetractedBy (both versions of the group's stream).
@@ -76,12 +79,13 @@ type tables interface {
 	removeMember(group, jid string, end uint64) (bool, error)
 	setRole(group, jid string, role domain.Role) error
 	// addMessage records a message and the members it mentions, counts it
-	// as unread for every member but its sender and as a mention for each
-	// member in mentions (which never holds the sender).
+	// as unread for every member but its sender (if m.Counted) and as a
+	// mention for each member in mentions (which never holds the sender,
+	// and is empty for a message not counted).
 	addMessage(group string, m messageRow, mentions []string) error
 	// markRead sets jid's read-up-to version to max(old, upto) and its
-	// unread and mention counts to what is left after it: the messages of
-	// others, and the mentions of jid, with a greater version.
+	// unread and mention counts to what is left after it: the counted
+	// messages of others, and the mentions of jid, with a greater version.
 	markRead(group, jid string, upto uint64) error
 	// addNotice records an event other than a message that members are
 	// shown.
@@ -178,7 +182,7 @@ func applyEvent(t tables, ev eventstore.RecordedEvent, e domain.Event) error {
 			}
 		}
 	case domain.MessagePosted:
-		msg := messageRow{Version: ev.Version, ClientID: e.ID, Sender: e.Sender, MID: e.MID, Position: ev.Position, At: at}
+		msg := messageRow{Version: ev.Version, ClientID: e.ID, Sender: e.Sender, MID: e.MID, Position: ev.Position, At: at, Counted: e.Counted()}
 		if err := t.addMessage(id, msg, mentioned(e)); err != nil {
 			return err
 		}
@@ -233,8 +237,13 @@ func addMembers(t tables, g *groupRow, ms []domain.Member, version uint64, at in
 }
 
 // mentioned returns the members a message's mentions count for: each bare
-// JID once, never the sender, whose own messages never count for it.
+// JID once, never the sender, whose own messages never count for it, and
+// nobody for a message that is not counted (a correction that adds a
+// mention does not make the message new again).
 func mentioned(e domain.MessagePosted) []string {
+	if !e.Counted() {
+		return nil
+	}
 	var out []string
 	for _, j := range e.Mentions {
 		if j == "" || j == e.Sender {

@@ -84,7 +84,7 @@ type memGroup struct {
 	spans   []spanRow
 	// open indexes spans by member for the member's current span.
 	open map[string]int
-	// versions are the versions of the group's messages; own each
+	// versions are the versions of the group's counted messages; own each
 	// sender's, mentions each mentioned member's; all ascending.
 	versions []uint64
 	own      map[string][]uint64
@@ -148,7 +148,7 @@ func NewBuilder(ctx context.Context, path string) (*Builder, error) {
 	if err := exec(ctx, conn, "PRAGMA temp_store = MEMORY; PRAGMA threads = 2;"+tablesDDL+"BEGIN"); err != nil {
 		return fail(err)
 	}
-	msgs, err := newBulkInsert(ctx, conn, "messages", "group_id, version, client_id, sender, mid, position, at", 7, 1)
+	msgs, err := newBulkInsert(ctx, conn, "messages", "group_id, version, client_id, sender, mid, position, at, counted", 8, 1)
 	if err != nil {
 		return fail(err)
 	}
@@ -186,7 +186,7 @@ func writeChunk(msgs, notices *bulkInsert, c messageChunk) error {
 		return err
 	}
 	for _, m := range c.rows {
-		if err := msgs.add(int64(m.Version), m.ClientID, m.Sender, m.MID, int64(m.Position), m.At); err != nil {
+		if err := msgs.add(int64(m.Version), m.ClientID, m.Sender, m.MID, int64(m.Position), m.At, m.Counted); err != nil {
 			return err
 		}
 	}
@@ -292,8 +292,10 @@ func (b *Builder) setRole(group, jid string, role domain.Role) error {
 func (b *Builder) addMessage(group string, row messageRow, mentions []string) error {
 	g := b.groups[group]
 	b.messages++
-	g.versions = append(g.versions, row.Version)
-	g.own[row.Sender] = append(g.own[row.Sender], row.Version)
+	if row.Counted {
+		g.versions = append(g.versions, row.Version)
+		g.own[row.Sender] = append(g.own[row.Sender], row.Version)
+	}
 	for _, j := range mentions {
 		g.mentions[j] = append(g.mentions[j], row.Version)
 	}

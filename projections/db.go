@@ -100,10 +100,15 @@ func (db *DB) init() error {
 		return fmt.Errorf("projections: open %s: %w", db.path, err)
 	}
 	switch version {
-	case schemaVersion:
-	case 2:
-		if _, err := db.w.ExecContext(ctx, addedInVersion3+fmt.Sprintf("PRAGMA user_version = %d;", schemaVersion)); err != nil {
-			return fmt.Errorf("projections: add the retractions table to %s: %w", db.path, err)
+	case schemaVersion, 2:
+		// Indexes added since the file was made are built on open; a
+		// version 2 file lacks only the retractions table.
+		ddl := indexesDDL
+		if version == 2 {
+			ddl = addedInVersion3 + indexesDDL + fmt.Sprintf("PRAGMA user_version = %d;", schemaVersion)
+		}
+		if _, err := db.w.ExecContext(ctx, ddl); err != nil {
+			return fmt.Errorf("projections: bring %s up to schema version %d: %w", db.path, schemaVersion, err)
 		}
 	case 0:
 		// The checkpoint row exists from the start, as in a rebuilt file.

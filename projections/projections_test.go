@@ -61,6 +61,19 @@ func post(l *projectionstest.Log, t testing.TB, from, id string, mentions ...str
 	return evs[0].Version
 }
 
+// amend posts a message of kind k (a correction, a reaction) naming the
+// message id it amends, as XEP-0308 and XEP-0444 send them.
+func amend(l *projectionstest.Log, t testing.TB, from string, k domain.MessageKind, of string, mentions ...string) uint64 {
+	c := domain.PostMessage{Sender: from, Kind: k, Mentions: mentions}
+	switch k {
+	case domain.Correction:
+		c.Body, c.Payload = "text, corrected", `<replace xmlns="urn:xmpp:message-correct:0" id="`+of+`"/>`
+	case domain.Reaction:
+		c.Payload = `<reactions xmlns="urn:xmpp:reactions:0" id="` + of + `"><reaction>👍</reaction></reactions>`
+	}
+	return l.Must(t, "g", c)[0].Version
+}
+
 func read(l *projectionstest.Log, t testing.TB, who string, upto *uint64) {
 	cmd := domain.MarkRead{Reader: who}
 	if upto != nil {
@@ -108,6 +121,34 @@ func TestCounters(t *testing.T) {
 				{bob, projections.Counters{Unread: 2, Mentions: 2}},
 				{carol, projections.Counters{Unread: 1}},
 			},
+		},
+		{
+			name: "corrections and reactions are never unread, nor their mentions",
+			steps: func(l *projectionstest.Log, t *testing.T) {
+				post(l, t, alice, "1")
+				amend(l, t, alice, domain.Correction, "1", bob)
+				amend(l, t, bob, domain.Reaction, "1")
+				amend(l, t, carol, domain.Reaction, "1")
+			},
+			want: []want{{alice, projections.Counters{}}, {bob, projections.Counters{Unread: 1}}, {carol, projections.Counters{Unread: 1}}},
+		},
+		{
+			name: "a read recounts without corrections and reactions after it",
+			steps: func(l *projectionstest.Log, t *testing.T) {
+				m1 := post(l, t, alice, "1")
+				post(l, t, alice, "2", bob)
+				amend(l, t, alice, domain.Correction, "2", bob)
+				amend(l, t, carol, domain.Reaction, "2")
+				read(l, t, bob, &m1)
+			},
+			want: []want{{bob, projections.Counters{Unread: 1, Mentions: 1, ReadUpto: 1}}},
+		},
+		{
+			name: "a stored signal is never unread",
+			steps: func(l *projectionstest.Log, t *testing.T) {
+				l.Must(t, "g", domain.PostMessage{Sender: alice, Payload: `<displayed xmlns="urn:xmpp:chat-markers:0" id="1"/><store xmlns="urn:xmpp:hints"/>`, Kind: domain.StoredSignal})
+			},
+			want: []want{{bob, projections.Counters{}}},
 		},
 		{
 			name: "a new member starts at zero, read up to the version that added it",

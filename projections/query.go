@@ -292,6 +292,23 @@ func (db *DB) MessageByPosition(ctx context.Context, group string, position uint
 		WHERE group_id = ? AND position = ?`, group, int64(position))
 }
 
+// PreviousChange returns the position of a group's last change (its
+// creation, an update, a deletion, an addition or a removal) before
+// position; 0 when there is none.
+func (db *DB) PreviousChange(ctx context.Context, group string, position uint64) (uint64, error) {
+	var pos int64
+	err := db.r.QueryRowContext(ctx, `SELECT position FROM notices
+		WHERE group_id = ? AND kind = '`+kindChange+`' AND position < ?
+		ORDER BY position DESC LIMIT 1`, group, int64(position)).Scan(&pos)
+	if errors.Is(err, sql.ErrNoRows) {
+		return 0, nil
+	}
+	if err != nil {
+		return 0, db.queryErr("previous change", err)
+	}
+	return uint64(pos), nil
+}
+
 // TimelineQuery selects the events a user may be shown, for catch-up and
 // archive queries. History follows membership: only events within the
 // user's membership spans, and of read receipts only those addressed to the

@@ -3,7 +3,8 @@ package projections
 // schemaVersion is stored in PRAGMA user_version. A file with another
 // version is refused rather than migrated (the database is disposable and a
 // rebuild from the log is the migration), except from version 2, which
-// lacked only the retractions table: no event before it retracted anything.
+// lacked only the retractions table and whether a message counts: no event
+// before version 3 retracted anything, and every message then counted.
 const schemaVersion = 3
 
 // addedInVersion3 turns a version 2 file into a version 3 one.
@@ -14,6 +15,7 @@ CREATE TABLE IF NOT EXISTS retractions (
 	retracted_by INTEGER NOT NULL,
 	PRIMARY KEY (group_id, version)
 ) WITHOUT ROWID;
+ALTER TABLE messages ADD COLUMN counted INTEGER NOT NULL DEFAULT 1;
 `
 
 // The tables are WITHOUT ROWID with their natural keys as primary keys, so a
@@ -66,6 +68,7 @@ CREATE TABLE IF NOT EXISTS messages (
 	mid       TEXT    NOT NULL,
 	position  INTEGER NOT NULL,
 	at        INTEGER NOT NULL,
+	counted   INTEGER NOT NULL,
 	PRIMARY KEY (group_id, version)
 ) WITHOUT ROWID;
 CREATE TABLE IF NOT EXISTS mentions (
@@ -103,13 +106,15 @@ CREATE TABLE IF NOT EXISTS checkpoint (
 // client id) for a read receipt naming a message, and by (group, client id,
 // sender) for a sender's resend, the leading columns being shared.
 // messages_position finds a message by its archive id and pages a group's
-// messages by position.
+// messages by position. notices_change finds a group's change before a
+// position without walking the read receipts in between.
 const indexesDDL = `
 CREATE INDEX IF NOT EXISTS groups_name ON groups (name, created_at);
 CREATE INDEX IF NOT EXISTS members_jid ON members (jid);
 CREATE INDEX IF NOT EXISTS spans_jid ON spans (jid);
 CREATE INDEX IF NOT EXISTS messages_client_id ON messages (group_id, client_id, sender);
 CREATE INDEX IF NOT EXISTS messages_position ON messages (group_id, position);
+CREATE INDEX IF NOT EXISTS notices_change ON notices (group_id, kind, position);
 `
 
 // tableKeys lists every table with its key columns (first) and the other
@@ -123,7 +128,7 @@ var tableKeys = []struct {
 	{"members", []string{"group_id", "jid"}, []string{"mid", "nick", "role", "joined_version", "joined_seq", "joined_at"}},
 	{"spans", []string{"group_id", "jid", "from_version"}, []string{"to_version"}},
 	{"counters", []string{"group_id", "jid"}, []string{"unread", "mentions", "read_upto"}},
-	{"messages", []string{"group_id", "version"}, []string{"client_id", "sender", "mid", "position", "at"}},
+	{"messages", []string{"group_id", "version"}, []string{"client_id", "sender", "mid", "position", "at", "counted"}},
 	{"mentions", []string{"group_id", "jid", "version"}, nil},
 	{"notices", []string{"group_id", "position"}, []string{"version", "at", "kind", "receipt_to"}},
 	{"retractions", []string{"group_id", "version"}, []string{"retracted_by"}},

@@ -248,3 +248,35 @@ func TestRetractionsInTheTimeline(t *testing.T) {
 	}
 	compareDumps(t, "applied", dump(t, db), "built", built(t, l.Events))
 }
+
+// TestPreviousChange: each group change names the group's change before
+// it, past the messages, read receipts and other groups' events between.
+func TestPreviousChange(t *testing.T) {
+	ctx := context.Background()
+	// Positions: 1 g created, 2 a message, 3 bob's receipt to alice, 4 h
+	// created, 5 g renamed, 6 dave added, 7 dave's message, 8 dave removed.
+	l := newGroup(t)
+	a1 := post(l, t, alice, "a1")
+	read(l, t, bob, ptr(a1))
+	l.Must(t, "h", domain.CreateGroup{GroupID: "h", Name: "H", Creator: domain.Member{JID: bob}})
+	l.Must(t, "g", domain.UpdateGroup{By: alice, Name: "Renamed"})
+	l.Must(t, "g", domain.AddMembers{By: alice, Members: []domain.Member{{JID: dave}}})
+	post(l, t, dave, "d1")
+	l.Must(t, "g", domain.RemoveMembers{By: alice, Members: []domain.MemberSelector{{JID: dave}}})
+	db := openDB(t)
+	apply(t, db, l.Events)
+	for _, c := range []struct {
+		group    string
+		position uint64
+		want     uint64
+	}{
+		{"g", 1, 0}, {"g", 5, 1}, {"g", 6, 5}, {"g", 8, 6},
+		{"g", 4, 1}, {"g", 7, 6}, {"g", 99, 8},
+		{"h", 4, 0}, {"h", 5, 4}, {"nope", 5, 0},
+	} {
+		got, err := db.PreviousChange(ctx, c.group, c.position)
+		if err != nil || got != c.want {
+			t.Errorf("PreviousChange(%s, %d) = %d, %v; want %d", c.group, c.position, got, err, c.want)
+		}
+	}
+}

@@ -137,8 +137,8 @@ var writeSQL = [numStmts]string{
 	stDeleteCounter: `DELETE FROM counters WHERE group_id = ? AND jid = ?`,
 	stCloseSpan:     `UPDATE spans SET to_version = ?3 WHERE group_id = ?1 AND jid = ?2 AND to_version IS NULL`,
 	stSetRole:       `UPDATE members SET role = ?3 WHERE group_id = ?1 AND jid = ?2`,
-	stInsertMessage: `INSERT INTO messages (group_id, version, client_id, sender, mid, position, at)
-		VALUES (?, ?, ?, ?, ?, ?, ?)`,
+	stInsertMessage: `INSERT INTO messages (group_id, version, client_id, sender, mid, position, at, counted)
+		VALUES (?, ?, ?, ?, ?, ?, ?, ?)`,
 	stInsertMention: `INSERT INTO mentions (group_id, jid, version) VALUES (?, ?, ?)`,
 	stCountUnread:   `UPDATE counters SET unread = unread + 1 WHERE group_id = ?1 AND jid <> ?2`,
 	stCountMention:  `UPDATE counters SET mentions = mentions + 1 WHERE group_id = ?1 AND jid = ?2`,
@@ -147,7 +147,7 @@ var writeSQL = [numStmts]string{
 	stMarkRead: `UPDATE counters SET
 		read_upto = max(read_upto, ?3),
 		unread = (SELECT count(*) FROM messages m
-			WHERE m.group_id = ?1 AND m.version > max(counters.read_upto, ?3) AND m.sender <> ?2),
+			WHERE m.group_id = ?1 AND m.version > max(counters.read_upto, ?3) AND m.sender <> ?2 AND m.counted),
 		mentions = (SELECT count(*) FROM mentions x
 			WHERE x.group_id = ?1 AND x.jid = ?2 AND x.version > max(counters.read_upto, ?3))
 		WHERE group_id = ?1 AND jid = ?2`,
@@ -294,8 +294,11 @@ func (t *sqlTables) setRole(group, jid string, role domain.Role) error {
 }
 
 func (t *sqlTables) addMessage(group string, m messageRow, mentions []string) error {
-	if err := t.exec(stInsertMessage, group, int64(m.Version), m.ClientID, m.Sender, m.MID, int64(m.Position), m.At); err != nil {
+	if err := t.exec(stInsertMessage, group, int64(m.Version), m.ClientID, m.Sender, m.MID, int64(m.Position), m.At, m.Counted); err != nil {
 		return err
+	}
+	if !m.Counted {
+		return nil
 	}
 	if err := t.exec(stCountUnread, group, m.Sender); err != nil {
 		return err

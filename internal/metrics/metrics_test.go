@@ -97,7 +97,7 @@ func TestSenderCountsFanoutAndErrors(t *testing.T) {
 		Node: &xmlnode.Node{Name: xml.Name{Local: "message"}}}
 	for _, o := range []protocol.Outbound{
 		protocol.TransientMessage("g@groupchat.example.org/alice", "t1", "").For("bob@example.org/pda"),
-		protocol.GroupPresence("g@groupchat.example.org", protocol.NSCreate, nil, nil).For("bob@example.org/pda"),
+		protocol.GroupPresence("g@groupchat.example.org", protocol.NSCreate, protocol.Change{ID: "2", Previous: "1"}, nil, nil).For("bob@example.org/pda"),
 		protocol.ErrorReply(msg, protocol.ErrForbidden.With("")),
 		protocol.ErrorReply(msg, protocol.ErrForbidden.With("")),
 		protocol.ErrorReply(msg, protocol.ErrRateLimited.With("")),

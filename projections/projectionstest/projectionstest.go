@@ -177,7 +177,12 @@ func (l *Log) Random(r *rand.Rand, n, groups, users int, mix Mix) {
 		case 0:
 			cmd = domain.PostMessage{Sender: actor, ID: "m" + strconv.Itoa(len(l.Events)), Body: "hello"}
 		case 1:
-			cmd = domain.PostMessage{Sender: actor, ID: "m" + strconv.Itoa(len(l.Events)), Body: "hey", Mentions: []string{member(), member()}}
+			c := domain.PostMessage{Sender: actor, ID: "m" + strconv.Itoa(len(l.Events)), Body: "hey", Mentions: []string{member(), member()}}
+			if r.IntN(4) == 0 {
+				// A correction's mentions are stored but never counted.
+				c.Kind = domain.Correction
+			}
+			cmd = c
 		case 2:
 			// A resend of a recent id: the domain answers with the original.
 			cmd = domain.PostMessage{Sender: actor, ID: "m" + strconv.Itoa(max(0, len(l.Events)-r.IntN(20))), Body: "again"}

@@ -75,6 +75,9 @@ type Broadcaster struct {
 
 	// groups is the view of every group as of the last applied event.
 	groups map[string]*domain.Group
+	// lastChange is the position of every group's last group change, the
+	// previous change the next one names.
+	lastChange map[string]uint64
 }
 
 // New returns a broadcaster; Attach gives it its link. reply sends a
@@ -86,7 +89,7 @@ func New(cfg Config, online Online, log Log, reply func(ctx context.Context, o p
 	return &Broadcaster{
 		addr: cfg.Addresses, limits: cfg.Limits, log: cfg.Logger,
 		online: online, store: log, reply: reply,
-		groups: map[string]*domain.Group{},
+		groups: map[string]*domain.Group{}, lastChange: map[string]uint64{},
 	}
 }
 
@@ -117,6 +120,9 @@ func (b *Broadcaster) Load(re eventstore.RecordedEvent, e domain.Event) {
 		return
 	}
 	b.group(re.Stream).Apply(e)
+	if protocol.IsGroupChange(e) {
+		b.lastChange[re.Stream] = re.Position
+	}
 	joined, left := membershipChange(e)
 	b.join(joined)
 	b.leave(left)
@@ -140,7 +146,11 @@ func (b *Broadcaster) OnApplied(ctx context.Context, events []eventstore.Recorde
 		meta, _ := eventstore.DecodeMeta(re.Metadata)
 		g := b.group(re.Stream)
 		group, gj := re.Stream, b.addr.Group(re.Stream)
-		o, kind := b.Render(ctx, re, e)
+		previous := b.lastChange[group]
+		o, kind := b.Render(ctx, re, e, previous)
+		if protocol.IsGroupChange(e) {
+			b.lastChange[group] = re.Position
+		}
 		joined, left := membershipChange(e)
 		// New members are online for the broadcast that adds them, and
 		// removed ones for the broadcast that removes them.
@@ -150,9 +160,10 @@ func (b *Broadcaster) OnApplied(ctx context.Context, events []eventstore.Recorde
 			b.fanOutNative(ctx, o, e.Members)
 		case domain.GroupUpdated:
 			// The requester gets the new properties with the group id
-			// (and its request's id), then everyone gets the change.
+			// (and its request's id), then everyone gets the change;
+			// both place it in the chain alike.
 			if meta.From != "" {
-				reply := protocol.GroupReply(gj, meta.ID, protocol.NSUpdate, append(updateProperties(e), protocol.Property{Name: "id", Value: group}))
+				reply := protocol.GroupReply(gj, meta.ID, protocol.NSUpdate, change(re.Position, previous), append(updateProperties(e), protocol.Property{Name: "id", Value: group}))
 				b.reply(ctx, reply.For(meta.From))
 			}
 			g.Apply(e)

@@ -60,14 +60,16 @@ var (
 type stanza struct {
 	Kind, From, To, ID string
 	// NS is the namespace of the element that says what the stanza is: a
-	// presence's <x/>, a receipt's <read/>, a message's <stanza-id/>.
+	// presence's <x/>, a receipt's <read/>, else a message's <stanza-id/>.
 	NS string
+	// Previous is the previous change a presence's <x/> names.
+	Previous string
 	// Props are a presence's properties by name; Items its items' jids.
 	Props map[string]string
 	Items []string
 	Body  string
-	// By and Ref are the <stanza-id/>'s by and id, or Ref the <read/>'s id.
-	By, Ref string
+	// By and SID are the <stanza-id/>'s by and id; Ref is the <read/>'s id.
+	By, SID, Ref string
 }
 
 // to is a copy of s for each recipient.
@@ -109,9 +111,15 @@ func parse(t *testing.T, o protocol.Outbound) stanza {
 	walk = func(n node) {
 		for _, c := range n.Children {
 			switch c.XMLName.Local {
-			case "x", "read", "stanza-id":
-				s.NS = c.XMLName.Space
-				s.By, s.Ref = c.attr("by"), c.attr("id")
+			case "x":
+				s.NS, s.Previous = c.XMLName.Space, c.attr("previous")
+			case "read":
+				s.NS, s.Ref = c.XMLName.Space, c.attr("id")
+			case "stanza-id":
+				if s.NS == "" {
+					s.NS = c.XMLName.Space
+				}
+				s.By, s.SID = c.attr("by"), c.attr("id")
 			case "property":
 				if s.Props == nil {
 					s.Props = map[string]string{}
@@ -238,7 +246,9 @@ func byRecipient(ss []stanza) []stanza {
 }
 
 // TestWhoReceivesWhat follows docs/PROTOCOL.md sections 5 and 6: which
-// resources receive each event's broadcast, and how it reads.
+// resources receive each event's broadcast, and how it reads: group changes
+// with their archive id and the group's previous change (the log's events
+// are at positions 100, 101, ...).
 func TestWhoReceivesWhat(t *testing.T) {
 	var (
 		everyone   = []string{alicePhone, aliceDesk, bobPDA}
@@ -260,43 +270,50 @@ func TestWhoReceivesWhat(t *testing.T) {
 		{
 			name:  "create: every member, with the name and the id",
 			event: created, meta: eventstore.Meta{From: alicePhone},
-			want: stanza{Kind: "presence", From: covenJID, NS: nsCreate,
+			want: stanza{Kind: "presence", From: covenJID, NS: nsCreate, By: covenJID, SID: "100",
 				Props: map[string]string{"name": "Witches", "id": coven}}.to(everyone...),
 		},
 		{
 			name:   "update with a requester: the requester first, with the id and its request's id, then every member",
 			before: []domain.Event{created},
 			event:  renamed, meta: requester,
-			replies: stanza{Kind: "presence", From: covenJID, ID: "ren1", NS: nsUpdate,
+			replies: stanza{Kind: "presence", From: covenJID, ID: "ren1", NS: nsUpdate, Previous: "100", By: covenJID, SID: "101",
 				Props: map[string]string{"name": "The Coven", "id": coven}}.to(alicePhone),
-			want: stanza{Kind: "presence", From: covenJID, NS: nsUpdate,
+			want: stanza{Kind: "presence", From: covenJID, NS: nsUpdate, Previous: "100", By: covenJID, SID: "101",
 				Props: map[string]string{"name": "The Coven"}}.to(everyone...),
 		},
 		{
 			name:   "update without a requester: every member only",
 			before: []domain.Event{created},
 			event:  handedOver,
-			want: stanza{Kind: "presence", From: covenJID, NS: nsUpdate,
+			want: stanza{Kind: "presence", From: covenJID, NS: nsUpdate, Previous: "100", By: covenJID, SID: "101",
 				Props: map[string]string{"owner": bob.JID}}.to(everyone...),
 		},
 		{
 			name:   "delete: every member the group had",
 			before: []domain.Event{created, carolAdded},
 			event:  domain.GroupDeleted{Members: []domain.Member{alice, bob, carol}, By: alice.JID, At: at},
-			want:   stanza{Kind: "presence", From: covenJID, NS: nsDelete}.to(withCarol...),
+			want:   stanza{Kind: "presence", From: covenJID, NS: nsDelete, Previous: "101", By: covenJID, SID: "102"}.to(withCarol...),
 		},
 		{
 			name:   "add: every member after the addition, the new one included",
 			before: []domain.Event{created},
 			event:  carolAdded,
-			want: stanza{Kind: "presence", From: covenJID, NS: nsAdd,
+			want: stanza{Kind: "presence", From: covenJID, NS: nsAdd, Previous: "100", By: covenJID, SID: "101",
+				Items: []string{carol.JID}}.to(withCarol...),
+		},
+		{
+			name:   "a change after messages and receipts: names the group's last change, not them",
+			before: []domain.Event{created, aliceSays, bobReads},
+			event:  carolAdded,
+			want: stanza{Kind: "presence", From: covenJID, NS: nsAdd, Previous: "100", By: covenJID, SID: "103",
 				Items: []string{carol.JID}}.to(withCarol...),
 		},
 		{
 			name:   "remove: every member before the removal, the removed one included",
 			before: []domain.Event{created, carolAdded},
 			event:  carolRemoved,
-			want: stanza{Kind: "presence", From: covenJID, NS: nsRemove,
+			want: stanza{Kind: "presence", From: covenJID, NS: nsRemove, Previous: "101", By: covenJID, SID: "102",
 				Items: []string{carol.JID}}.to(withCarol...),
 		},
 		{
@@ -304,7 +321,7 @@ func TestWhoReceivesWhat(t *testing.T) {
 			before: []domain.Event{created},
 			event:  aliceSays,
 			want: stanza{Kind: "message", From: covenJID + "/alice", ID: aliceSays.ID, Body: aliceSays.Body,
-				NS: nsSID, By: covenJID, Ref: "101"}.to(everyone...),
+				NS: nsSID, By: covenJID, SID: "101"}.to(everyone...),
 			pushed: []pushed{{coven, covenJID + "/alice", []string{alice.JID, bob.JID}}},
 		},
 		{
@@ -312,7 +329,7 @@ func TestWhoReceivesWhat(t *testing.T) {
 			before: []domain.Event{created, carolAdded, carolRemoved},
 			event:  aliceSays,
 			want: stanza{Kind: "message", From: covenJID + "/alice", ID: aliceSays.ID, Body: aliceSays.Body,
-				NS: nsSID, By: covenJID, Ref: "103"}.to(everyone...),
+				NS: nsSID, By: covenJID, SID: "103"}.to(everyone...),
 			pushed: []pushed{{coven, covenJID + "/alice", []string{alice.JID, bob.JID}}},
 		},
 		{
@@ -351,18 +368,71 @@ func TestWhoReceivesWhat(t *testing.T) {
 	}
 }
 
-// TestRenderIsWhatMembersReceived: history replays an event with Render;
-// it must read as the broadcast did.
+// TestRenderIsWhatMembersReceived: history replays an event with Render
+// and the previous change the projections name; it must read as the
+// broadcast did.
 func TestRenderIsWhatMembersReceived(t *testing.T) {
 	w := newWorld(t, []domain.Event{created}, nil)
-	w.apply(t, aliceSays, eventstore.Meta{})
-	re := w.log[len(w.log)-1]
-	o, kind := w.b.Render(context.Background(), re, aliceSays)
-	if kind != "message" {
-		t.Fatalf("kind = %q, want message", kind)
+	for _, tc := range []struct {
+		event    domain.Event
+		kind     string
+		previous uint64
+	}{
+		{aliceSays, "message", 0},
+		{carolAdded, "presence", 100},
+		{carolSays, "message", 0},
+		{carolRemoved, "presence", 102},
+	} {
+		w.apply(t, tc.event, eventstore.Meta{})
+		re := w.log[len(w.log)-1]
+		o, kind := w.b.Render(context.Background(), re, tc.event, tc.previous)
+		if kind != tc.kind {
+			t.Fatalf("%T: kind = %q, want %q", tc.event, kind, tc.kind)
+		}
+		if got, want := o.For(bobPDA).String(), w.link.sent[len(w.link.sent)-1].For(bobPDA).String(); got != want {
+			t.Fatalf("rendered\n%s\nbroadcast\n%s", got, want)
+		}
 	}
-	if got, want := o.For(bobPDA).String(), w.link.sent[len(w.link.sent)-1].String(); got != want {
-		t.Fatalf("rendered\n%s\nbroadcast\n%s", got, want)
+}
+
+// TestChainContinuesAfterARestart: a broadcaster that loaded the events up
+// to the projections' checkpoint names the same previous changes as one
+// that broadcast them all, wherever the checkpoint was.
+func TestChainContinuesAfterARestart(t *testing.T) {
+	renamed := domain.GroupUpdated{Name: "The Coven", By: alice.JID, At: at}
+	events := []domain.Event{created, aliceSays, carolAdded, carolSays, renamed, aliceSays}
+	requester := eventstore.Meta{From: alicePhone, ID: "ren1"}
+	sent := func(w *world) []string {
+		var out []string
+		for _, o := range append(w.link.replies, w.link.sent...) {
+			out = append(out, o.String())
+		}
+		return out
+	}
+	var want []string
+	for checkpoint := 0; checkpoint <= 4; checkpoint++ {
+		w := newWorld(t, events[:checkpoint], nil)
+		for _, e := range events[checkpoint:] {
+			meta := eventstore.Meta{}
+			if e == domain.Event(renamed) {
+				meta = requester
+				w.link.sent, w.link.replies = nil, nil
+			}
+			w.apply(t, e, meta)
+		}
+		// What the rename and the message after it sent.
+		got := sent(w)
+		if checkpoint == 0 {
+			want = got
+			rename := parse(t, w.link.replies[0])
+			if rename.Previous != "102" || rename.SID != "104" {
+				t.Fatalf("the rename names previous %q with id %q, want 102 and 104", rename.Previous, rename.SID)
+			}
+			continue
+		}
+		if !slices.Equal(got, want) {
+			t.Errorf("restarted after %d events:\n got %q\nwant %q", checkpoint, got, want)
+		}
 	}
 }
 

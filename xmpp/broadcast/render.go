@@ -10,21 +10,24 @@ import (
 
 // Render is the stanza members receive for an event (addressed by For),
 // and its kind ("presence" or "message"); kind is empty for events nobody
-// receives (a read of one's own message). History replays events with it,
-// so they read as they were broadcast.
-func (b *Broadcaster) Render(ctx context.Context, re eventstore.RecordedEvent, e domain.Event) (protocol.Outbound, string) {
+// receives (a read of one's own message). previous is the position of the
+// group's change before a group change (0: none, the creation); other
+// events ignore it. History replays events with it, so they read as they
+// were broadcast.
+func (b *Broadcaster) Render(ctx context.Context, re eventstore.RecordedEvent, e domain.Event, previous uint64) (protocol.Outbound, string) {
 	group, gj := re.Stream, b.addr.Group(re.Stream)
+	c := change(re.Position, previous)
 	switch e := e.(type) {
 	case domain.GroupCreated:
-		return protocol.GroupPresence(gj, protocol.NSCreate, []protocol.Property{{Name: "name", Value: e.Name}, {Name: "id", Value: e.GroupID}}, nil), "presence"
+		return protocol.GroupPresence(gj, protocol.NSCreate, c, []protocol.Property{{Name: "name", Value: e.Name}, {Name: "id", Value: e.GroupID}}, nil), "presence"
 	case domain.GroupUpdated:
-		return protocol.GroupPresence(gj, protocol.NSUpdate, updateProperties(e), nil), "presence"
+		return protocol.GroupPresence(gj, protocol.NSUpdate, c, updateProperties(e), nil), "presence"
 	case domain.GroupDeleted:
-		return protocol.GroupPresence(gj, protocol.NSDelete, nil, nil), "presence"
+		return protocol.GroupPresence(gj, protocol.NSDelete, c, nil, nil), "presence"
 	case domain.MemberAdded:
-		return protocol.GroupPresence(gj, protocol.NSAdd, nil, e.Members), "presence"
+		return protocol.GroupPresence(gj, protocol.NSAdd, c, nil, e.Members), "presence"
 	case domain.MemberRemoved:
-		return protocol.GroupPresence(gj, protocol.NSRemove, nil, e.Members), "presence"
+		return protocol.GroupPresence(gj, protocol.NSRemove, c, nil, e.Members), "presence"
 	case domain.MessagePosted:
 		return protocol.GroupMessage(b.addr.Occupant(group, e.MID), gj, e, protocol.ArchiveID(re.Position)), "message"
 	case domain.MessageRead:
@@ -41,6 +44,15 @@ func (b *Broadcaster) Render(ctx context.Context, re eventstore.RecordedEvent, e
 		return protocol.Retraction(by, gj, e, by, protocol.ArchiveID(re.Position)), "message"
 	}
 	return protocol.Outbound{}, ""
+}
+
+// change is a group change's place in its group's chain, as archive ids.
+func change(position, previous uint64) protocol.Change {
+	c := protocol.Change{ID: protocol.ArchiveID(position)}
+	if previous > 0 {
+		c.Previous = protocol.ArchiveID(previous)
+	}
+	return c
 }
 
 // archiveIDAt is the archive id of the event at a group's version, for

@@ -37,6 +37,12 @@ func TestAuditAndReplay(t *testing.T) {
 	}
 	alice.send(`<message type="groupchat" id="m1" to="` + gjid(group) + `"><body>not a change</body></message>`)
 	alice.expect("the reflection", func(s *xmppclient.Stanza) bool { return s.ID() == "m1" })
+	// Corrections and reactions are stored but never unread: a rebuild
+	// must count them the same way.
+	alice.send(`<message type="groupchat" id="m2" to="` + gjid(group) + `"><body>not a change, carol</body>` +
+		`<replace xmlns="urn:xmpp:message-correct:0" id="m1"/><x xmlns="jabber:x:data" type="at" id="carol@` + xmppDomain + `"/></message>` +
+		`<message type="groupchat" id="m3" to="` + gjid(group) + `"><reactions xmlns="urn:xmpp:reactions:0" id="m1"><reaction>👍</reaction></reactions></message>`)
+	alice.expect("the reflection of the reaction", func(s *xmppclient.Stanza) bool { return s.ID() == "m3" })
 	alice.send(`<presence to="` + gjid(group) + `"><x xmlns="` + nsDelete + `"/></presence>`)
 	alice.expect("the deletegroup broadcast", presenceWith(group, nsDelete))
 

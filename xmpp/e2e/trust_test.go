@@ -19,11 +19,13 @@ const nsMarkers = "urn:xmpp:chat-markers:0"
 // signals are bodiless messages as clients send them: a signal (XEP-0085,
 // XEP-0184, XEP-0333) with the envelope metadata clients add (Monal and
 // Smack put an origin-id on every message; XEP-0333 sends markers in the
-// message's thread; XEP-0334 hints; XEP-0203 delays).
+// message's thread; XEP-0334 hints other than store, which archives a
+// signal; XEP-0203 delays). The marker names no message of the group, so
+// it is a read of nothing.
 var signals = []struct{ id, payload string }{
 	{"s-composing", `<composing xmlns="` + nsChatStates + `"/><origin-id xmlns="` + nsSID + `" id="s-composing-o"/>`},
 	{"s-displayed", `<thread>Act IV, Scene I</thread><displayed xmlns="` + nsMarkers + `" id="1"/><origin-id xmlns="` + nsSID + `" id="s-displayed-o"/>`},
-	{"s-received", `<received xmlns="urn:xmpp:receipts" id="x"/><store xmlns="urn:xmpp:hints"/><delay xmlns="urn:xmpp:delay" stamp="2002-09-10T23:08:25Z"/>`},
+	{"s-received", `<received xmlns="urn:xmpp:receipts" id="x"/><no-copy xmlns="urn:xmpp:hints"/><delay xmlns="urn:xmpp:delay" stamp="2002-09-10T23:08:25Z"/>`},
 }
 
 // TestSignalsWithEnvelopeMetadataStayLive: what is archived and counted

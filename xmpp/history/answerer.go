@@ -92,6 +92,9 @@ type ReadModel interface {
 	// Timeline lists a page of the events a user may see (history follows
 	// membership), in position order, and where it lies in the range.
 	Timeline(ctx context.Context, q TimelineQuery) (TimelinePage, error)
+	// PreviousChange is the position of the group's last change before
+	// position (0: none), which a change's broadcast names.
+	PreviousChange(ctx context.Context, group string, position uint64) (uint64, error)
 	// WasMember reports whether jid is or ever was a member of group.
 	WasMember(ctx context.Context, group, jid string) (bool, error)
 	// ReadBy lists the bare JIDs of the members who have read a group up to
@@ -113,9 +116,10 @@ type Log interface {
 
 // Render is the stanza members received for an event (addressed by For),
 // and its kind ("presence" or "message"); kind is empty for events nobody
-// receives. History replays what was broadcast, so it renders events the
-// way the broadcaster does.
-type Render func(ctx context.Context, re eventstore.RecordedEvent, e domain.Event) (protocol.Outbound, string)
+// receives. previous is the position of the group's change before a group
+// change (0: none). History replays what was broadcast, so it renders
+// events the way the broadcaster does.
+type Render func(ctx context.Context, re eventstore.RecordedEvent, e domain.Event, previous uint64) (protocol.Outbound, string)
 
 // Answerer answers the history queries. Its fields are what it needs; all
 // must be set.

@@ -119,10 +119,10 @@ func (h *Answerer) retraction(ctx context.Context, group string, version uint64)
 
 // show renders an event as history shows it: as it was broadcast, or a
 // withdrawn message as its tombstone.
-func (h *Answerer) show(ctx context.Context, re eventstore.RecordedEvent, e domain.Event) (protocol.Outbound, string) {
+func (h *Answerer) show(ctx context.Context, re eventstore.RecordedEvent, e domain.Event, previous uint64) (protocol.Outbound, string) {
 	w, ok := e.(withdrawn)
 	if !ok {
-		return h.Render(ctx, re, e)
+		return h.Render(ctx, re, e, previous)
 	}
 	return protocol.Tombstone(h.Addr.Occupant(re.Stream, w.MID), h.Addr.Group(re.Stream), w.MessagePosted,
 		protocol.ArchiveID(re.Position), w.by, h.Addr.Occupant(re.Stream, w.by.MID)), "message"
@@ -196,12 +196,21 @@ func (h *Answerer) CatchUp(ctx context.Context, st protocol.Stanza, r protocol.C
 	kept := recs[:0:0]
 	keys, items := make([]string, 0, len(recs)), make([][]byte, 0, len(recs))
 	for i, re := range recs {
-		o, kind := h.show(ctx, re, evs[i])
+		// A group change names the group's change before it, as its
+		// broadcast did, even when that one is on an earlier page.
+		var previous uint64
+		if protocol.IsGroupChange(evs[i]) {
+			if previous, err = h.Reads.PreviousChange(ctx, re.Stream, re.Position); err != nil {
+				return nil, err
+			}
+		}
+		o, kind := h.show(ctx, re, evs[i], previous)
 		if kind == "" {
 			continue
 		}
-		// A message carries its stanza-id; anything else gets one here.
-		if _, archived := publisher(evs[i]); !archived {
+		// Messages and group changes carry their stanza-id as broadcast;
+		// receipts, live without one, get theirs here.
+		if _, isRead := evs[i].(domain.MessageRead); isRead {
 			o = protocol.WithStanzaID(o, kind, h.Addr.Group(re.Stream), protocol.ArchiveID(re.Position))
 		}
 		kept = append(kept, re)
@@ -254,7 +263,7 @@ func (h *Answerer) Archive(ctx context.Context, st protocol.Stanza, r protocol.A
 	results := make([]protocol.Outbound, 0, len(recs))
 	to, gj := st.From.String(), h.Addr.Group(r.Group)
 	for i, re := range recs {
-		o, _ := h.show(ctx, re, evs[i])
+		o, _ := h.show(ctx, re, evs[i], 0)
 		if jid, _ := publisher(evs[i]); jid != "" {
 			o = protocol.WithPublisher(o, jid)
 		}

@@ -43,7 +43,7 @@ func (h *Answerer) RoomHistory(ctx context.Context, group, user string, q protoc
 	out := make([]protocol.Outbound, 0, len(recs))
 	gj := h.Addr.Group(group)
 	for i, re := range recs {
-		o, kind := h.show(ctx, re, evs[i])
+		o, kind := h.show(ctx, re, evs[i], 0)
 		if kind != "message" {
 			continue
 		}

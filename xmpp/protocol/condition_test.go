@@ -29,7 +29,7 @@ func TestErrorCondition(t *testing.T) {
 		{"internal", ErrorReply(msg, ErrorFor(errTest)), "internal-server-error", true},
 		{"a result", IQResult(iq, []byte(`<error type="cancel"><forged/></error>`)), "", false},
 		{"a message with an error-like payload", TransientMessage("g1@groupchat.example.org/alice", "x", `<error type="cancel"><forged/></error>`), "", false},
-		{"a presence", GroupPresence("g1@groupchat.example.org", NSCreate, nil, nil), "", false},
+		{"a presence", GroupPresence("g1@groupchat.example.org", NSCreate, Change{}, nil, nil), "", false},
 	} {
 		t.Run(tc.name, func(t *testing.T) {
 			got, ok := ErrorCondition(tc.o)

@@ -295,16 +295,19 @@ func TestMessage(t *testing.T) {
 		// counted and pushed is decided by content.
 		{name: "chat state with an origin-id (Monal, Smack)", xml: msg(groupJID, "groupchat", `<composing xmlns="`+states+`"/><origin-id xmlns="urn:xmpp:sid:0" id="o1"/>`),
 			want: transient(`<composing xmlns="` + states + `"/><origin-id xmlns="urn:xmpp:sid:0" id="o1"/>`)},
-		// XEP-0333, example "marker response to a markable MUC message".
+		// XEP-0333, example "marker response to a markable MUC message": relayed
+		// live, and a read of the message it names.
 		{name: "displayed marker in a thread", xml: msg(groupJID, "groupchat", `<thread>Act IV, Scene I</thread><displayed xmlns="`+markers+`" id="39K7ZYIp"/>`),
-			want: transient(`<thread>Act IV, Scene I</thread><displayed xmlns="` + markers + `" id="39K7ZYIp"/>`)},
+			want: protocol.Read{Group: "groupid", MessageID: "39K7ZYIp",
+				Marker: transient(`<thread>Act IV, Scene I</thread><displayed xmlns="` + markers + `" id="39K7ZYIp"/>`)}},
 		// XEP-0184: a receipt, with the sender's origin-id.
 		{name: "delivery receipt with an origin-id", xml: msg(groupJID, "groupchat", `<received xmlns="urn:xmpp:receipts" id="m0"/><origin-id xmlns="urn:xmpp:sid:0" id="o2"/>`),
 			want: transient(`<received xmlns="urn:xmpp:receipts" id="m0"/><origin-id xmlns="urn:xmpp:sid:0" id="o2"/>`)},
-		// XEP-0334, Business Rules: hints are only hints; a store hint does not make a
-		// marker content.
+		// XEP-0334 §4.3: a store hint asks to archive what would not be; the
+		// marker is stored as a signal (never unread) and is still a read.
 		{name: "displayed marker with a store hint", xml: msg(groupJID, "groupchat", `<displayed xmlns="`+markers+`" id="x"/><store xmlns="urn:xmpp:hints"/>`),
-			want: transient(`<displayed xmlns="` + markers + `" id="x"/><store xmlns="urn:xmpp:hints"/>`)},
+			want: protocol.Read{Group: "groupid", MessageID: "x", Marker: post(domain.PostMessage{
+				Payload: `<displayed xmlns="` + markers + `" id="x"/><store xmlns="urn:xmpp:hints"/>`, Kind: domain.StoredSignal})}},
 		{name: "chat state with a delay", xml: msg(groupJID, "groupchat", `<paused xmlns="`+states+`"/><delay xmlns="urn:xmpp:delay" stamp="2002-09-10T23:08:25Z"/>`),
 			want: transient(`<paused xmlns="` + states + `"/><delay xmlns="urn:xmpp:delay" stamp="2002-09-10T23:08:25Z"/>`)},
 		{name: "chat state with a stanza-id of the sender's server", xml: msg(groupJID, "groupchat", `<active xmlns="`+states+`"/><stanza-id xmlns="urn:xmpp:sid:0" by="shakespeare.lit" id="s1"/>`),
@@ -312,7 +315,7 @@ func TestMessage(t *testing.T) {
 		{name: "a thread in another namespace is content", xml: msg(groupJID, "groupchat", `<composing xmlns="`+states+`"/><thread xmlns="urn:example">t</thread>`),
 			want: post(domain.PostMessage{Payload: `<composing xmlns="` + states + `"/><thread xmlns="urn:example">t</thread>`})},
 		{name: "a reaction is content", xml: msg(groupJID, "groupchat", `<reactions xmlns="urn:xmpp:reactions:0" id="m0"><reaction>+1</reaction></reactions><origin-id xmlns="urn:xmpp:sid:0" id="o3"/>`),
-			want: post(domain.PostMessage{OriginID: "o3", Payload: `<reactions xmlns="urn:xmpp:reactions:0" id="m0"><reaction>+1</reaction></reactions><origin-id xmlns="urn:xmpp:sid:0" id="o3"/>`})},
+			want: post(domain.PostMessage{OriginID: "o3", Payload: `<reactions xmlns="urn:xmpp:reactions:0" id="m0"><reaction>+1</reaction></reactions><origin-id xmlns="urn:xmpp:sid:0" id="o3"/>`, Kind: domain.Reaction})},
 		{name: "origin-id alone carries nothing", xml: msg(groupJID, "groupchat", `<origin-id xmlns="urn:xmpp:sid:0" id="o4"/>`), want: nil},
 		{name: "thread and hint alone carry nothing", xml: msg(groupJID, "groupchat", `<thread>t</thread><no-store xmlns="urn:xmpp:hints"/>`), want: nil},
 		{name: "read receipt with an origin-id and a thread", xml: msg(groupJID, "groupchat", `<thread>t</thread><read xmlns="`+states+`" id="42"/><origin-id xmlns="urn:xmpp:sid:0" id="o5"/>`),
@@ -629,7 +632,8 @@ func TestParseNeverPanicsOnShapes(t *testing.T) {
 
 // TestGroupReplyCarriesTheRequestID: the answer to the resource that asked
 // for a group change carries its request's id (escaped), and none when the
-// request had none; broadcasts never carry one.
+// request had none; broadcasts never carry one. Both carry the change's
+// archive id and previous change.
 func TestGroupReplyCarriesTheRequestID(t *testing.T) {
 	props := []protocol.Property{{Name: "name", Value: "n"}, {Name: "id", Value: "g"}}
 	tests := []struct {
@@ -637,13 +641,13 @@ func TestGroupReplyCarriesTheRequestID(t *testing.T) {
 		out  protocol.Outbound
 		want string
 	}{
-		{"with id", protocol.GroupReply("g@gc.example.org", "u1", protocol.NSUpdate, props),
+		{"with id", protocol.GroupReply("g@gc.example.org", "u1", protocol.NSUpdate, protocol.Change{ID: "5", Previous: "3"}, props),
 			`<presence from="g@gc.example.org" id="u1" to="a@example.org/p">`},
-		{"escaped id", protocol.GroupReply("g@gc.example.org", `a"<&`, protocol.NSUpdate, props),
+		{"escaped id", protocol.GroupReply("g@gc.example.org", `a"<&`, protocol.NSUpdate, protocol.Change{ID: "5", Previous: "3"}, props),
 			`<presence from="g@gc.example.org" id="a&#34;&lt;&amp;" to="a@example.org/p">`},
-		{"no id", protocol.GroupReply("g@gc.example.org", "", protocol.NSUpdate, props),
+		{"no id", protocol.GroupReply("g@gc.example.org", "", protocol.NSUpdate, protocol.Change{ID: "5", Previous: "3"}, props),
 			`<presence from="g@gc.example.org" to="a@example.org/p">`},
-		{"broadcast", protocol.GroupPresence("g@gc.example.org", protocol.NSUpdate, props, nil),
+		{"broadcast", protocol.GroupPresence("g@gc.example.org", protocol.NSUpdate, protocol.Change{ID: "5", Previous: "3"}, props, nil),
 			`<presence from="g@gc.example.org" to="a@example.org/p">`},
 	}
 	for _, tt := range tests {
@@ -654,6 +658,11 @@ func TestGroupReplyCarriesTheRequestID(t *testing.T) {
 			}
 			if !strings.Contains(got, `<property name="id">g</property>`) {
 				t.Errorf("the group id property is missing: %s", got)
+			}
+			// Reply and broadcast place the change in the chain alike.
+			if !strings.Contains(got, `<x xmlns="http://jabber.org/protocol/groupchat#updategroup" previous="3"/>`) ||
+				!strings.HasSuffix(got, `<stanza-id xmlns="urn:xmpp:sid:0" by="g@gc.example.org" id="5"/></presence>`) {
+				t.Errorf("the change's previous and stanza-id are missing: %s", got)
 			}
 		})
 	}

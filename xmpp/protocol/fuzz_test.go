@@ -125,21 +125,22 @@ func FuzzParse(f *testing.F) {
 			emit("read receipt", protocol.ReadReceipt(st.GroupJID()+"/memberid", r.MessageID).For(to))
 		case protocol.GroupCommand:
 			gj := st.GroupJID()
+			chain := protocol.Change{ID: "9", Previous: "7"}
 			switch c := r.Command.(type) {
 			case domain.CreateGroup:
-				emit("creation", protocol.GroupPresence(gj, r.NS, []protocol.Property{{Name: "name", Value: c.Name}, {Name: "id", Value: r.Group}}, c.Members).For(to))
+				emit("creation", protocol.GroupPresence(gj, r.NS, chain, []protocol.Property{{Name: "name", Value: c.Name}, {Name: "id", Value: r.Group}}, c.Members).For(to))
 			case domain.UpdateGroup:
-				emit("update", protocol.GroupPresence(gj, r.NS, []protocol.Property{{Name: "name", Value: c.Name}, {Name: "owner", Value: c.NewOwner}}, nil).For(to))
+				emit("update", protocol.GroupPresence(gj, r.NS, chain, []protocol.Property{{Name: "name", Value: c.Name}, {Name: "owner", Value: c.NewOwner}}, nil).For(to))
 			case domain.AddMembers:
-				emit("addition", protocol.GroupPresence(gj, r.NS, nil, c.Members).For(to))
+				emit("addition", protocol.GroupPresence(gj, r.NS, chain, nil, c.Members).For(to))
 			case domain.RemoveMembers:
 				var ms []domain.Member
 				for _, s := range c.Members {
 					ms = append(ms, domain.Member{JID: s.JID, MID: s.MID, Nick: s.Nick})
 				}
-				emit("removal", protocol.GroupPresence(gj, r.NS, nil, ms).For(to))
+				emit("removal", protocol.GroupPresence(gj, r.NS, chain, nil, ms).For(to))
 			case domain.DeleteGroup:
-				emit("deletion", protocol.GroupPresence(gj, r.NS, nil, nil).For(to))
+				emit("deletion", protocol.GroupPresence(gj, r.NS, chain, nil, nil).For(to))
 			default:
 				t.Fatalf("group command %T", c)
 			}

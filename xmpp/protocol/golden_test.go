@@ -139,7 +139,7 @@ func postedFrom(p protocol.Post, mid string) domain.MessagePosted {
 	}
 }
 
-func checkPresence(t *testing.T, e *elem, ns string, props map[string]string, items []domain.Member) {
+func checkPresence(t *testing.T, e *elem, ns string, c protocol.Change, props map[string]string, items []domain.Member) {
 	t.Helper()
 	if e.Name.Local != "presence" || e.Name.Space != "" {
 		t.Errorf("top element %v, want presence in the stream's namespace", e.Name)
@@ -153,10 +153,19 @@ func checkPresence(t *testing.T, e *elem, ns string, props map[string]string, it
 	if len(e.Children) == 0 || e.Children[0].Name.Space != ns || e.Children[0].Name.Local != "x" {
 		t.Fatalf("first child must be <x xmlns=%q/>", ns)
 	}
+	// <x/> carries the previous change alone, and none for a creation.
 	x := e.Children[0]
-	if len(x.Attrs) != 0 || len(x.Children) != 0 {
-		t.Errorf("<x/> carries nothing: %v", x)
+	if len(x.Children) != 0 {
+		t.Errorf("<x/> has children: %v", x)
 	}
+	wantAttrs := 0
+	if c.Previous != "" {
+		wantAttrs = 1
+	}
+	if len(x.Attrs) != wantAttrs || x.attr("previous") != c.Previous {
+		t.Errorf("<x/> attributes %v, want previous=%q only", x.Attrs, c.Previous)
+	}
+	checkStanzaID(t, e, c.ID)
 	holder := e.child("", "properties")
 	if len(props) == 0 && holder != nil {
 		t.Errorf("no properties, yet a <properties/> element")
@@ -250,10 +259,10 @@ func renderCases() []renderCase {
 			render: func(t *testing.T) protocol.Outbound {
 				_, c := request[protocol.GroupCommand](t, "creategroup-request.xml")
 				create := c.Command.(domain.CreateGroup)
-				return protocol.GroupPresence(groupJID, c.NS, []protocol.Property{{Name: "name", Value: create.Name}, {Name: "id", Value: c.Group}}, nil).For(croneDT)
+				return protocol.GroupPresence(groupJID, c.NS, protocol.Change{ID: "10"}, []protocol.Property{{Name: "name", Value: create.Name}, {Name: "id", Value: c.Group}}, nil).For(croneDT)
 			},
 			check: func(t *testing.T, e *elem) {
-				checkPresence(t, e, protocol.NSCreate, map[string]string{"name": "the group name", "id": "groupid"}, nil)
+				checkPresence(t, e, protocol.NSCreate, protocol.Change{ID: "10"}, map[string]string{"name": "the group name", "id": "groupid"}, nil)
 			},
 		},
 		renderCase{
@@ -261,40 +270,40 @@ func renderCases() []renderCase {
 			render: func(t *testing.T) protocol.Outbound {
 				st, c := request[protocol.GroupCommand](t, "updategroup-request.xml")
 				u := c.Command.(domain.UpdateGroup)
-				return protocol.GroupReply(groupJID, st.ID, c.NS, []protocol.Property{{Name: "name", Value: u.Name}, {Name: "id", Value: c.Group}}).For(croneDT)
+				return protocol.GroupReply(groupJID, st.ID, c.NS, protocol.Change{ID: "12", Previous: "11"}, []protocol.Property{{Name: "name", Value: u.Name}, {Name: "id", Value: c.Group}}).For(croneDT)
 			},
 			check: func(t *testing.T, e *elem) {
-				checkPresence(t, e, protocol.NSUpdate, map[string]string{"name": "the group name", "id": "groupid"}, nil)
+				checkPresence(t, e, protocol.NSUpdate, protocol.Change{ID: "12", Previous: "11"}, map[string]string{"name": "the group name", "id": "groupid"}, nil)
 			},
 		},
 		renderCase{
 			name: "updategroup-broadcast", seed: "updategroup-broadcast.xml",
 			render: func(t *testing.T) protocol.Outbound {
-				return protocol.GroupPresence(groupJID, protocol.NSUpdate, []protocol.Property{{Name: "name", Value: "the group name"}}, nil).For(croneDT)
+				return protocol.GroupPresence(groupJID, protocol.NSUpdate, protocol.Change{ID: "12", Previous: "11"}, []protocol.Property{{Name: "name", Value: "the group name"}}, nil).For(croneDT)
 			},
 			check: func(t *testing.T, e *elem) {
-				checkPresence(t, e, protocol.NSUpdate, map[string]string{"name": "the group name"}, nil)
+				checkPresence(t, e, protocol.NSUpdate, protocol.Change{ID: "12", Previous: "11"}, map[string]string{"name": "the group name"}, nil)
 			},
 		},
 		renderCase{
 			name: "updategroup-owner-broadcast",
 			render: func(t *testing.T) protocol.Outbound {
-				return protocol.GroupPresence(groupJID, protocol.NSUpdate, []protocol.Property{{Name: "owner", Value: hag}}, nil).For(croneDT)
+				return protocol.GroupPresence(groupJID, protocol.NSUpdate, protocol.Change{ID: "13", Previous: "12"}, []protocol.Property{{Name: "owner", Value: hag}}, nil).For(croneDT)
 			},
 			check: func(t *testing.T, e *elem) {
-				checkPresence(t, e, protocol.NSUpdate, map[string]string{"owner": hag}, nil)
+				checkPresence(t, e, protocol.NSUpdate, protocol.Change{ID: "13", Previous: "12"}, map[string]string{"owner": hag}, nil)
 			},
 		},
 		renderCase{
 			name: "deletegroup-broadcast", seed: "deletegroup-broadcast.xml",
 			render: func(t *testing.T) protocol.Outbound {
 				_, c := request[protocol.GroupCommand](t, "deletegroup-request.xml")
-				return protocol.GroupPresence(groupJID, c.NS, nil, nil).For(croneDT)
+				return protocol.GroupPresence(groupJID, c.NS, protocol.Change{ID: "15", Previous: "14"}, nil, nil).For(croneDT)
 			},
 			check: func(t *testing.T, e *elem) {
-				checkPresence(t, e, protocol.NSDelete, nil, nil)
-				if len(e.Children) != 1 {
-					t.Errorf("a deletion carries only <x/>: %d children", len(e.Children))
+				checkPresence(t, e, protocol.NSDelete, protocol.Change{ID: "15", Previous: "14"}, nil, nil)
+				if len(e.Children) != 2 {
+					t.Errorf("a deletion carries only <x/> and its stanza-id: %d children", len(e.Children))
 				}
 			},
 		},
@@ -302,10 +311,10 @@ func renderCases() []renderCase {
 			name: "addmember-broadcast", seed: "addmember-broadcast.xml",
 			render: func(t *testing.T) protocol.Outbound {
 				_, c := request[protocol.GroupCommand](t, "addmember-request.xml")
-				return protocol.GroupPresence(groupJID, c.NS, nil, c.Command.(domain.AddMembers).Members).For(croneDT)
+				return protocol.GroupPresence(groupJID, c.NS, protocol.Change{ID: "11", Previous: "10"}, nil, c.Command.(domain.AddMembers).Members).For(croneDT)
 			},
 			check: func(t *testing.T, e *elem) {
-				checkPresence(t, e, protocol.NSAdd, nil, []domain.Member{{JID: hag, MID: "memberid", Nick: "nick name", Role: domain.RoleMember}})
+				checkPresence(t, e, protocol.NSAdd, protocol.Change{ID: "11", Previous: "10"}, nil, []domain.Member{{JID: hag, MID: "memberid", Nick: "nick name", Role: domain.RoleMember}})
 			},
 		},
 		renderCase{
@@ -316,22 +325,22 @@ func renderCases() []renderCase {
 				for _, sel := range c.Command.(domain.RemoveMembers).Members {
 					removed = append(removed, domain.Member{JID: sel.JID, MID: sel.MID, Nick: sel.Nick, Role: domain.RoleMember})
 				}
-				return protocol.GroupPresence(groupJID, c.NS, nil, removed).For(croneDT)
+				return protocol.GroupPresence(groupJID, c.NS, protocol.Change{ID: "14", Previous: "13"}, nil, removed).For(croneDT)
 			},
 			check: func(t *testing.T, e *elem) {
-				checkPresence(t, e, protocol.NSRemove, nil, []domain.Member{{JID: hag, MID: "memberid", Nick: "nick name", Role: domain.RoleMember}})
+				checkPresence(t, e, protocol.NSRemove, protocol.Change{ID: "14", Previous: "13"}, nil, []domain.Member{{JID: hag, MID: "memberid", Nick: "nick name", Role: domain.RoleMember}})
 			},
 		},
 		renderCase{
 			name: "addmember-broadcast-many",
 			render: func(t *testing.T) protocol.Outbound {
-				return protocol.GroupPresence(groupJID, protocol.NSAdd, nil, []domain.Member{
+				return protocol.GroupPresence(groupJID, protocol.NSAdd, protocol.Change{ID: "11", Previous: "10"}, nil, []domain.Member{
 					{JID: hag, MID: "m1", Nick: "thirdwitch", Role: domain.RoleAdmin},
 					{JID: "someone@shakespeare.lit", MID: "m2", Role: domain.RoleMember},
 				}).For(croneDT)
 			},
 			check: func(t *testing.T, e *elem) {
-				checkPresence(t, e, protocol.NSAdd, nil, []domain.Member{
+				checkPresence(t, e, protocol.NSAdd, protocol.Change{ID: "11", Previous: "10"}, nil, []domain.Member{
 					{JID: hag, MID: "m1", Nick: "thirdwitch", Role: domain.RoleAdmin},
 					{JID: "someone@shakespeare.lit", MID: "m2", Role: domain.RoleMember},
 				})
@@ -343,12 +352,12 @@ func renderCases() []renderCase {
 		renderCase{
 			name: "group-presence-escaping",
 			render: func(t *testing.T) protocol.Outbound {
-				return protocol.GroupPresence(groupJID, protocol.NSCreate,
+				return protocol.GroupPresence(groupJID, protocol.NSCreate, protocol.Change{ID: "10"},
 					[]protocol.Property{{Name: "name", Value: `Tom & Jerry's <"best"> group ]]>` + "\r\n"}, {Name: "id", Value: "groupid"}},
 					[]domain.Member{{JID: hag, MID: `m"1`, Nick: "<b>&amp;\t'x'", Role: domain.RoleMember}}).For(croneDT)
 			},
 			check: func(t *testing.T, e *elem) {
-				checkPresence(t, e, protocol.NSCreate,
+				checkPresence(t, e, protocol.NSCreate, protocol.Change{ID: "10"},
 					map[string]string{"name": `Tom & Jerry's <"best"> group ]]>` + "\r\n", "id": "groupid"},
 					[]domain.Member{{JID: hag, MID: `m"1`, Nick: "<b>&amp;\t'x'", Role: domain.RoleMember}})
 			},
@@ -719,7 +728,7 @@ func TestErrorFor(t *testing.T) {
 // TestOutbound: a broadcast is encoded once; For changes only the
 // recipient, escaped like any attribute value.
 func TestOutbound(t *testing.T) {
-	o := protocol.GroupPresence(groupJID, protocol.NSDelete, nil, nil)
+	o := protocol.GroupPresence(groupJID, protocol.NSDelete, protocol.Change{}, nil, nil)
 	if o.To != "" {
 		t.Errorf("a broadcast has no recipient yet: %q", o.To)
 	}

@@ -282,8 +282,8 @@ func ArchiveMetadataResult(firstID string, firstAt time.Time, lastID string, las
 }
 
 // WithStanzaID returns o with an XEP-0359 stanza-id appended inside its
-// element (for forwarded presences and receipts in catch-up, which carry
-// their position like messages do).
+// element (for read receipts in catch-up, which carry their position like
+// messages and group changes do).
 func WithStanzaID(o Outbound, kind, by, id string) Outbound {
 	return withChild(o, kind, func(b []byte) []byte {
 		return AppendStart(b, "stanza-id", true, A("xmlns", NSSID), A("by", by), A("id", id))

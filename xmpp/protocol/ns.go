@@ -35,6 +35,10 @@ const (
 	NSForward      = "urn:xmpp:forward:0"
 	NSDelay        = "urn:xmpp:delay"
 	NSHints        = "urn:xmpp:hints"
+	NSMarkers      = "urn:xmpp:chat-markers:0"
+	NSReference    = "urn:xmpp:reference:0"
+	NSCorrect      = "urn:xmpp:message-correct:0"
+	NSReactions    = "urn:xmpp:reactions:0"
 	NSClient       = "jabber:client"
 	NSComponent    = "jabber:component:accept"
 )

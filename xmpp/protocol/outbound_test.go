@@ -24,7 +24,7 @@ func TestCheckOutbound(t *testing.T) {
 		want error
 	}{
 		{"an occupant to a full JID", msg("g@"+service+"/hag", hagPDA), 0, nil},
-		{"the service itself", protocol.GroupPresence(service, protocol.NSCreate, nil, nil).For(hagPDA), 0, nil},
+		{"the service itself", protocol.GroupPresence(service, protocol.NSCreate, protocol.Change{}, nil, nil).For(hagPDA), 0, nil},
 		{"a symbol in the local part", msg("\u2603@"+service+"/hag", hagPDA), 0, nil},
 		{"an emoji resource", msg("g@"+service+"/\U0001f642", hagPDA), 0, nil},
 		{"under the limit", msg("g@"+service+"/hag", hagPDA), 4096, nil},
@@ -72,7 +72,7 @@ func TestTooLargeReply(t *testing.T) {
 	if c := n.Child("", "error").Child(protocol.NSStanzas, "policy-violation"); c == nil {
 		t.Fatalf("want policy-violation: %s", e)
 	}
-	if _, ok := protocol.TooLargeReply(protocol.GroupPresence(groupJID, protocol.NSCreate, nil, nil).For(hagPDA), 10); ok {
+	if _, ok := protocol.TooLargeReply(protocol.GroupPresence(groupJID, protocol.NSCreate, protocol.Change{}, nil, nil).For(hagPDA), 10); ok {
 		t.Fatal("a presence was turned into an IQ error")
 	}
 }

@@ -1,6 +1,7 @@
 package protocol
 
 import (
+	"net/url"
 	"strings"
 
 	"github.com/uuchat/groupchat/domain"
@@ -32,10 +33,15 @@ type Post struct {
 }
 
 // Read is a read receipt: MessageID names the message read (its client id
-// or its archive id), or is empty for "everything so far".
+// or its archive id), or is empty for "everything so far". Marker is set
+// when the read came as an XEP-0333 displayed marker: the marker itself
+// (a Transient, or a Post when the client asked to store it) reaches the
+// members like any signal, and the read it implies is never answered with
+// an error (markers get none).
 type Read struct {
 	Group     string
 	MessageID string
+	Marker    Request
 }
 
 // Transient is a message to a group that carries only signals (chat
@@ -364,11 +370,11 @@ func checkMID(mid string) error {
 // states (XEP-0085), delivery receipts (XEP-0184) and chat markers
 // (XEP-0333). A message without a body carrying signals and nothing but
 // envelope metadata beside them is delivered live (Transient) but neither
-// archived, counted as unread nor pushed.
+// archived, counted as unread nor pushed, unless it asks to be stored.
 var signalNS = map[string]bool{
-	NSChatStates:              true,
-	"urn:xmpp:receipts":       true,
-	"urn:xmpp:chat-markers:0": true,
+	NSChatStates:        true,
+	"urn:xmpp:receipts": true,
+	NSMarkers:           true,
 }
 
 // isEnvelope reports whether c, a child of the message msg, says how the
@@ -421,7 +427,8 @@ func parseMessage(s Stanza) (Request, error) {
 		cmd.Body = body.Text
 	}
 	var payload []byte
-	signals, content := false, false
+	var displayed *xmlnode.Node
+	signals, content, store, noStore := false, false, false, false
 	for _, c := range n.Children {
 		if c.IsText() || c == body {
 			continue
@@ -443,6 +450,25 @@ func parseMessage(s Stanza) (Request, error) {
 			if j, err := address.Parse(c.Attr("id")); err == nil {
 				cmd.Mentions = append(cmd.Mentions, j.Bare().String())
 			}
+		case c.Name.Space == NSReference && c.Name.Local == "reference" && c.Attr("type") == "mention":
+			mentionURI(&cmd, c.Attr("uri"), groupJID)
+		case c.Name.Space == NSCorrect && c.Name.Local == "replace":
+			cmd.Kind = domain.Correction
+		case c.Name.Space == NSReactions && c.Name.Local == "reactions":
+			if cmd.Kind == domain.PlainMessage {
+				cmd.Kind = domain.Reaction
+			}
+		case c.Name.Space == NSMarkers && c.Name.Local == "displayed":
+			if displayed == nil {
+				displayed = c
+			}
+		case c.Name.Space == NSHints:
+			switch c.Name.Local {
+			case "store":
+				store = true
+			case "no-store", "no-permanent-store":
+				noStore = true
+			}
 		}
 		switch {
 		case signalNS[c.Name.Space]:
@@ -452,15 +478,70 @@ func parseMessage(s Stanza) (Request, error) {
 		}
 		payload = xmlnode.AppendXML(payload, c, n.Name.Space)
 	}
+	if noStore && (cmd.Body != "" || content) {
+		// XEP-0334: not to be stored. Members online get it, as a signal;
+		// it is not archived, so it is neither counted nor pushed.
+		var all []byte
+		if body != nil {
+			all = xmlnode.AppendXML(all, body, n.Name.Space)
+		}
+		return Transient{Group: s.Group(), ID: s.ID, Payload: string(append(all, payload...))}, nil
+	}
 	if body == nil && !content {
 		if !signals {
 			// No body and no signal: nothing to relay.
 			return nil, nil
 		}
-		return Transient{Group: s.Group(), ID: s.ID, Payload: string(payload)}, nil
+		var deliver Request = Transient{Group: s.Group(), ID: s.ID, Payload: string(payload)}
+		if store && !noStore {
+			// XEP-0334: a signal the client wants archived is stored like
+			// a message, but as a signal: never unread, never pushed.
+			cmd.Payload, cmd.Kind = string(payload), domain.StoredSignal
+			deliver = Post{Group: s.Group(), Command: cmd}
+		}
+		if displayed != nil && displayed.Attr("id") != "" {
+			// XEP-0333 §5: in a group the marker names the message by the
+			// group's stanza-id; it also says the member read up to it.
+			return Read{Group: s.Group(), MessageID: displayed.Attr("id"), Marker: deliver}, nil
+		}
+		return deliver, nil
 	}
 	cmd.Payload = string(payload)
 	return Post{Group: s.Group(), Command: cmd}, nil
+}
+
+// mentionURI adds the mention an XEP-0372 reference names by its XMPP URI
+// (RFC 5122: xmpp:, an optional //authority, the JID percent-encoded, an
+// optional ?query or #fragment): a user's JID mentions that bare JID, an
+// occupant JID of the group mentions the member with that mid. Anything
+// else (the group itself, another group's occupant, not a JID) mentions
+// nobody.
+func mentionURI(cmd *domain.PostMessage, uri, groupJID string) {
+	rest, ok := strings.CutPrefix(uri, "xmpp:")
+	if !ok {
+		return
+	}
+	if auth, ok := strings.CutPrefix(rest, "//"); ok {
+		_, rest, _ = strings.Cut(auth, "/")
+	}
+	if i := strings.IndexAny(rest, "?#"); i >= 0 {
+		rest = rest[:i]
+	}
+	raw, err := url.PathUnescape(rest)
+	if err != nil {
+		return
+	}
+	j, err := address.Parse(raw)
+	if err != nil || j.Localpart() == "" {
+		return
+	}
+	if j.Bare().String() == groupJID {
+		if mid := j.Resourcepart(); mid != "" {
+			cmd.MentionMIDs = append(cmd.MentionMIDs, mid)
+		}
+		return
+	}
+	cmd.Mentions = append(cmd.Mentions, j.Bare().String())
 }
 
 func parseIQ(s Stanza) (Request, error) {

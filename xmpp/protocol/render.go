@@ -114,22 +114,39 @@ func outbound(kind, from, id, typ, to string, tail []byte) Outbound {
 // Property is one <property name="...">value</property> of a group presence.
 type Property struct{ Name, Value string }
 
+// Change places a group change in its group's chain of changes: its
+// archive id and the archive id of the group's change before it ("" for a
+// creation, the first). A client that finds Previous is not the last change
+// it holds missed one. The zero Change renders neither.
+type Change struct{ ID, Previous string }
+
+// IsGroupChange reports whether an event is a group change, broadcast as a
+// group presence that names the group's previous change.
+func IsGroupChange(e domain.Event) bool {
+	switch e.(type) {
+	case domain.GroupCreated, domain.GroupUpdated, domain.GroupDeleted, domain.MemberAdded, domain.MemberRemoved:
+		return true
+	}
+	return false
+}
+
 // GroupPresence renders a group broadcast or reply: a presence from the
-// group carrying the operation's <x/>, properties and member items.
-func GroupPresence(groupJID, ns string, props []Property, items []domain.Member) Outbound {
-	return groupPresence(groupJID, "", ns, props, items)
+// group carrying the operation's <x/> (with the previous change), properties
+// and member items, and the change's archive id as XEP-0359 stanza-id.
+func GroupPresence(groupJID, ns string, c Change, props []Property, items []domain.Member) Outbound {
+	return groupPresence(groupJID, "", ns, c, props, items)
 }
 
 // GroupReply renders the answer to the resource that asked for a group
 // change: a group presence carrying the request's id, so that a client can
 // match it to its request as it matches an error.
-func GroupReply(groupJID, id, ns string, props []Property) Outbound {
-	return groupPresence(groupJID, id, ns, props, nil)
+func GroupReply(groupJID, id, ns string, c Change, props []Property) Outbound {
+	return groupPresence(groupJID, id, ns, c, props, nil)
 }
 
-func groupPresence(groupJID, id, ns string, props []Property, items []domain.Member) Outbound {
+func groupPresence(groupJID, id, ns string, c Change, props []Property, items []domain.Member) Outbound {
 	tail := append(make([]byte, 0, 256), `">`...)
-	tail = AppendStart(tail, "x", true, Attr{"xmlns", ns})
+	tail = AppendStart(tail, "x", true, Attr{"xmlns", ns}, Attr{"previous", c.Previous})
 	if len(props) > 0 {
 		tail = append(tail, "<properties>"...)
 		for _, p := range props {
@@ -139,6 +156,9 @@ func groupPresence(groupJID, id, ns string, props []Property, items []domain.Mem
 	}
 	for _, m := range items {
 		tail = AppendMemberItem(tail, m)
+	}
+	if c.ID != "" {
+		tail = AppendStart(tail, "stanza-id", true, Attr{"xmlns", NSSID}, Attr{"by", groupJID}, Attr{"id", c.ID})
 	}
 	tail = AppendEnd(tail, "presence")
 	return outbound("presence", groupJID, id, "", "", tail)

@@ -150,8 +150,12 @@ func (n *Notifier) Stats() Stats {
 // sender, to the members that may need waking: not its sender, with a
 // registration, whose level for the group lets it through, and with no
 // online resource. It never blocks: when the queue is full the message is
-// dropped for that member and counted.
+// dropped for that member and counted. A message that is not counted as
+// unread (a correction, a reaction) wakes nobody.
 func (n *Notifier) Message(group, sender string, m domain.MessagePosted, members []domain.Member) {
+	if !m.Counted() {
+		return
+	}
 	var wake []string
 	n.settings.mu.RLock()
 	for _, mb := range members {

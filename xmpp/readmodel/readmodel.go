@@ -66,6 +66,11 @@ func (r ReadModel) MessageByPosition(ctx context.Context, group string, position
 	return ref, ok, err
 }
 
+// PreviousChange implements history.ReadModel.
+func (r ReadModel) PreviousChange(ctx context.Context, group string, position uint64) (uint64, error) {
+	return r.DB.PreviousChange(ctx, group, position)
+}
+
 // WasMember implements history.ReadModel.
 func (r ReadModel) WasMember(ctx context.Context, group, jid string) (bool, error) {
 	spans, err := r.DB.Spans(ctx, group, jid)

@@ -40,8 +40,8 @@ var routeTable = []route{
 	{"presence with <x/>", "#creategroup #updategroup #deletegroup #addmember #removemember", protocol.GroupCommand{}, true, (*Service).groupCommand},
 	// Messages (§6).
 	{"message type groupchat with a body or a payload", "", protocol.Post{}, true, (*Service).message},
-	{"message type groupchat", protocol.NSChatStates + " <read/>", protocol.Read{}, true, (*Service).message},
-	{"message type groupchat, signals only", "chat states, receipts, markers", protocol.Transient{}, true, (*Service).message},
+	{"message type groupchat", protocol.NSChatStates + " <read/>, " + protocol.NSMarkers + " <displayed/>", protocol.Read{}, true, (*Service).message},
+	{"message type groupchat, signals only, or marked no-store", "chat states, receipts, markers; " + protocol.NSHints, protocol.Transient{}, true, (*Service).message},
 	{"message type groupchat with <retract/>", protocol.NSRetract, protocol.Retract{}, true, (*Service).message},
 	{"iq set to a group", protocol.NSModerate + " <moderate/>", protocol.Moderate{}, true, (*Service).toShard},
 	// History and catch-up (§7).
@@ -156,9 +156,21 @@ func (s *Service) archiveMetadata(ctx context.Context, st protocol.Stanza, r pro
 // the sender's rate, a post only if it can be delivered under the
 // server's stanza limit.
 func (s *Service) message(ctx context.Context, st protocol.Stanza, r protocol.Request) {
-	if p, ok := r.(protocol.Post); ok && s.cfg.MaxOutboundBytes > 0 {
-		if n := protocol.PostBytes(p.Command) + protocol.MessageReserve; n > s.cfg.MaxOutboundBytes {
+	deliver := r
+	if rd, ok := r.(protocol.Read); ok && rd.Marker != nil {
+		deliver = rd.Marker
+	}
+	switch d := deliver.(type) {
+	case protocol.Post:
+		if n := protocol.PostBytes(d.Command) + protocol.MessageReserve; s.cfg.MaxOutboundBytes > 0 && n > s.cfg.MaxOutboundBytes {
 			s.refuse(ctx, st, protocol.ErrPolicyViolation.With("the message would be larger than the XMPP server accepts from the service"))
+			return
+		}
+	case protocol.Transient:
+		// A message not to be stored (XEP-0334) is relayed with its body:
+		// it keeps within what a stored one may carry.
+		if lim := s.cfg.Limits; lim.MaxBodyBytes > 0 && lim.MaxPayloadBytes > 0 && len(d.Payload) > lim.MaxBodyBytes+lim.MaxPayloadBytes {
+			s.refuse(ctx, st, protocol.ErrPolicyViolation.With("the message is larger than the group relays"))
 			return
 		}
 	}

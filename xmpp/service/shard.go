@@ -102,25 +102,43 @@ func (sh *shard) newBatch(attempt int) *batchState {
 func (sh *shard) process(ctx context.Context, batch []job) {
 	b := sh.newBatch(0)
 	for _, j := range batch {
-		switch r := j.req.(type) {
-		case protocol.GroupCommand, protocol.Post, protocol.Read, protocol.Retract, protocol.Moderate:
-			sh.decide(ctx, j, b)
-		case protocol.Transient:
-			// Live-only signals follow what was decided before them.
-			sh.flush(ctx, b)
-			sh.relay(ctx, j, r)
-		case protocol.RoomJoin:
-			sh.flush(ctx, b)
-			sh.enterRoom(ctx, j, r)
-		case protocol.RoomLeave:
-			sh.flush(ctx, b)
-			sh.exitRoom(ctx, j)
-		default:
-			sh.flush(ctx, b)
-			sh.answer(ctx, j)
-		}
+		sh.handle(ctx, j, b)
 	}
 	sh.flush(ctx, b)
+}
+
+func (sh *shard) handle(ctx context.Context, j job, b *batchState) {
+	switch r := j.req.(type) {
+	case protocol.Read:
+		if r.Marker != nil {
+			// A displayed marker reaches the members as any signal does,
+			// then counts as the reader's read.
+			sh.handle(ctx, job{st: j.st, req: r.Marker}, b)
+		}
+		sh.decide(ctx, j, b)
+	case protocol.GroupCommand, protocol.Post, protocol.Retract, protocol.Moderate:
+		sh.decide(ctx, j, b)
+	case protocol.Transient:
+		// Live-only signals follow what was decided before them.
+		sh.flush(ctx, b)
+		sh.relay(ctx, j, r)
+	case protocol.RoomJoin:
+		sh.flush(ctx, b)
+		sh.enterRoom(ctx, j, r)
+	case protocol.RoomLeave:
+		sh.flush(ctx, b)
+		sh.exitRoom(ctx, j)
+	default:
+		sh.flush(ctx, b)
+		sh.answer(ctx, j)
+	}
+}
+
+// quiet reports whether j's refusals go unanswered: the read a displayed
+// marker implies (the marker itself was checked and answered already).
+func quiet(j job) bool {
+	r, ok := j.req.(protocol.Read)
+	return ok && r.Marker != nil
 }
 
 // state returns the deciding state of a group, reloading it from the log
@@ -147,12 +165,16 @@ func (sh *shard) decide(ctx context.Context, j job, b *batchState) {
 			_, err = domain.RequireMember(g, j.st.Requester(), "")
 		}
 		if err != nil {
-			s.reply(ctx, protocol.ErrorReply(j.st, protocol.ErrorFor(err)))
+			if !quiet(j) {
+				s.reply(ctx, protocol.ErrorReply(j.st, protocol.ErrorFor(err)))
+			}
 			return
 		}
 		ref, err := sh.resolveRead(ctx, group, r.MessageID)
 		if err != nil {
-			s.reply(ctx, protocol.ErrorReply(j.st, protocol.ErrorFor(err)))
+			if !quiet(j) {
+				s.reply(ctx, protocol.ErrorReply(j.st, protocol.ErrorFor(err)))
+			}
 			return
 		}
 		if ref == nil {
@@ -176,6 +198,8 @@ func (sh *shard) decide(ctx context.Context, j job, b *batchState) {
 		return dec.Events, refused
 	})
 	switch {
+	case refused != nil && quiet(j):
+		return
 	case refused != nil:
 		e := protocol.ErrorFor(refused)
 		if _, mod := j.req.(protocol.Moderate); mod && domain.KindOf(refused) == domain.KindNotAllowed {
@@ -218,7 +242,9 @@ func (sh *shard) flush(ctx context.Context, b *batchState) {
 				}
 				sh.s.log.Error("appending events failed", "group", r.ID, "events", r.Events, "err", r.Err)
 				for _, j := range jobs {
-					sh.s.reply(ctx, protocol.ErrorReply(j.st, protocol.ErrorFor(r.Err)))
+					if !quiet(j) {
+						sh.s.reply(ctx, protocol.ErrorReply(j.st, protocol.ErrorFor(r.Err)))
+					}
 				}
 				continue
 			}
