@@ -312,6 +312,7 @@ func serve(ctx context.Context, cfg serveConfig, log *slog.Logger, ready func())
 	svc := service.New(service.Config{
 		Domain: cfg.Domain, Name: cfg.Name, Limits: cfg.Limits, SystemAdmins: admins,
 		MessageRate: cfg.MessageRate, MessageBurst: cfg.MessageBurst, MaxOutboundBytes: cfg.MaxOutbound,
+		MaxRoomOccupants: cfg.MaxOnlineResources,
 	}, store, readmodel.ReadModel{DB: proj}, online, log)
 	pushCfg := cfg.Push
 	pushCfg.Domain = cfg.Domain

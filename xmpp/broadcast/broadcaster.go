@@ -6,6 +6,7 @@ import (
 
 	"github.com/uuchat/groupchat/domain"
 	"github.com/uuchat/groupchat/eventstore"
+	"github.com/uuchat/groupchat/xmpp/muc"
 	"github.com/uuchat/groupchat/xmpp/protocol"
 )
 
@@ -44,6 +45,14 @@ type Log interface {
 	ReadStream(ctx context.Context, stream string, from uint64, max int) ([]eventstore.RecordedEvent, error)
 }
 
+// Rooms is who is in which group's room through the XEP-0045 front door.
+type Rooms interface {
+	// Occupants appends to dst the resources of user bare in group's room.
+	Occupants(dst []string, group, bare string) []string
+	// ExitGroup empties a group's room of user bare ("" for everyone).
+	ExitGroup(group, bare string)
+}
+
 // Pusher notifies offline members of a message (push notifications).
 type Pusher interface {
 	Message(group, occupant string, m domain.MessagePosted, members []domain.Member)
@@ -62,6 +71,7 @@ type Broadcaster struct {
 	reply func(ctx context.Context, o protocol.Outbound)
 	out   Sender
 	push  Pusher
+	rooms Rooms
 
 	// groups is the view of every group as of the last applied event.
 	groups map[string]*domain.Group
@@ -85,6 +95,10 @@ func New(cfg Config, online Online, log Log, reply func(ctx context.Context, o p
 
 // Attach sets where broadcasts go. Call it before OnApplied or FanOut.
 func (b *Broadcaster) Attach(out Sender) { b.out = out }
+
+// AttachRooms sets who is in which group's room as a MUC occupant; nil is
+// nobody. Call it before OnApplied.
+func (b *Broadcaster) AttachRooms(r Rooms) { b.rooms = r }
 
 // AttachPush sets who is offered each message for push notifications; nil
 // is none. Call it before OnApplied.
@@ -143,7 +157,7 @@ func (b *Broadcaster) OnApplied(ctx context.Context, events []eventstore.Recorde
 		b.join(joined)
 		switch e := e.(type) {
 		case domain.GroupCreated:
-			b.FanOut(ctx, o, e.Members)
+			b.fanOutNative(ctx, o, e.Members)
 		case domain.GroupUpdated:
 			// The requester gets the new properties with the group id
 			// (and its request's id), then everyone gets the change;
@@ -153,19 +167,31 @@ func (b *Broadcaster) OnApplied(ctx context.Context, events []eventstore.Recorde
 				b.reply(ctx, reply.For(meta.From))
 			}
 			g.Apply(e)
-			b.FanOut(ctx, o, g.Members())
+			b.fanOutNative(ctx, o, g.Members())
+			b.toRooms(ctx, group, e, g, g.Members())
 			continue
 		case domain.GroupDeleted:
-			b.FanOut(ctx, o, e.Members)
+			b.fanOutNative(ctx, o, e.Members)
+			b.toRooms(ctx, group, e, g, e.Members)
+			if b.rooms != nil {
+				b.rooms.ExitGroup(group, "")
+			}
 		case domain.MemberAdded:
 			g.Apply(e)
-			b.FanOut(ctx, o, g.Members())
+			b.fanOutNative(ctx, o, g.Members())
+			b.toRooms(ctx, group, e, g, g.Members())
 			continue
 		case domain.MemberRemoved:
-			b.FanOut(ctx, o, g.Members())
+			b.fanOutNative(ctx, o, g.Members())
+			b.toRooms(ctx, group, e, g, g.Members())
+			for _, m := range e.Members {
+				if b.rooms != nil {
+					b.rooms.ExitGroup(group, m.JID)
+				}
+			}
 		case domain.MessagePosted:
 			members := g.Members()
-			b.FanOut(ctx, o, members)
+			b.FanOut(ctx, group, o, members)
 			if b.push != nil {
 				b.push.Message(group, b.addr.Occupant(group, e.MID), e, members)
 			}
@@ -175,7 +201,7 @@ func (b *Broadcaster) OnApplied(ctx context.Context, events []eventstore.Recorde
 			if e.Moderated && meta.From != "" {
 				b.reply(ctx, protocol.ModerationDone(gj, meta.ID, meta.From))
 			}
-			b.FanOut(ctx, o, g.Members())
+			b.FanOut(ctx, group, o, g.Members())
 		case domain.MessageRead:
 			if kind != "" {
 				to = b.online.Resources(to[:0], e.Message.Sender)
@@ -219,19 +245,63 @@ func (b *Broadcaster) leave(ms []domain.Member) {
 	}
 }
 
-// FanOut sends one rendered stanza to every online resource of members. A
+// FanOut sends one rendered message of group to every online resource of
+// members, native clients and MUC occupants of the group's room alike. A
 // recipient the edge refuses is skipped; only the end of ctx stops it.
-func (b *Broadcaster) FanOut(ctx context.Context, o protocol.Outbound, members []domain.Member) {
+func (b *Broadcaster) FanOut(ctx context.Context, group string, o protocol.Outbound, members []domain.Member) {
 	var to []string
 	for _, m := range members {
 		to = b.online.Resources(to[:0], m.JID)
-		for _, full := range to {
-			if err := b.out.Send(ctx, o.For(full)); err != nil {
-				if ctx.Err() != nil {
-					return
-				}
-				b.log.Warn(LogDroppedBroadcast, "to", full, "err", err)
+		if b.rooms != nil {
+			to = b.rooms.Occupants(to, group, m.JID)
+		}
+		if !b.sendAll(ctx, o, to) {
+			return
+		}
+	}
+}
+
+// fanOutNative sends a stanza of the native protocol (a group presence)
+// to the online resources of members that are not MUC clients.
+func (b *Broadcaster) fanOutNative(ctx context.Context, o protocol.Outbound, members []domain.Member) {
+	var to []string
+	for _, m := range members {
+		to = b.online.Resources(to[:0], m.JID)
+		if !b.sendAll(ctx, o, to) {
+			return
+		}
+	}
+}
+
+// toRooms sends the occupants of group's room what MUC clients see of a
+// change (muc.Change), each member's resources their own view of it.
+func (b *Broadcaster) toRooms(ctx context.Context, group string, e domain.Event, g *domain.Group, members []domain.Member) {
+	if b.rooms == nil {
+		return
+	}
+	var to []string
+	for _, m := range members {
+		to = b.rooms.Occupants(to[:0], group, m.JID)
+		if len(to) == 0 {
+			continue
+		}
+		for _, o := range muc.Change(b.addr, group, e, g, m) {
+			if !b.sendAll(ctx, o, to) {
+				return
 			}
 		}
 	}
+}
+
+// sendAll sends o to each full JID; false once ctx has ended.
+func (b *Broadcaster) sendAll(ctx context.Context, o protocol.Outbound, to []string) bool {
+	for _, full := range to {
+		if err := b.out.Send(ctx, o.For(full)); err != nil {
+			if ctx.Err() != nil {
+				return false
+			}
+			b.log.Warn(LogDroppedBroadcast, "to", full, "err", err)
+		}
+	}
+	return true
 }

@@ -457,7 +457,7 @@ func TestFanOutSkipsARefusedRecipient(t *testing.T) {
 	link := &refusing{refuse: aliceDesk}
 	w.b.Attach(link)
 	composing := `<composing xmlns="http://jabber.org/protocol/chatstates"/>`
-	w.b.FanOut(context.Background(), protocol.TransientMessage(covenJID+"/bob", "t1", composing), []domain.Member{alice, bob})
+	w.b.FanOut(context.Background(), "coven", protocol.TransientMessage(covenJID+"/bob", "t1", composing), []domain.Member{alice, bob})
 	want := stanza{Kind: "message", From: covenJID + "/bob", ID: "t1"}.to(alicePhone, bobPDA)
 	if got := parseAll(t, link.sent); !reflect.DeepEqual(got, byRecipient(want)) {
 		t.Fatalf("delivered:\n got %+v\nwant %+v", got, want)

@@ -2,6 +2,7 @@ package directory
 
 import (
 	"context"
+	"slices"
 
 	"github.com/uuchat/groupchat/domain"
 	"github.com/uuchat/groupchat/xmpp/history"
@@ -29,7 +30,7 @@ type Answerer struct {
 
 // ServiceInfo is the service's disco#info answer.
 func (a *Answerer) ServiceInfo() []byte {
-	return protocol.DiscoInfoResult(protocol.GroupchatIdentity(a.Name), protocol.Features)
+	return protocol.DiscoInfoResult(protocol.Features, protocol.GroupchatIdentity(a.Name))
 }
 
 // Group answers a query about one group (#groupinfo, disco#info,
@@ -42,7 +43,9 @@ func (a *Answerer) Group(g *domain.Group, st protocol.Stanza, req protocol.Reque
 	case protocol.GroupInfoQuery:
 		return protocol.GroupInfoResult(a.groupInfo(history.GroupSummary{ID: g.ID(), Name: g.Name(), Type: g.Type(), Members: g.MemberCount()})), nil
 	case protocol.DiscoInfo:
-		return protocol.DiscoInfoResult(protocol.GroupchatIdentity(g.Name()), protocol.GroupFeatures), nil
+		// A group is also a room of the XEP-0045 front door.
+		return protocol.DiscoInfoResult(append(slices.Clone(protocol.GroupFeatures), protocol.RoomFeatures...),
+			protocol.GroupchatIdentity(g.Name()), protocol.RoomIdentity(g.Name())), nil
 	case protocol.DiscoItems:
 		return protocol.EmptyDiscoItems(), nil
 	case protocol.MembersQuery:

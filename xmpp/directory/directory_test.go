@@ -86,6 +86,7 @@ func TestGroup(t *testing.T) {
 				<query xmlns="http://jabber.org/protocol/disco#info"/></iq>`,
 			want: `<query xmlns="http://jabber.org/protocol/disco#info">
 				<identity category="groupchat" type="text" name="Group Name"/>
+				<identity category="conference" type="text" name="Group Name"/>
 				<feature var="http://jabber.org/protocol/groupchat"/>
 				<feature var="http://jabber.org/protocol/disco#info"/>
 				<feature var="urn:xmpp:sid:0"/>
@@ -96,7 +97,14 @@ func TestGroup(t *testing.T) {
 				<feature var="http://jabber.org/protocol/groupchat#push"/>
 				<feature var="urn:xmpp:message-retract:1"/>
 				<feature var="urn:xmpp:message-retract:1#tombstone"/>
-				<feature var="urn:xmpp:message-moderate:1"/></query>`,
+				<feature var="urn:xmpp:message-moderate:1"/>
+				<feature var="http://jabber.org/protocol/muc"/>
+				<feature var="muc_membersonly"/>
+				<feature var="muc_persistent"/>
+				<feature var="muc_nonanonymous"/>
+				<feature var="muc_hidden"/>
+				<feature var="muc_unmoderated"/>
+				<feature var="muc_unsecured"/></query>`,
 		},
 		{
 			name: "disco#items of a group: none",

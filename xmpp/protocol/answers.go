@@ -73,11 +73,19 @@ func GroupchatIdentity(name string) Identity {
 	return Identity{Category: "groupchat", Type: "text", Name: name}
 }
 
-// DiscoInfoResult renders an XEP-0030 disco#info answer: the identity,
+// RoomIdentity is a group's identity as a XEP-0045 room (XEP-0045 §6.4),
+// beside its groupchat identity, so that MUC clients see a room.
+func RoomIdentity(name string) Identity {
+	return Identity{Category: "conference", Type: "text", Name: name}
+}
+
+// DiscoInfoResult renders an XEP-0030 disco#info answer: the identities,
 // then one <feature/> per feature.
-func DiscoInfoResult(id Identity, features []string) []byte {
+func DiscoInfoResult(features []string, ids ...Identity) []byte {
 	buf := AppendStart(nil, "query", false, A("xmlns", NSDiscoInfo))
-	buf = AppendStart(buf, "identity", true, A("category", id.Category), A("type", id.Type), A("name", id.Name))
+	for _, id := range ids {
+		buf = AppendStart(buf, "identity", true, A("category", id.Category), A("type", id.Type), A("name", id.Name))
+	}
 	for _, f := range features {
 		buf = AppendStart(buf, "feature", true, A("var", f))
 	}

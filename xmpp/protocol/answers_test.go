@@ -162,14 +162,14 @@ func TestAnswerPayloads(t *testing.T) {
 		{
 			name:    "disco-info-service",
 			request: docReq(docDiscoInfoRequest),
-			payload: protocol.DiscoInfoResult(protocol.GroupchatIdentity("Group Chat Service"), protocol.Features),
+			payload: protocol.DiscoInfoResult(protocol.Features, protocol.GroupchatIdentity("Group Chat Service")),
 			ns:      protocol.NSDiscoInfo,
 			want:    fromGolden("answer-disco-info-service.xml"),
 		},
 		{
 			name:    "disco-info-group",
 			request: docReq(docGroupInfoRequest),
-			payload: protocol.DiscoInfoResult(protocol.GroupchatIdentity("Witches"), protocol.GroupFeatures),
+			payload: protocol.DiscoInfoResult(append(protocol.GroupFeatures, protocol.RoomFeatures...), protocol.GroupchatIdentity("Witches"), protocol.RoomIdentity("Witches")),
 			ns:      protocol.NSDiscoInfo,
 			want:    fromGolden("answer-disco-info-group.xml"),
 		},

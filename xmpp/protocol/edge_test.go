@@ -214,7 +214,14 @@ func TestPresence(t *testing.T) {
 	runParseCases(t, []parseCase{
 		{name: "available at the group", xml: pres(groupJID, "", ""), want: protocol.Availability{Online: true}},
 		{name: "available at the service", xml: pres(service, "", `<show>away</show><priority>5</priority>`), want: protocol.Availability{Online: true}},
-		{name: "MUC join is availability only", xml: pres(groupJID+"/nick", "", `<x xmlns="http://jabber.org/protocol/muc"/>`), want: protocol.Availability{Online: true}},
+		// XEP-0045 §7.2.2, §7.2.15, §7.14: entering, with history asked for, and leaving.
+		{name: "MUC join", xml: pres(groupJID+"/thirdwitch", "", `<x xmlns="http://jabber.org/protocol/muc"/>`),
+			want: protocol.RoomJoin{Group: "groupid", Nick: "thirdwitch", History: protocol.RoomHistory{MaxStanzas: -1, MaxChars: -1, Seconds: -1}}},
+		{name: "MUC join with history", xml: pres(groupJID+"/thirdwitch", "", `<x xmlns="http://jabber.org/protocol/muc"><history maxstanzas="20" seconds="180"/></x>`),
+			want: protocol.RoomJoin{Group: "groupid", Nick: "thirdwitch", History: protocol.RoomHistory{MaxStanzas: 20, MaxChars: -1, Seconds: 180}}},
+		{name: "MUC join with bad history", xml: pres(groupJID+"/thirdwitch", "", `<x xmlns="http://jabber.org/protocol/muc"><history maxstanzas="many"/></x>`), err: &protocol.ErrBadRequest},
+		{name: "MUC exit", xml: pres(groupJID+"/thirdwitch", "unavailable", ``), want: protocol.RoomLeave{Group: "groupid"}},
+		{name: "MUC presence update", xml: pres(groupJID+"/thirdwitch", "", `<show>away</show>`), want: nil},
 		{name: "unavailable", xml: pres(service, "unavailable", ""), want: protocol.Availability{Online: false}},
 		{name: "unavailable with an operation", xml: pres(groupJID, "unavailable", xDelete), want: protocol.Availability{Online: false}},
 		{name: "error", xml: pres(service, "error", `<error type="cancel"><remote-server-not-found xmlns="urn:ietf:params:xml:ns:xmpp-stanzas"/></error>`), want: protocol.Bounce{}},
@@ -271,6 +278,7 @@ func TestMessage(t *testing.T) {
 		{name: "type error", xml: msg(groupJID, "error", `<body>hi</body><error type="cancel"><gone xmlns="urn:ietf:params:xml:ns:xmpp-stanzas"/></error>`), want: protocol.Bounce{}},
 		{name: "type error to the service", xml: msg(service, "error", ``), want: protocol.Bounce{}},
 		{name: "to an occupant", xml: msg(groupJID+"/memberid", "groupchat", `<body>hi</body>`), err: &protocol.ErrBadRequest},
+		{name: "a private message through the group", xml: msg(groupJID+"/memberid", "chat", `<body>hi</body>`), want: protocol.PrivateMessage{}},
 		{name: "to the service", xml: msg(service, "groupchat", `<body>hi</body>`), err: &protocol.ErrBadRequest},
 
 		{name: "chat state only: composing (relayed live)", xml: msg(groupJID, "groupchat", `<composing xmlns="`+states+`"/>`), want: protocol.Transient{Group: "groupid", ID: "m1", Payload: `<composing xmlns="http://jabber.org/protocol/chatstates"/>`}},

@@ -169,7 +169,25 @@ func bounce(s Stanza) Request {
 	return nil
 }
 
+// groupOp is the namespace of the seed's group operation a presence
+// carries (#creategroup, …), or "".
+func groupOp(s Stanza) string {
+	for _, ns := range groupOps {
+		if s.Node.ChildNS(ns) != nil {
+			return ns
+		}
+	}
+	return ""
+}
+
+func hasGroupOp(s Stanza) bool { return groupOp(s) != "" }
+
 func parsePresence(s Stanza) (Request, error) {
+	if s.Type != "error" && !hasGroupOp(s) {
+		if r, err, ok := parseRoomPresence(s); ok {
+			return r, err
+		}
+	}
 	switch s.Type {
 	case "error":
 		return bounce(s), nil
@@ -180,13 +198,7 @@ func parsePresence(s Stanza) (Request, error) {
 		// Subscriptions and probes mean nothing to a group.
 		return nil, nil
 	}
-	var op string
-	for _, ns := range groupOps {
-		if s.Node.ChildNS(ns) != nil {
-			op = ns
-			break
-		}
-	}
+	op := groupOp(s)
 	if op == "" {
 		return Availability{Online: true}, nil
 	}
@@ -390,6 +402,11 @@ func parseMessage(s Stanza) (Request, error) {
 	case "error":
 		return bounce(s), nil
 	case "groupchat":
+	case "chat", "normal", "":
+		if s.Group() != "" && s.To.Resourcepart() != "" {
+			return PrivateMessage{}, nil
+		}
+		return nil, ErrBadRequest.With("a group accepts only messages of type groupchat")
 	default:
 		return nil, ErrBadRequest.With("a group accepts only messages of type groupchat")
 	}

@@ -50,6 +50,10 @@ var routeTable = []route{
 	{"iq get to a group", protocol.NSMAM, protocol.ArchiveForm{}, true, (*Service).archiveForm},
 	{"iq set to a group", protocol.NSMAM, protocol.ArchiveQuery{}, true, (*Service).archiveQueryRoute},
 	{"iq get to a group", protocol.NSMAM + " <metadata/>", protocol.ArchiveMetadata{}, true, (*Service).archiveMetadata},
+	// The XEP-0045 front door (§11): groups as members-only rooms.
+	{"presence with <x/> to an occupant JID", protocol.NSMUC, protocol.RoomJoin{}, false, (*Service).toShard},
+	{"presence unavailable to an occupant JID", protocol.NSMUC, protocol.RoomLeave{}, false, (*Service).toShard},
+	{"message type chat or normal to an occupant JID", "", protocol.PrivateMessage{}, false, (*Service).privateMessage},
 	// Push (§7.4).
 	{"iq set to the service", protocol.NSPush + " <enable/>", protocol.PushEnable{}, true, (*Service).pushRequest},
 	{"iq set to the service", protocol.NSPush + " <disable/>", protocol.PushDisable{}, true, (*Service).pushRequest},
@@ -73,10 +77,11 @@ func (s *Service) dispatch(ctx context.Context, st protocol.Stanza, req protocol
 		s.refuse(ctx, st, protocol.ErrServiceUnavailable.With(""))
 		return
 	}
-	if r.online {
+	if r.online && !s.rooms.InAny(st.From.String()) {
 		// Any request shows that its sender's resource is online now; if
 		// it leaves without telling us, the next delivery bounces and
-		// prunes it.
+		// prunes it. A MUC client in a room stays one: it gets its rooms'
+		// traffic only.
 		s.online.Online(st.From)
 	}
 	r.handle(s, ctx, st, req)
@@ -94,6 +99,13 @@ func (s *Service) availability(_ context.Context, st protocol.Stanza, r protocol
 // error, it gets no answer.
 func (s *Service) bounce(_ context.Context, st protocol.Stanza, _ protocol.Request) {
 	s.online.Offline(st.From)
+	s.rooms.Forget(st.From.String(), st.Requester())
+}
+
+// privateMessage refuses a private message through a group's room, as a
+// MUC room that does not allow them answers (Prosody's restrict_pm).
+func (s *Service) privateMessage(ctx context.Context, st protocol.Stanza, _ protocol.Request) {
+	s.refuse(ctx, st, protocol.ErrPolicyViolation.With("private messages are not offered in groups"))
 }
 
 func (s *Service) ping(ctx context.Context, st protocol.Stanza, _ protocol.Request) {

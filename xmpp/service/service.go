@@ -16,6 +16,7 @@ import (
 	"github.com/uuchat/groupchat/xmpp/broadcast"
 	"github.com/uuchat/groupchat/xmpp/directory"
 	"github.com/uuchat/groupchat/xmpp/history"
+	"github.com/uuchat/groupchat/xmpp/muc"
 	"github.com/uuchat/groupchat/xmpp/presence"
 	"github.com/uuchat/groupchat/xmpp/protocol"
 	"github.com/uuchat/groupchat/xmpp/push"
@@ -40,6 +41,9 @@ type Config struct {
 	// MaxOutboundBytes is the largest stanza the XMPP server accepts from
 	// the component; answers are paged to stay under it. 0 is unlimited.
 	MaxOutboundBytes int
+	// MaxRoomOccupants bounds the (resource, room) pairs of MUC clients
+	// in groups' rooms; 0 is unlimited.
+	MaxRoomOccupants int
 }
 
 // Sender delivers outgoing stanzas (the component link).
@@ -86,6 +90,9 @@ type Service struct {
 	push *push.Notifier
 	// history answers catch-up, MAM and #readers on the query workers.
 	history *history.Answerer
+	// rooms is who is in which group's room through the XEP-0045 front
+	// door.
+	rooms *muc.Rooms
 	// directory answers discovery and the queries about groups and members.
 	directory *directory.Answerer
 }
@@ -119,6 +126,8 @@ func New(cfg Config, store eventstore.Store, reads ReadModel, online *presence.T
 		Reads: reads, Log: store, Render: s.broadcaster.Render, Addr: s.addr,
 		MaxOutboundBytes: cfg.MaxOutboundBytes, Send: s.reply,
 	}
+	s.rooms = muc.NewRooms(cfg.MaxRoomOccupants)
+	s.broadcaster.AttachRooms(s.rooms)
 	s.directory = &directory.Answerer{Addr: s.addr, Name: cfg.Name, MaxOutboundBytes: cfg.MaxOutboundBytes, Reads: reads}
 	for _, a := range cfg.SystemAdmins {
 		// Requesters are compared as normalized bare JIDs, so an

@@ -122,6 +122,12 @@ func (sh *shard) handle(ctx context.Context, j job, b *batchState) {
 		// Live-only signals follow what was decided before them.
 		sh.flush(ctx, b)
 		sh.relay(ctx, j, r)
+	case protocol.RoomJoin:
+		sh.flush(ctx, b)
+		sh.enterRoom(ctx, j, r)
+	case protocol.RoomLeave:
+		sh.flush(ctx, b)
+		sh.exitRoom(ctx, j)
 	default:
 		sh.flush(ctx, b)
 		sh.answer(ctx, j)
@@ -373,5 +379,5 @@ func (sh *shard) relay(ctx context.Context, j job, r protocol.Transient) {
 		sh.s.reply(ctx, protocol.ErrorReply(j.st, protocol.ErrorFor(err)))
 		return
 	}
-	sh.s.broadcaster.FanOut(ctx, protocol.TransientMessage(sh.s.addr.Occupant(r.Group, me.MID), j.st.ID, r.Payload), g.Members())
+	sh.s.broadcaster.FanOut(ctx, r.Group, protocol.TransientMessage(sh.s.addr.Occupant(r.Group, me.MID), j.st.ID, r.Payload), g.Members())
 }
