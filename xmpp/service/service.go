@@ -57,16 +57,28 @@ type Sender interface {
 type ReadModel interface {
 	history.ReadModel
 	directory.ReadModel
+	Projected
+}
+
+// Projected is what the service itself reads of the projections: how far
+// they are, the messages a receipt or a retraction names, and a group's
+// members for a push level.
+type Projected interface {
 	// WaitFor returns once everything up to the global position pos is
 	// projected.
 	WaitFor(ctx context.Context, pos uint64) error
+	history.MessageFinder
+	// GroupByID finds a group, deleted ones included.
+	GroupByID(ctx context.Context, id string) (history.GroupSummary, bool, error)
+	// Members lists a group's current members.
+	Members(ctx context.Context, group string) ([]domain.Member, error)
 }
 
 // Service is the component's behaviour; see the package documentation.
 type Service struct {
 	cfg    Config
 	store  eventstore.Store
-	reads  ReadModel
+	reads  Projected
 	online *presence.Tracker
 	log    *slog.Logger
 	out    Sender
