@@ -51,9 +51,10 @@ type Sender interface {
 	Send(ctx context.Context, o protocol.Outbound) error
 }
 
-// ReadModel is what the service asks of the projections: what the history
-// queries and the directory read (push levels come from the same groups
-// and members), and when they have caught up.
+// ReadModel is what the service is given of the projections: each of its
+// parts' own read model (the history queries', the directory's) and what
+// the service reads itself (Projected); one adapter (xmpp/readmodel)
+// provides them all.
 type ReadModel interface {
 	history.ReadModel
 	directory.ReadModel
