@@ -82,6 +82,19 @@ func (r ReadModel) ReadBy(ctx context.Context, group string, version uint64) ([]
 	return r.DB.ReadBy(ctx, group, version)
 }
 
+// LiveMember implements push.Membership.
+func (r ReadModel) LiveMember(ctx context.Context, group, user string) (exists, deleted, member bool, err error) {
+	g, ok, err := r.DB.Group(ctx, group)
+	if err != nil || !ok || g.Deleted {
+		return ok, g.Deleted, false, err
+	}
+	members, err := r.DB.Members(ctx, group)
+	for _, m := range members {
+		member = member || m.JID == user
+	}
+	return true, false, member, err
+}
+
 // Members implements history.ReadModel.
 func (r ReadModel) Members(ctx context.Context, group string) ([]domain.Member, error) {
 	return r.DB.Members(ctx, group)

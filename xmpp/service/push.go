@@ -44,39 +44,12 @@ func (s *Service) pushRequest(ctx context.Context, st protocol.Stanza, req proto
 }
 
 func (s *Service) answerPush(ctx context.Context, st protocol.Stanza, req protocol.Request) ([]byte, error) {
-	settings := s.push.Settings()
-	user := st.Requester()
-	switch r := req.(type) {
-	case protocol.PushEnable:
-		return nil, settings.Do(ctx, domain.EnablePush{User: user, JID: r.JID, Node: r.Node, PublishOptions: r.PublishOptions, IncludeBody: r.IncludeBody})
-	case protocol.PushDisable:
-		return nil, settings.Do(ctx, domain.DisablePush{User: user, JID: r.JID, Node: r.Node, Reason: domain.DisabledByUser})
-	case protocol.NotifyLevel:
+	if _, level := req.(protocol.NotifyLevel); level {
+		// Membership is read from the projections: they must hold what
+		// the asker saw acknowledged.
 		if err := s.catchUpProjections(ctx); err != nil {
 			return nil, err
 		}
-		g, ok, err := s.reads.GroupByID(ctx, r.Group)
-		if err != nil {
-			return nil, err
-		}
-		if !ok || g.Deleted {
-			return nil, domain.RequireLiveGroupMember(ok, g.Deleted, false)
-		}
-		members, err := s.reads.Members(ctx, r.Group)
-		if err != nil {
-			return nil, err
-		}
-		member := false
-		for _, m := range members {
-			member = member || m.JID == user
-		}
-		if err := domain.RequireLiveGroupMember(true, false, member); err != nil {
-			return nil, err
-		}
-		if r.Set {
-			return nil, settings.Do(ctx, domain.SetNotifyLevel{User: user, Group: r.Group, Level: r.Level})
-		}
-		return protocol.NotifyLevelResult(settings.Level(user, r.Group)), nil
 	}
-	return nil, protocol.ErrServiceUnavailable.With("")
+	return s.push.Settings().Answer(ctx, st.Requester(), req, s.reads)
 }

@@ -62,17 +62,14 @@ type ReadModel interface {
 }
 
 // Projected is what the service itself reads of the projections: how far
-// they are, the messages a receipt or a retraction names, and a group's
-// members for a push level.
+// they are, the messages a receipt or a retraction names, and who may set
+// a push level.
 type Projected interface {
 	// WaitFor returns once everything up to the global position pos is
 	// projected.
 	WaitFor(ctx context.Context, pos uint64) error
 	history.MessageFinder
-	// GroupByID finds a group, deleted ones included.
-	GroupByID(ctx context.Context, id string) (history.GroupSummary, bool, error)
-	// Members lists a group's current members.
-	Members(ctx context.Context, group string) ([]domain.Member, error)
+	push.Membership
 }
 
 // Service is the component's behaviour; see the package documentation.
