@@ -287,18 +287,24 @@ func (sh *shard) retraction(ctx context.Context, j job) (domain.RetractMessage, 
 	if err != nil {
 		return c, err
 	}
+	c.Message, err = sh.messageNamed(ctx, j.st.Group(), sender, c.Target)
+	return c, err
+}
+
+// messageNamed finds the message id names in a group (history.MessageNamed)
+// once the projections hold this shard's appends.
+func (sh *shard) messageNamed(ctx context.Context, group, sender, id string) (*domain.MessageRef, error) {
 	if err := sh.s.reads.WaitFor(ctx, sh.lastPos); err != nil {
-		return c, err
+		return nil, err
 	}
-	ref, ok, err := history.MessageNamed(ctx, sh.s.reads, j.st.Group(), sender, c.Target)
+	ref, ok, err := history.MessageNamed(ctx, sh.s.reads, group, sender, id)
 	if err != nil {
-		return c, err
+		return nil, err
 	}
 	if !ok {
-		return c, protocol.ErrNotExists.With("no such message in the group")
+		return nil, protocol.ErrNotExists.With("no such message in the group")
 	}
-	c.Message = &ref
-	return c, nil
+	return &ref, nil
 }
 
 // resolveRead finds the message a read receipt names (see history.MessageNamed);
@@ -314,17 +320,7 @@ func (sh *shard) resolveRead(ctx context.Context, group, id string) (*domain.Mes
 		}
 		return nil, nil
 	}
-	if err := sh.s.reads.WaitFor(ctx, sh.lastPos); err != nil {
-		return nil, err
-	}
-	ref, ok, err := history.MessageNamed(ctx, sh.s.reads, group, "", id)
-	if err != nil {
-		return nil, err
-	}
-	if ok {
-		return &ref, nil
-	}
-	return nil, protocol.ErrNotExists.With("no such message in the group")
+	return sh.messageNamed(ctx, group, "", id)
 }
 
 func notExists(err error) error {
@@ -334,35 +330,15 @@ func notExists(err error) error {
 	return protocol.ErrNotExists.With("the group does not exist")
 }
 
-// messageAt reads the message stored at a group's version, and its
-// position in the log.
-func (sh *shard) messageAt(ctx context.Context, group string, version uint64) (domain.MessagePosted, uint64, error) {
-	evs, err := sh.s.store.ReadStream(ctx, group, version, 1)
-	if err != nil {
-		return domain.MessagePosted{}, 0, err
-	}
-	if len(evs) == 1 && evs[0].Version == version {
-		e, err := domain.DecodeEvent(evs[0].Type, evs[0].Data)
-		if err != nil {
-			return domain.MessagePosted{}, 0, err
-		}
-		if m, ok := e.(domain.MessagePosted); ok {
-			return m, evs[0].Position, nil
-		}
-	}
-	return domain.MessagePosted{}, 0, protocol.ErrNotExists.With("no such message in the group")
-}
-
 // reflectOriginal answers a resent message with the original's reflection,
 // to the resending resource only: nothing is stored or fanned out again.
 func (sh *shard) reflectOriginal(ctx context.Context, st protocol.Stanza, group string, ref domain.MessageRef) {
-	m, pos, err := sh.messageAt(ctx, group, ref.Version)
+	o, err := sh.s.broadcaster.Stored(ctx, group, ref.Version)
 	if err != nil {
 		sh.s.log.Error("reading a resent message's original failed", "group", group, "version", ref.Version, "err", err)
 		sh.s.reply(ctx, protocol.ErrorReply(st, protocol.ErrorFor(err)))
 		return
 	}
-	o := protocol.GroupMessage(sh.s.addr.Occupant(group, m.MID), sh.s.addr.Group(group), m, protocol.ArchiveID(pos))
 	sh.s.reply(ctx, o.For(st.From.String()))
 }
 
