@@ -46,3 +46,18 @@ func ForEachInStream(ctx context.Context, s Store, stream string, f func(Recorde
 		}
 	}
 }
+
+// StreamReader reads a stream's events, as Store.ReadStream does.
+type StreamReader interface {
+	ReadStream(ctx context.Context, stream string, from uint64, max int) ([]RecordedEvent, error)
+}
+
+// EventAt reads the event at version of stream; ok is false if the stream
+// has none there.
+func EventAt(ctx context.Context, s StreamReader, stream string, version uint64) (re RecordedEvent, ok bool, err error) {
+	evs, err := s.ReadStream(ctx, stream, version, 1)
+	if err != nil || len(evs) != 1 || evs[0].Version != version {
+		return RecordedEvent{}, false, err
+	}
+	return evs[0], true, nil
+}

@@ -7,14 +7,19 @@ package projections
 // before version 3 retracted anything, and every message then counted.
 const schemaVersion = 3
 
-// addedInVersion3 turns a version 2 file into a version 3 one.
-const addedInVersion3 = `
+// retractionsDDL is the table version 3 added: which message each
+// retraction withdrew.
+const retractionsDDL = `
 CREATE TABLE IF NOT EXISTS retractions (
 	group_id     TEXT    NOT NULL,
 	version      INTEGER NOT NULL,
 	retracted_by INTEGER NOT NULL,
 	PRIMARY KEY (group_id, version)
 ) WITHOUT ROWID;
+`
+
+// addedInVersion3 turns a version 2 file into a version 3 one.
+const addedInVersion3 = retractionsDDL + `
 ALTER TABLE messages ADD COLUMN counted INTEGER NOT NULL DEFAULT 1;
 `
 
@@ -86,17 +91,11 @@ CREATE TABLE IF NOT EXISTS notices (
 	receipt_to TEXT,
 	PRIMARY KEY (group_id, position)
 ) WITHOUT ROWID;
-CREATE TABLE IF NOT EXISTS retractions (
-	group_id     TEXT    NOT NULL,
-	version      INTEGER NOT NULL,
-	retracted_by INTEGER NOT NULL,
-	PRIMARY KEY (group_id, version)
-) WITHOUT ROWID;
 CREATE TABLE IF NOT EXISTS checkpoint (
 	id       INTEGER PRIMARY KEY CHECK (id = 1),
 	position INTEGER NOT NULL
 );
-`
+` + retractionsDDL
 
 // indexesDDL is kept apart from the tables so that a bulk load can create
 // the indexes once, after the rows are in, which sorts once instead of

@@ -58,31 +58,36 @@ func change(position, previous uint64) protocol.Change {
 // Stored renders the message stored at a group's version as its members
 // received it: a resend is answered with its original.
 func (b *Broadcaster) Stored(ctx context.Context, group string, version uint64) (protocol.Outbound, error) {
-	evs, err := b.store.ReadStream(ctx, group, version, 1)
+	re, ok, err := eventstore.EventAt(ctx, b.store, group, version)
+	if err != nil || !ok {
+		return protocol.Outbound{}, notFound(err)
+	}
+	e, err := domain.DecodeEvent(re.Type, re.Data)
 	if err != nil {
 		return protocol.Outbound{}, err
 	}
-	if len(evs) == 1 && evs[0].Version == version {
-		e, err := domain.DecodeEvent(evs[0].Type, evs[0].Data)
-		if err != nil {
-			return protocol.Outbound{}, err
-		}
-		if _, ok := e.(domain.MessagePosted); ok {
-			o, _ := b.Render(ctx, evs[0], e, 0)
-			return o, nil
-		}
+	if _, ok := e.(domain.MessagePosted); !ok {
+		return protocol.Outbound{}, notFound(nil)
 	}
-	return protocol.Outbound{}, protocol.ErrNotExists.With("no such message in the group")
+	o, _ := b.Render(ctx, re, e, 0)
+	return o, nil
+}
+
+func notFound(err error) error {
+	if err != nil {
+		return err
+	}
+	return protocol.ErrNotExists.With("no such message in the group")
 }
 
 // archiveIDAt is the archive id of the event at a group's version, for
 // messages their sender gave no id.
 func (b *Broadcaster) archiveIDAt(ctx context.Context, group string, version uint64) string {
-	evs, err := b.store.ReadStream(ctx, group, version, 1)
-	if err != nil || len(evs) == 0 {
+	re, ok, err := eventstore.EventAt(ctx, b.store, group, version)
+	if err != nil || !ok {
 		return ""
 	}
-	return protocol.ArchiveID(evs[0].Position)
+	return protocol.ArchiveID(re.Position)
 }
 
 func updateProperties(e domain.GroupUpdated) []protocol.Property {

@@ -1,6 +1,7 @@
 package history
 
 import (
+	"cmp"
 	"context"
 	"fmt"
 	"slices"
@@ -101,20 +102,19 @@ type withdrawn struct {
 
 // retraction reads the retraction stored at a group's version.
 func (h *Answerer) retraction(ctx context.Context, group string, version uint64) (domain.MessageRetracted, error) {
-	evs, err := h.Log.ReadStream(ctx, group, version, 1)
+	re, ok, err := eventstore.EventAt(ctx, h.Log, group, version)
+	if err != nil || !ok {
+		return domain.MessageRetracted{}, cmp.Or(err, fmt.Errorf("history: no event at version %d of %s", version, group))
+	}
+	e, err := domain.DecodeEvent(re.Type, re.Data)
 	if err != nil {
 		return domain.MessageRetracted{}, err
 	}
-	if len(evs) == 1 && evs[0].Version == version {
-		e, err := domain.DecodeEvent(evs[0].Type, evs[0].Data)
-		if err != nil {
-			return domain.MessageRetracted{}, err
-		}
-		if r, ok := e.(domain.MessageRetracted); ok {
-			return r, nil
-		}
+	r, ok := e.(domain.MessageRetracted)
+	if !ok {
+		return r, fmt.Errorf("history: no retraction at version %d of %s", version, group)
 	}
-	return domain.MessageRetracted{}, fmt.Errorf("history: no retraction at version %d of %s", version, group)
+	return r, nil
 }
 
 // show renders an event as history shows it: as it was broadcast, or a
