@@ -64,3 +64,29 @@ func TestForEach(t *testing.T) {
 		t.Errorf("a missing stream has no events: %v", err)
 	}
 }
+
+func TestEventAt(t *testing.T) {
+	store, err := sqlite.Open(filepath.Join(t.TempDir(), "events.db"), sqlite.Options{})
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer store.Close()
+	ctx := context.Background()
+	for i, stream := range []string{"a", "b", "a"} {
+		if _, err := store.Append(ctx, stream, eventstore.Any(), eventstore.EventData{ID: fmt.Sprint("e", i), Type: "T", Data: []byte(stream)}); err != nil {
+			t.Fatal(err)
+		}
+	}
+	tests := []struct {
+		stream  string
+		version uint64
+		ok      bool
+		pos     uint64
+	}{{"a", 0, true, 1}, {"b", 0, true, 2}, {"a", 1, true, 3}, {"b", 1, false, 0}, {"nosuch", 0, false, 0}}
+	for _, tt := range tests {
+		re, ok, err := eventstore.EventAt(ctx, store, tt.stream, tt.version)
+		if err != nil || ok != tt.ok || (ok && (re.Position != tt.pos || re.Stream != tt.stream || re.Version != tt.version)) {
+			t.Errorf("EventAt(%s, %d) = %+v, %v, %v; want position %d, found %v", tt.stream, tt.version, re, ok, err, tt.pos, tt.ok)
+		}
+	}
+}
