@@ -245,9 +245,11 @@ func TestServeReadsTheConfigFile(t *testing.T) {
 	// The harness sets GROUPCHAT_MESSAGE_RATE, which wins over the file.
 	h := privateHarness(t, "GROUPCHAT_CONFIG="+file)
 	base := httpAddr(t, h)
-	if code, _ := httpGet(t, base+"/healthz"); code != http.StatusOK {
-		t.Errorf("/healthz of the component configured by file = %d", code)
-	}
+	// The link may still be coming up (healthz says 503 until it is).
+	waitFor(t, "/healthz of the component configured by file to be ok", func() bool {
+		code, _ := httpGet(t, base+"/healthz")
+		return code == http.StatusOK
+	})
 	alice := h.login(t, "alice", "pda")
 	group := groupID("file")
 	alice.send(`<presence to="` + gjid(group) + `"><x xmlns="` + nsCreate + `"/><properties><property name="name">Too big</property><property name="members">` +
