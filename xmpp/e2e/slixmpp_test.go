@@ -25,8 +25,10 @@ import (
 // server, does one thing and prints what it observed as one JSON object;
 // the test asserts on that against the XEPs and PROTOCOL.md, with Go
 // members of package xmppclient on the other side where a scenario needs
-// one. A new scenario is a script there and a test here calling
-// runSlixmpp. testdata/slixmpp/member.py describes the scripts' contract.
+// one. A new scenario is a script there and a test calling runSlixmpp, or
+// startSlixmpp when Go clients act while the script runs (the scenarios of
+// the files slixmpp_*_test.go). testdata/slixmpp/member.py describes the
+// scripts' contract.
 
 // slixmppPython is the interpreter that has python3-slixmpp: Debian's, not
 // whatever python3 comes first on PATH.
@@ -76,6 +78,16 @@ func (e *slixmppMissing) Error() string {
 // the failure.
 func runSlixmpp(t *testing.T, h *harness, script, user, resource string, args map[string]any, out any) {
 	t.Helper()
+	startSlixmpp(t, h, script, user, resource, args)(out)
+}
+
+// startSlixmpp starts a scenario as runSlixmpp does and returns at once, so
+// that Go clients can act while it runs (the script and they talk one to
+// one through the XMPP server: member.tell and member.heard, client.tell
+// and client.heard); the function it returns waits for the script and
+// decodes its result into out.
+func startSlixmpp(t *testing.T, h *harness, script, user, resource string, args map[string]any) func(out any) {
+	t.Helper()
 	requireSlixmpp(t)
 	h.watch(t)
 	host, port, err := net.SplitHostPort(h.srv.C2SAddr())
@@ -87,7 +99,6 @@ func runSlixmpp(t *testing.T, h *harness, script, user, resource string, args ma
 		t.Fatal(err)
 	}
 	ctx, cancel := context.WithTimeout(context.Background(), 2*time.Minute)
-	defer cancel()
 	cmd := exec.CommandContext(ctx, slixmppPython, filepath.Join("testdata", "slixmpp", script+".py"))
 	cmd.Env = append(slixmppEnv(),
 		"GC_HOST="+host,
@@ -99,11 +110,25 @@ func runSlixmpp(t *testing.T, h *harness, script, user, resource string, args ma
 	)
 	var stdout, stderr bytes.Buffer
 	cmd.Stdout, cmd.Stderr = &stdout, &stderr
-	if err := cmd.Run(); err != nil {
-		t.Fatalf("slixmpp scenario %s as %s: %v\n%s", script, user, err, stderr.String())
+	if err := cmd.Start(); err != nil {
+		cancel()
+		t.Fatalf("slixmpp scenario %s as %s: %v", script, user, err)
 	}
-	if err := json.Unmarshal(stdout.Bytes(), out); err != nil {
-		t.Fatalf("slixmpp scenario %s printed %q: %v\n%s", script, stdout.String(), err, stderr.String())
+	// A test that fails while the script runs must not leave it behind.
+	t.Cleanup(func() {
+		cancel()
+		_ = cmd.Wait()
+	})
+	return func(out any) {
+		t.Helper()
+		err := cmd.Wait()
+		cancel()
+		if err != nil {
+			t.Fatalf("slixmpp scenario %s as %s: %v\n%s", script, user, err, stderr.String())
+		}
+		if err := json.Unmarshal(stdout.Bytes(), out); err != nil {
+			t.Fatalf("slixmpp scenario %s printed %q: %v\n%s", script, stdout.String(), err, stderr.String())
+		}
 	}
 }
 
