@@ -130,6 +130,13 @@ func (r *Rooms) Occupants(dst []string, group, bare string) []string {
 	return append(dst, r.byGroup[group][bare]...)
 }
 
+// Present reports whether user bare has a resource in group's room.
+func (r *Rooms) Present(group, bare string) bool {
+	r.mu.RLock()
+	defer r.mu.RUnlock()
+	return len(r.byGroup[group][bare]) > 0
+}
+
 // Count is the number of (resource, room) pairs.
 func (r *Rooms) Count() int {
 	r.mu.RLock()

@@ -19,6 +19,9 @@ func TestRooms(t *testing.T) {
 	if !r.Enter(bob+"/pda", bob, "coven") {
 		t.Error("entering a room one is in again is no new occupancy")
 	}
+	if !r.Present("coven", alice) || r.Present("heath", bob) {
+		t.Error("Present follows who is in which room")
+	}
 	if got := r.Occupants(nil, "coven", alice); !slices.Equal(got, []string{alice + "/desk", alice + "/phone"}) {
 		t.Errorf("alice's occupants of coven: %v", got)
 	}

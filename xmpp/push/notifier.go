@@ -39,6 +39,12 @@ type Presence interface {
 	IsOnline(bare string) bool
 }
 
+// RoomPresence tells whether a member is in a group's room through the
+// XEP-0045 front door, where it sees the group's messages live.
+type RoomPresence interface {
+	Present(group, bare string) bool
+}
+
 // Sender delivers outgoing stanzas (the component link).
 type Sender interface {
 	Send(ctx context.Context, o protocol.Outbound) error
@@ -83,6 +89,7 @@ type Notifier struct {
 	cfg      Config
 	settings *Settings
 	online   Presence
+	rooms    RoomPresence
 	out      Sender
 	log      *slog.Logger
 	now      func() time.Time
@@ -130,6 +137,11 @@ func NewNotifier(cfg Config, settings *Settings, online Presence, log *slog.Logg
 	}
 }
 
+// AttachRooms tells the notifier who is in which group's room: a member
+// chatting there is not woken for that group's messages. Call it before
+// Run.
+func (n *Notifier) AttachRooms(r RoomPresence) { n.rooms = r }
+
 // Attach sets where publishes go. Call it before Run.
 func (n *Notifier) Attach(out Sender) { n.out = out }
 
@@ -165,7 +177,7 @@ func (n *Notifier) Message(group, sender string, m domain.MessagePosted, members
 	}
 	n.settings.mu.RUnlock()
 	for _, user := range wake {
-		if n.online.IsOnline(user) {
+		if n.online.IsOnline(user) || n.rooms != nil && n.rooms.Present(group, user) {
 			continue
 		}
 		select {

@@ -149,6 +149,25 @@ func TestMessageChoosesWhomToWake(t *testing.T) {
 	}
 }
 
+// inRooms says who is in which group's room.
+type inRooms map[string]string
+
+func (r inRooms) Present(group, bare string) bool { return r[bare] == group }
+
+// TestMessageSkipsMembersInTheRoom: a member chatting in the group's room
+// sees its messages live; in another group's room it does not.
+func TestMessageSkipsMembersInTheRoom(t *testing.T) {
+	n, _, _ := newTestNotifier(t, nil)
+	for _, u := range []string{alice, carol} {
+		must(t, n.Settings().Do(context.Background(), domain.EnablePush{User: u, JID: app, Node: u}))
+	}
+	n.AttachRooms(inRooms{alice: "g", carol: "other"})
+	n.Message("g", "g@groupchat.example.org/b", domain.MessagePosted{Sender: bob}, []domain.Member{{JID: alice}, {JID: bob}, {JID: carol}})
+	if got := strings.Join(queued(n), ","); got != carol {
+		t.Errorf("woken %q, want only carol, who is in another room", got)
+	}
+}
+
 func TestMessageNeverBlocks(t *testing.T) {
 	n, _, _ := newTestNotifier(t, nil)
 	must(t, n.Settings().Do(context.Background(), domain.EnablePush{User: alice, JID: app, Node: "a"}))

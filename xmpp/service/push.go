@@ -16,6 +16,9 @@ import (
 // service-unavailable.
 func (s *Service) AttachPush(n *push.Notifier) {
 	s.push = n
+	if n != nil {
+		n.AttachRooms(s.rooms)
+	}
 	// A nil notifier must reach the broadcaster as no pusher at all, not
 	// as a nil pointer in an interface.
 	var p broadcast.Pusher
