@@ -165,6 +165,10 @@ func TestRunFollowsTheStore(t *testing.T) {
 	rec2 := &recorder{t: t}
 	stop = startRun(t, db, store, rec2.onApplied)
 	waitFor(t, db, res.Position)
+	// OnApplied follows the batch's commit, which WaitFor already sees.
+	for i := 0; len(rec2.positions()) == 0 && i < 1000; i++ {
+		time.Sleep(10 * time.Millisecond)
+	}
 	if err := stop(); err != nil {
 		t.Fatal(err)
 	}
