@@ -132,6 +132,10 @@ func TestRunFollowsTheStore(t *testing.T) {
 		}
 	}
 	waitFor(t, db, appended[len(appended)-1])
+	// OnApplied follows each batch's commit, which WaitFor already sees.
+	for i := 0; len(rec.positions()) < 2+len(appended) && i < 1000; i++ {
+		time.Sleep(10 * time.Millisecond)
+	}
 	if err := stop(); err != nil {
 		t.Fatalf("Run returned %v after its context ended", err)
 	}
