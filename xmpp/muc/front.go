@@ -10,8 +10,9 @@ import (
 // whether or not they are online: membership, not presence, makes one),
 // then its own, with status 110 and 100 (the room is non-anonymous), and
 // 210 when it asked for another nick than its member id, which is its
-// nick in every group's room. Each is addressed by the caller.
-func Entry(addr protocol.Addresses, g *domain.Group, me domain.Member, askedNick string) []protocol.Outbound {
+// nick in every group's room, and 201 when its entry created the group
+// (§10.1.1). Each is addressed by the caller.
+func Entry(addr protocol.Addresses, g *domain.Group, me domain.Member, askedNick string, created bool) []protocol.Outbound {
 	group := g.ID()
 	members := g.Members()
 	out := make([]protocol.Outbound, 0, len(members))
@@ -24,6 +25,9 @@ func Entry(addr protocol.Addresses, g *domain.Group, me domain.Member, askedNick
 	codes := []int{protocol.StatusNonAnonymous, protocol.StatusSelf}
 	if askedNick != me.MID {
 		codes = append(codes, protocol.StatusNickAssigned)
+	}
+	if created {
+		codes = append(codes, protocol.StatusCreated)
 	}
 	return append(out, protocol.OccupantPresence(addr.Occupant(group, me.MID), protocol.RoomItemOf(me), false, codes...))
 }

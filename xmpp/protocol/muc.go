@@ -20,6 +20,7 @@ const (
 	StatusSelf         = 110 // this presence is about you
 	StatusNickAssigned = 210 // the service chose your nick
 	StatusConfigChange = 104 // the room's configuration changed
+	StatusCreated      = 201 // this entry created the room
 	StatusAffiliation  = 321 // removed: no longer a member
 )
 
