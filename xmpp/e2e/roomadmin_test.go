@@ -175,6 +175,19 @@ func TestRoomAdministration(t *testing.T) {
 		`<field var="muc#roomconfig_membersonly"><value>0</value></field></x></query></iq>`, "config4")
 	wantError(t, res, "modify", "not-acceptable", "")
 
+	// §8.1: the subject is the group's name; a member may not change it.
+	bob.send(`<message id="subj1" to="` + gjid(group) + `" type="groupchat"><subject>Fire Burn and Cauldron Bubble!</subject></message>`)
+	refused = bob.expect("the refused subject change", func(s *xmppclient.Stanza) bool { return s.ID() == "subj1" })
+	wantError(t, refused, "auth", "forbidden", "")
+	alice.send(`<message id="subj2" to="` + gjid(group) + `" type="groupchat"><subject>Fire Burn and Cauldron Bubble!</subject></message>`)
+	upd = bobNative.expect("the #updategroup broadcast", presenceWith(group, nsUpdate))
+	if v, _ := property(upd, "name"); v != "Fire Burn and Cauldron Bubble!" {
+		t.Errorf("a subject change renames the group: %s", upd.Raw)
+	}
+	bob.expect("the new subject", func(s *xmppclient.Stanza) bool {
+		return s.From() == gjid(group) && s.ChildText("", "subject") == "Fire Burn and Cauldron Bubble!"
+	})
+
 	// §10.9: only the owner destroys; the group is deleted.
 	res = bob.iq(`<iq id="begone1" to="`+gjid(group)+`" type="set"><query xmlns="`+nsMUCOwner+`"><destroy/></query></iq>`, "begone1")
 	wantError(t, res, "auth", "forbidden", "")

@@ -116,6 +116,9 @@ func AdminPlan(g *domain.Group, by string, items []protocol.AdminItem) (Plan, er
 				add.Members = append(add.Members, m)
 			case Affiliation(target.Role) == it.Affiliation:
 				// Already so: nothing changes.
+			case target.Role == domain.RoleOwner && !self:
+				// §9.1, §8.2: not on an affiliation above one's own.
+				return Plan{}, protocol.ErrNotAllowed.With("the owner's affiliation changes only when it hands ownership over")
 			case target.Role == domain.RoleOwner:
 				// §10.2: the only owner may not give up ownership.
 				return Plan{}, protocol.ErrConflict.With("the owner stays owner until it hands ownership over (affiliation owner for another member)")
@@ -231,6 +234,23 @@ func ConfigPlan(g *domain.Group, by string, r protocol.RoomConfigSubmit) (Plan, 
 		return Plan{}, nil
 	}
 	return Plan{Commands: []domain.Command{domain.UpdateGroup{By: by, Name: name}}}, nil
+}
+
+// SubjectPlan turns a subject change (XEP-0045 §8.1) into a rename: the
+// subject is the group's name, which the owner and admins change (others:
+// forbidden, as §8.1 answers an occupant without the privilege).
+func SubjectPlan(g *domain.Group, by, subject string) (Plan, error) {
+	me, err := domain.RequireMember(g, by, "")
+	if err != nil {
+		return Plan{}, err
+	}
+	if me.Role == domain.RoleMember {
+		return Plan{}, errForbidden("only the owner and admins change the subject: it is the group's name")
+	}
+	if subject == g.Name() {
+		return Plan{}, nil
+	}
+	return Plan{Commands: []domain.Command{domain.UpdateGroup{By: by, Name: subject}}}, nil
 }
 
 // DestroyPlan turns a room's destruction (§10.9) into the group's

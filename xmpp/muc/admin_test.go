@@ -102,6 +102,7 @@ func TestAdminPlan(t *testing.T) {
 		{name: "a stranger changes the member list", by: hecate, items: []protocol.AdminItem{item(hag, "none")}, cond: "forbidden"},
 		{name: "§10.2 the only owner gives up ownership", by: crone, items: []protocol.AdminItem{item(crone, "admin")}, cond: "conflict"},
 		{name: "the owner leaves", by: crone, items: []protocol.AdminItem{item(crone, "none")}, cond: "conflict"},
+		{name: "§9.1 an admin lowers the owner", by: wicca, items: []protocol.AdminItem{item(crone, "member")}, cond: "not-allowed"},
 		{name: "ownership to a user who is not a member", by: crone, items: []protocol.AdminItem{item(hecate, "owner")}, cond: "item-not-found"},
 		{name: "promoting a member: not modelled", by: crone, items: []protocol.AdminItem{item(hag, "admin")}, cond: "feature-not-implemented"},
 		{name: "§10.7 owner revokes admin status: not modelled", by: crone, items: []protocol.AdminItem{item(wicca, "member")}, cond: "feature-not-implemented"},
@@ -212,6 +213,20 @@ func TestOwnerPlans(t *testing.T) {
 	}
 	if _, err := muc.DestroyPlan(g, wicca); condition(err) != "forbidden" {
 		t.Errorf("§10.9 Service Denies Destroy Request Submitted by Non-Owner: %v", err)
+	}
+}
+
+func TestSubjectPlan(t *testing.T) {
+	g := coven(t)
+	if got, err := muc.SubjectPlan(g, wicca, "Fire Burn and Cauldron Bubble!"); err != nil ||
+		!reflect.DeepEqual(got.Commands, []domain.Command{domain.UpdateGroup{By: wicca, Name: "Fire Burn and Cauldron Bubble!"}}) {
+		t.Errorf("§8.1 a moderator changes the subject: %#v, %v", got, err)
+	}
+	if got, err := muc.SubjectPlan(g, wicca, "A Dark Cave"); err != nil || len(got.Commands) != 0 {
+		t.Errorf("the subject it has already: %#v, %v", got, err)
+	}
+	if _, err := muc.SubjectPlan(g, hag, "Fire Burn and Cauldron Bubble!"); condition(err) != "forbidden" {
+		t.Errorf("§8.1 Unauthorized Subject Change: %v, want forbidden", err)
 	}
 }
 

@@ -76,6 +76,11 @@ type RoomInvite struct {
 	Invites []Invitation
 }
 
+// SubjectChange is a subject change (XEP-0045 §8.1): a groupchat message
+// with a <subject/> and no body. The subject is the group's name.
+type SubjectChange struct{ Group, Subject string }
+
+func (SubjectChange) request()    {}
 func (AffiliationList) request()  {}
 func (AdminChange) request()      {}
 func (RoomConfigForm) request()   {}
@@ -193,6 +198,22 @@ func parseOwnerQuery(s Stanza, q *xmlnode.Node, group string) (Request, error) {
 		return nil, ErrBadRequest.With("the form's FORM_TYPE is not " + NSRoomConfig)
 	}
 	return r, nil
+}
+
+// parseRoomSubject recognises a subject change: a groupchat message to a
+// group with a <subject/> and neither <body/> nor <thread/> (§8.1: with
+// either it is a message); ok is false for others.
+func parseRoomSubject(s Stanza) (r Request, err error, ok bool) {
+	subj := s.Node.Child("", "subject")
+	if subj == nil || s.Node.Child("", "body") != nil || s.Node.Child("", "thread") != nil {
+		return nil, nil, false
+	}
+	name := strings.TrimSpace(subj.Text)
+	if name == "" {
+		// The subject is the group's name, which is never empty.
+		return nil, ErrNotAcceptable.With("the subject is the group's name and cannot be empty"), true
+	}
+	return SubjectChange{Group: s.Group(), Subject: name}, nil, true
 }
 
 // parseRoomInvite recognises a mediated invitation: a message of type
@@ -334,12 +355,13 @@ func InvitationMessage(groupJID, id, inviter, reason string) Outbound {
 	return outbound("message", groupJID, id, "", "", tail)
 }
 
-// InviteRefusal renders the error answering a mediated invitation, which
-// echoes the request's <x/> (XEP-0045 §9.5's example).
-func InviteRefusal(s Stanza, e *Error) Outbound {
+// MessageRefusal renders the error answering a message to a room, which
+// echoes the request's element that failed (XEP-0045 §8.1 and §9.5's
+// examples: the <subject/>, the invitation's <x/>), if any.
+func MessageRefusal(s Stanza, e *Error, echo *xmlnode.Node) Outbound {
 	tail := append(make([]byte, 0, 512), `">`...)
-	if x := s.Node.Child(NSMUCUser, "x"); x != nil {
-		tail = xmlnode.AppendXML(tail, x, s.Node.Name.Space)
+	if echo != nil {
+		tail = xmlnode.AppendXML(tail, echo, s.Node.Name.Space)
 	}
 	tail = AppendErrorElement(tail, e, s.To.Bare().String())
 	tail = AppendEnd(tail, "message")

@@ -4,6 +4,7 @@ import (
 	"strings"
 	"testing"
 
+	"github.com/uuchat/groupchat/domain"
 	"github.com/uuchat/groupchat/xmpp/protocol"
 )
 
@@ -141,6 +142,17 @@ func TestRoomAdministrationRequests(t *testing.T) {
 </iq>`),
 			want: protocol.RoomDestroy{Group: "coven", Reason: "Macbeth doth come.", AltVenue: coven}},
 
+		{name: "§8.1 Moderator Changes Subject",
+			xml: xep45(`<message from='wiccarocks@shakespeare.lit/laptop' id='lh2bs617' to='coven@chat.shakespeare.lit' type='groupchat'>
+  <subject>Fire Burn and Cauldron Bubble!</subject>
+</message>`),
+			want: protocol.SubjectChange{Group: "coven", Subject: "Fire Burn and Cauldron Bubble!"}},
+		{name: "§8.1 Moderator Sets Empty Subject: a group's name is never empty",
+			xml: xep45(`<message from='wiccarocks@shakespeare.lit/laptop' id='uj3bs61g' to='coven@chat.shakespeare.lit' type='groupchat'><subject></subject></message>`),
+			err: &protocol.ErrNotAcceptable},
+		{name: "§8.1 a subject beside a body is a message",
+			xml:  xep45(`<message from='wiccarocks@shakespeare.lit/laptop' id='s3' to='coven@chat.shakespeare.lit' type='groupchat'><subject>Fire</subject><body>Burn</body></message>`),
+			want: protocol.Post{Group: "coven", Command: domain.PostMessage{Sender: "wiccarocks@shakespeare.lit", ID: "s3", Body: "Burn", Payload: "<subject>Fire</subject>"}}},
 		{name: "§7.8.2 Occupant Sends a Mediated Invitation",
 			xml: xep45(`<message from='crone1@shakespeare.lit/desktop' id='nzd143v8' to='coven@chat.shakespeare.lit'>
   <x xmlns='http://jabber.org/protocol/muc#user'>
@@ -188,9 +200,19 @@ func TestRoomAdministrationAnswers(t *testing.T) {
 	})
 	t.Run("§9.5 Service Returns Error on Attempt by Mere Member to Invite Others", func(t *testing.T) {
 		st := mustStanza(t, xep45(`<message from='hag66@shakespeare.lit/pda' id='C6E14DF6-00B7-4729-BC1C-94E59C07548E' to='coven@chat.shakespeare.lit'><x xmlns='http://jabber.org/protocol/muc#user'><invite to='hecate@shakespeare.lit'><reason>Hey Hecate, this is the place for all good witches!</reason></invite></x></message>`))
-		got := protocol.InviteRefusal(st, protocol.ErrForbidden.With("")).String()
+		got := protocol.MessageRefusal(st, protocol.ErrForbidden.With(""), st.Node.Child(protocol.NSMUCUser, "x")).String()
 		want := `<message from="` + coven + `" id="C6E14DF6-00B7-4729-BC1C-94E59C07548E" type="error" to="hag66@shakespeare.lit/pda">` +
 			`<x xmlns="http://jabber.org/protocol/muc#user"><invite to="hecate@shakespeare.lit"><reason>Hey Hecate, this is the place for all good witches!</reason></invite></x>` +
+			`<error type="auth" by="` + coven + `"><forbidden xmlns="urn:ietf:params:xml:ns:xmpp-stanzas"/><not-allowed xmlns="http://jabber.org/protocol/groupchat"/></error></message>`
+		if got != want {
+			t.Errorf("got\n%s\nwant\n%s", got, want)
+		}
+	})
+	t.Run("§8.1 Service Returns Error Related to Unauthorized Subject Change", func(t *testing.T) {
+		st := mustStanza(t, xep45(`<message from='hag66@shakespeare.lit/pda' id='lh2bs617' to='coven@chat.shakespeare.lit' type='groupchat'><subject>Fire Burn and Cauldron Bubble!</subject></message>`))
+		got := protocol.MessageRefusal(st, protocol.ErrForbidden.With(""), st.Node.Child("", "subject")).String()
+		want := `<message from="` + coven + `" id="lh2bs617" type="error" to="hag66@shakespeare.lit/pda">` +
+			`<subject>Fire Burn and Cauldron Bubble!</subject>` +
 			`<error type="auth" by="` + coven + `"><forbidden xmlns="urn:ietf:params:xml:ns:xmpp-stanzas"/><not-allowed xmlns="http://jabber.org/protocol/groupchat"/></error></message>`
 		if got != want {
 			t.Errorf("got\n%s\nwant\n%s", got, want)

@@ -419,6 +419,9 @@ func parseMessage(s Stanza) (Request, error) {
 	if r, err, ok := parseRetract(s); ok {
 		return r, err
 	}
+	if r, err, ok := parseRoomSubject(s); ok {
+		return r, err
+	}
 	n := s.Node
 	body := n.Child("", "body")
 	if read := n.Child(NSChatStates, "read"); read != nil && body == nil {

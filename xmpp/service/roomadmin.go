@@ -11,13 +11,15 @@ import (
 
 // refusal renders the error that answers j, in the shape its kind of
 // request expects: a room entry from the occupant JID with the MUC <x/>,
-// an invitation echoing its <x/>, anything else as ErrorReply does.
+// an invitation echoing its <x/>, a subject change its <subject/>, anything else as ErrorReply does.
 func refusal(j job, e *protocol.Error) protocol.Outbound {
 	switch j.req.(type) {
 	case protocol.RoomJoin:
 		return protocol.JoinRefusal(j.st, e)
 	case protocol.RoomInvite:
-		return protocol.InviteRefusal(j.st, e)
+		return protocol.MessageRefusal(j.st, e, j.st.Node.Child(protocol.NSMUCUser, "x"))
+	case protocol.SubjectChange:
+		return protocol.MessageRefusal(j.st, e, j.st.Node.Child("", "subject"))
 	}
 	return protocol.ErrorReply(j.st, e)
 }
@@ -64,6 +66,10 @@ func (sh *shard) roomPlan(g *domain.Group, j job) (muc.Plan, func(context.Contex
 		p, err = muc.DestroyPlan(g, by)
 	case protocol.RoomInvite:
 		p, err = muc.InvitePlan(g, by, r.Invites)
+	case protocol.SubjectChange:
+		// The new subject reaching the occupants acknowledges it.
+		p, err = muc.SubjectPlan(g, by, r.Subject)
+		return p, func(context.Context) {}, err
 	}
 	if err != nil {
 		return p, nil, err

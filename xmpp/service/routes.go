@@ -60,6 +60,7 @@ var routeTable = []route{
 	{"iq set to a group", protocol.NSMUCOwner + " <x xmlns=jabber:x:data type=submit|cancel/>", protocol.RoomConfigSubmit{}, false, (*Service).toShard},
 	{"iq set to a group", protocol.NSMUCOwner + " <destroy/>", protocol.RoomDestroy{}, false, (*Service).toShard},
 	{"message type normal to a group", protocol.NSMUCUser + " <invite/>", protocol.RoomInvite{}, false, (*Service).toShard},
+	{"message type groupchat with <subject/> and no <body/>", "", protocol.SubjectChange{}, false, (*Service).toShard},
 	// Push (§7.4).
 	{"iq set to the service", protocol.NSPush + " <enable/>", protocol.PushEnable{}, true, (*Service).pushRequest},
 	{"iq set to the service", protocol.NSPush + " <disable/>", protocol.PushDisable{}, true, (*Service).pushRequest},

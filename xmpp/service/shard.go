@@ -131,7 +131,7 @@ func (sh *shard) handle(ctx context.Context, j job, b *batchState) {
 	case protocol.RoomLeave:
 		sh.flush(ctx, b)
 		sh.exitRoom(ctx, j)
-	case protocol.AdminChange, protocol.RoomConfigSubmit, protocol.RoomDestroy, protocol.RoomInvite:
+	case protocol.AdminChange, protocol.RoomConfigSubmit, protocol.RoomDestroy, protocol.RoomInvite, protocol.SubjectChange:
 		sh.decideRoom(ctx, j, b)
 	case protocol.AffiliationList, protocol.RoomConfigForm:
 		sh.flush(ctx, b)
@@ -189,7 +189,7 @@ func (sh *shard) decide(ctx context.Context, j job, b *batchState) {
 			return // nothing posted yet: nothing to mark
 		}
 		cmd = domain.MarkRead{Reader: j.st.Requester(), Message: ref}
-	case protocol.RoomJoin, protocol.AdminChange, protocol.RoomConfigSubmit, protocol.RoomDestroy, protocol.RoomInvite:
+	case protocol.RoomJoin, protocol.AdminChange, protocol.RoomConfigSubmit, protocol.RoomDestroy, protocol.RoomInvite, protocol.SubjectChange:
 		// Decided again after another writer's change.
 		sh.decideRoom(ctx, j, b)
 		return
