@@ -74,6 +74,8 @@ func decodeV1(typ string, data []byte) (Event, error) {
 		return decodeAs[MessageRead](data)
 	case TypeMessageRetracted:
 		return decodeAs[MessageRetracted](data)
+	case TypeMemberRoleChanged:
+		return decodeAs[MemberRoleChanged](data)
 	case TypePushEnabled:
 		return decodeAs[PushEnabled](data)
 	case TypePushDisabled:
@@ -129,6 +131,9 @@ func canonical(e Event) Event {
 		e.At = e.At.UTC()
 		return e
 	case MessageRetracted:
+		e.At = e.At.UTC()
+		return e
+	case MemberRoleChanged:
 		e.At = e.At.UTC()
 		return e
 	case PushEnabled:
@@ -265,6 +270,12 @@ func encodeV2(e Event) ([]byte, error) {
 		w.time(e.At)
 	case *MessageRetracted:
 		return encodeV2(*e)
+	case MemberRoleChanged:
+		w.member(e.Member)
+		w.str(e.By)
+		w.time(e.At)
+	case *MemberRoleChanged:
+		return encodeV2(*e)
 	case PushEnabled:
 		w.str(e.User)
 		w.str(e.JID)
@@ -320,11 +331,15 @@ func (w *v2writer) time(t time.Time) {
 func (w *v2writer) members(ms []Member) {
 	w.uint(uint64(len(ms)))
 	for _, m := range ms {
-		w.str(m.JID)
-		w.str(m.MID)
-		w.str(m.Nick)
-		w.str(string(m.Role))
+		w.member(m)
 	}
+}
+
+func (w *v2writer) member(m Member) {
+	w.str(m.JID)
+	w.str(m.MID)
+	w.str(m.Nick)
+	w.str(string(m.Role))
 }
 
 // v2reader reads a version 2 record. Every string it returns is a part of
@@ -482,9 +497,13 @@ func (r *v2reader) members() []Member {
 	}
 	ms := make([]Member, n)
 	for i := range ms {
-		ms[i] = Member{JID: r.str(), MID: r.str(), Nick: r.str(), Role: role(r.str())}
+		ms[i] = r.member()
 	}
 	return ms
+}
+
+func (r *v2reader) member() Member {
+	return Member{JID: r.str(), MID: r.str(), Nick: r.str(), Role: role(r.str())}
 }
 
 // decodeV2 decodes a version 2 record, data without its version byte.
@@ -536,6 +555,8 @@ func decodeV2(typ string, data []byte) (Event, error) {
 	case TypeMessageRetracted:
 		e = MessageRetracted{Message: MessageRef{ID: r.str(), Version: r.uint(), Sender: r.str()}, ID: r.str(), Target: r.str(),
 			By: r.str(), MID: r.str(), Moderated: r.bool(), Reason: r.str(), Body: r.str(), At: r.time()}
+	case TypeMemberRoleChanged:
+		e = MemberRoleChanged{Member: r.member(), By: r.str(), At: r.time()}
 	case TypePushEnabled:
 		e = PushEnabled{User: r.str(), JID: r.str(), Node: r.str(), PublishOptions: r.str(), IncludeBody: r.bool(), At: r.time()}
 	case TypePushDisabled:

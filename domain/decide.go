@@ -51,6 +51,8 @@ func Decide(g *Group, cmd Command, at time.Time, lim Limits) (Decision, error) {
 		return one(decideRead(g, me, c, at))
 	case RetractMessage:
 		return one(decideRetract(g, me, c, at, lim))
+	case ChangeRole:
+		return one(decideRole(g, me, c, at))
 	}
 	return Decision{}, refuse(KindBadRequest, "unknown command %T", cmd)
 }
@@ -74,6 +76,8 @@ func commandValue(cmd Command) Command {
 	case *MarkRead:
 		return deref(c)
 	case *RetractMessage:
+		return deref(c)
+	case *ChangeRole:
 		return deref(c)
 	}
 	return cmd

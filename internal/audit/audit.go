@@ -21,7 +21,7 @@ type Entry struct {
 	Actor    string `json:"actor"`
 	Resource string `json:"resource,omitempty"`
 	// Action is created, renamed, handed over, updated, deleted, added,
-	// removed, left, retracted or moderated.
+	// removed, left, made admin, made member, retracted or moderated.
 	Action  string          `json:"action"`
 	Name    string          `json:"name,omitempty"`
 	Owner   string          `json:"owner,omitempty"`
@@ -90,6 +90,8 @@ func Of(re eventstore.RecordedEvent, e domain.Event) (entry Entry, ok bool) {
 		entry.Actor, entry.Action = e.By, "deleted"
 	case domain.MemberAdded:
 		entry.Actor, entry.Action, entry.Members = e.By, "added", e.Members
+	case domain.MemberRoleChanged:
+		entry.Actor, entry.Action, entry.Members = e.By, "made "+string(e.Member.Role), []domain.Member{e.Member}
 	case domain.MemberRemoved:
 		entry.Actor, entry.Action, entry.Members = e.By, "removed", e.Members
 		if len(e.Members) == 1 && e.Members[0].JID == e.By {

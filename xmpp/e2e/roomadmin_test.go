@@ -142,6 +142,26 @@ func TestRoomAdministration(t *testing.T) {
 		t.Errorf("a member removed leaves with 321: %s", gone.Raw)
 	}
 
+	// §10.6, §10.7: the owner grants admin status to a member and
+	// revokes it: both fronts see the role change.
+	for _, step := range []struct{ affiliation, role string }{{"admin", "moderator"}, {"member", "participant"}} {
+		res = alice.iq(`<iq id="role-`+step.affiliation+`" to="`+gjid(group)+`" type="set"><query xmlns="`+nsMUCAdmin+`"><item affiliation="`+step.affiliation+`" jid="bob@`+xmppDomain+`"/></query></iq>`, "role-"+step.affiliation)
+		if res.Type() != "result" {
+			t.Fatalf("making bob %s: %s", step.affiliation, res.Raw)
+		}
+		upd := bobNative.expect("the role change", func(s *xmppclient.Stanza) bool {
+			it := s.Child("", "item")
+			return presenceWith(group, nsUpdate)(s) && it != nil && it.Attr("jid") == "bob@"+xmppDomain && it.Attr("role") == step.affiliation
+		})
+		if upd.Child(nsSID, "stanza-id") == nil {
+			t.Errorf("a role change is a change of the group, with its archive id: %s", upd.Raw)
+		}
+		bob.expect("bob's new affiliation", func(s *xmppclient.Stanza) bool {
+			it := s.Find("{" + nsMUCUser + "}x/{" + nsMUCUser + "}item")
+			return occupantPresence(group, "bob", "")(s) && it != nil && it.Attr("affiliation") == step.affiliation && it.Attr("role") == step.role
+		})
+	}
+
 	// §10.2: the configuration form, a rename, seen by both fronts.
 	res = alice.iq(`<iq id="config1" to="`+gjid(group)+`" type="get"><query xmlns="`+nsMUCOwner+`"/></iq>`, "config1")
 	var name string

@@ -53,10 +53,10 @@ func Affiliations(g *domain.Group, by string, r protocol.AffiliationList) ([]pro
 
 // AdminPlan turns an IQ set in muc#admin into the group's commands:
 // member or admin for a newcomer adds it (with the item's nick as its
-// member id), none removes, owner hands ownership over. What the groups
-// do not model is refused, never ignored: changing an existing member's
-// role between member and admin (feature-not-implemented: remove and add
-// again), bans (no ban list), and roles, which follow affiliations here.
+// member id), none removes, admin or member for a member changes its role,
+// owner hands ownership over. What the groups do not model is refused,
+// never ignored: bans (no ban list), and roles, which follow affiliations
+// here.
 func AdminPlan(g *domain.Group, by string, items []protocol.AdminItem) (Plan, error) {
 	me, err := domain.RequireMember(g, by, "")
 	if err != nil {
@@ -64,6 +64,7 @@ func AdminPlan(g *domain.Group, by string, items []protocol.AdminItem) (Plan, er
 	}
 	remove := domain.RemoveMembers{By: by}
 	add := domain.AddMembers{By: by}
+	var roles []domain.Command
 	var newOwner string
 	seen := map[string]bool{}
 	for _, it := range items {
@@ -125,7 +126,8 @@ func AdminPlan(g *domain.Group, by string, items []protocol.AdminItem) (Plan, er
 			case it.Affiliation == "member" && me.Role != domain.RoleOwner:
 				return Plan{}, errForbidden("only the owner revokes admin status")
 			default:
-				return Plan{}, protocol.ErrNotImplemented.With("a member's role changes only when ownership is handed over; remove " + it.JID + " and add it again with the new affiliation")
+				// §10.6, §10.7: the owner grants or revokes admin status.
+				roles = append(roles, domain.ChangeRole{By: by, JID: it.JID, Role: domain.Role(it.Affiliation)})
 			}
 		case "none":
 			switch {
@@ -155,8 +157,10 @@ func AdminPlan(g *domain.Group, by string, items []protocol.AdminItem) (Plan, er
 			p.Invite = append(p.Invite, protocol.Invitation{JID: m.JID})
 		}
 	}
+	p.Commands = append(p.Commands, roles...)
 	if newOwner != "" {
-		// Last: the additions were judged with the requester as owner.
+		// Last: the additions and role changes were judged with the
+		// requester as owner.
 		p.Commands = append(p.Commands, domain.UpdateGroup{By: by, NewOwner: newOwner})
 	}
 	return p, nil

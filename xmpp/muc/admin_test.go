@@ -104,8 +104,10 @@ func TestAdminPlan(t *testing.T) {
 		{name: "the owner leaves", by: crone, items: []protocol.AdminItem{item(crone, "none")}, cond: "conflict"},
 		{name: "§9.1 an admin lowers the owner", by: wicca, items: []protocol.AdminItem{item(crone, "member")}, cond: "not-allowed"},
 		{name: "ownership to a user who is not a member", by: crone, items: []protocol.AdminItem{item(hecate, "owner")}, cond: "item-not-found"},
-		{name: "promoting a member: not modelled", by: crone, items: []protocol.AdminItem{item(hag, "admin")}, cond: "feature-not-implemented"},
-		{name: "§10.7 owner revokes admin status: not modelled", by: crone, items: []protocol.AdminItem{item(wicca, "member")}, cond: "feature-not-implemented"},
+		{name: "§10.6 owner grants admin status to a member", by: crone, items: []protocol.AdminItem{item(hag, "admin")},
+			want: muc.Plan{Commands: []domain.Command{domain.ChangeRole{By: crone, JID: hag, Role: domain.RoleAdmin}}}},
+		{name: "§10.7 owner revokes admin status", by: crone, items: []protocol.AdminItem{item(wicca, "member")},
+			want: muc.Plan{Commands: []domain.Command{domain.ChangeRole{By: crone, JID: wicca, Role: domain.RoleMember}}}},
 		{name: "§9.1 a ban: no ban list", by: crone, items: []protocol.AdminItem{item(hag, "outcast")}, cond: "feature-not-implemented"},
 		{name: "§9.1 a ban by a mere member", by: hag, items: []protocol.AdminItem{item(wicca, "outcast")}, cond: "forbidden"},
 		{name: "§8.2 a kick: roles follow affiliations", by: crone, items: []protocol.AdminItem{{Nick: "thirdwitch", Role: "none"}}, cond: "not-allowed"},
@@ -240,6 +242,25 @@ func TestCreation(t *testing.T) {
 		if !reflect.DeepEqual(c, want) {
 			t.Errorf("Creation(%q) = %#v, want %#v", tc.nick, c, want)
 		}
+	}
+}
+
+// TestRoleChangeAsOccupants checks what occupants see of a member made
+// admin: §10.6's "Service Notes Gain of Admin Affiliation to All Users".
+func TestRoleChangeAsOccupants(t *testing.T) {
+	g := coven(t)
+	addr := protocol.Addresses{Domain: "chat.shakespeare.lit"}
+	e := domain.MemberRoleChanged{Member: domain.Member{JID: hag, MID: "thirdwitch", Nick: "thirdwitch", Role: domain.RoleAdmin}, By: crone}
+	me, _ := g.Member(crone)
+	out := muc.Change(addr, "coven", e, g, me)
+	if len(out) != 1 {
+		t.Fatalf("one presence, got %d", len(out))
+	}
+	got := out[0].For(crone + "/desktop").String()
+	want := `<presence from="coven@chat.shakespeare.lit/thirdwitch" to="crone1@shakespeare.lit/desktop">` +
+		`<x xmlns="http://jabber.org/protocol/muc#user"><item affiliation="admin" jid="hag66@shakespeare.lit" role="moderator"/></x></presence>`
+	if got != want {
+		t.Errorf("got\n%s\nwant\n%s", got, want)
 	}
 }
 

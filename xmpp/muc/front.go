@@ -44,7 +44,7 @@ func Exit(addr protocol.Addresses, group string, me domain.Member) protocol.Outb
 // beside the native broadcast: members added come in, members removed go
 // out with status 321 (110 for the one removed), a new name is the new
 // subject and a configuration change (104), a new owner changes two
-// affiliations, and a deleted group destroys the room (XEP-0045 §10.9).
+// affiliations, a new role one, and a deleted group destroys the room (XEP-0045 §10.9).
 // Events that are not changes give nothing.
 func Change(addr protocol.Addresses, group string, e domain.Event, g *domain.Group, to domain.Member) []protocol.Outbound {
 	var out []protocol.Outbound
@@ -61,6 +61,8 @@ func Change(addr protocol.Addresses, group string, e domain.Event, g *domain.Gro
 			}
 			out = append(out, protocol.OccupantPresence(addr.Occupant(group, m.MID), protocol.RoomItem{Affiliation: "none", Role: "none", JID: m.JID}, true, codes...))
 		}
+	case domain.MemberRoleChanged:
+		out = append(out, protocol.OccupantPresence(addr.Occupant(group, e.Member.MID), protocol.RoomItemOf(e.Member), false))
 	case domain.GroupUpdated:
 		if e.Name != "" {
 			out = append(out, protocol.RoomSubject(addr.Group(group), e.Name), protocol.RoomConfigChanged(addr.Group(group)))
