@@ -178,8 +178,8 @@ func decodeAs[T Event](data []byte) (Event, error) {
 //   - an optional message reference is the byte 0 (none) or 1 and the
 //     reference (ID, Version, Sender);
 //   - a flag (a bool) is the byte 0 or 1;
-//   - an optional last field (a message's kind) is left out when it has
-//     its zero value.
+//   - optional last fields (a message's kind; a deletion's reason and
+//     venue, together) are left out when they have their zero values.
 //
 // A record must end exactly where its last field does. Fields may only
 // ever be added at the end, read as their zero value when absent.
@@ -208,6 +208,12 @@ func encodeV2(e Event) ([]byte, error) {
 		w.members(e.Members)
 		w.str(e.By)
 		w.time(e.At)
+		// Added after version 2 was first written: a deletion without
+		// them, which every record before it is, leaves them out.
+		if e.Reason != "" || e.Venue != "" {
+			w.str(e.Reason)
+			w.str(e.Venue)
+		}
 	case *GroupDeleted:
 		return encodeV2(*e)
 	case MemberAdded:
@@ -516,7 +522,15 @@ func decodeV2(typ string, data []byte) (Event, error) {
 	case TypeGroupUpdated:
 		e = GroupUpdated{Name: r.str(), NewOwner: r.str(), By: r.str(), At: r.time()}
 	case TypeGroupDeleted:
-		e = GroupDeleted{Members: r.members(), By: r.str(), At: r.time()}
+		d := GroupDeleted{Members: r.members(), By: r.str(), At: r.time()}
+		if r.err == nil && r.i < len(r.s) {
+			if d.Reason, d.Venue = r.str(), r.str(); d.Reason == "" && d.Venue == "" {
+				// Written only when one is given: empty ones would not
+				// encode back to the same bytes.
+				r.fail(errors.New("an empty reason and venue"))
+			}
+		}
+		e = d
 	case TypeMemberAdded:
 		e = MemberAdded{Members: r.members(), By: r.str(), At: r.time()}
 	case TypeMemberRemoved:

@@ -40,7 +40,10 @@ func Decide(g *Group, cmd Command, at time.Time, lim Limits) (Decision, error) {
 		if me.Role != RoleOwner {
 			return Decision{}, refuse(KindNotAllowed, "only the owner may delete the group")
 		}
-		return one(GroupDeleted{Members: g.Members(), By: me.JID, At: at}, nil)
+		if lim.MaxBodyBytes > 0 && len(c.Reason) > lim.MaxBodyBytes {
+			return Decision{}, refuse(KindLimit, "the reason is larger than %d bytes", lim.MaxBodyBytes)
+		}
+		return one(GroupDeleted{Members: g.Members(), By: me.JID, At: at, Reason: c.Reason, Venue: c.Venue}, nil)
 	case AddMembers:
 		return one(decideAdd(g, me, c, at, lim))
 	case RemoveMembers:

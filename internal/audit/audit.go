@@ -27,7 +27,8 @@ type Entry struct {
 	Owner   string          `json:"owner,omitempty"`
 	Members []domain.Member `json:"members,omitempty"`
 	// Message names a withdrawn message: its sender, its id and its
-	// version in the group's stream; Reason is a moderator's.
+	// version in the group's stream; Reason is a moderator's, or the owner's
+	// for a deletion.
 	Message *domain.MessageRef `json:"message,omitempty"`
 	Reason  string             `json:"reason,omitempty"`
 }
@@ -87,7 +88,7 @@ func Of(re eventstore.RecordedEvent, e domain.Event) (entry Entry, ok bool) {
 			entry.Action = "handed over"
 		}
 	case domain.GroupDeleted:
-		entry.Actor, entry.Action = e.By, "deleted"
+		entry.Actor, entry.Action, entry.Reason = e.By, "deleted", e.Reason
 	case domain.MemberAdded:
 		entry.Actor, entry.Action, entry.Members = e.By, "added", e.Members
 	case domain.MemberRoleChanged:

@@ -217,8 +217,8 @@ func TestRoomAdministration(t *testing.T) {
 	}
 	bobNative.expect("the #deletegroup broadcast", presenceWith(group, nsDelete))
 	destroyed := bob.expect("the room's destruction", occupantPresence(group, "bob", "unavailable"))
-	if destroyed.Find("{"+nsMUCUser+"}x/{"+nsMUCUser+"}destroy") == nil {
-		t.Errorf("the destruction carries <destroy/>: %s", destroyed.Raw)
+	if d := destroyed.Find("{" + nsMUCUser + "}x/{" + nsMUCUser + "}destroy"); d == nil || d.ChildText("", "reason") != "Macbeth doth come." {
+		t.Errorf("the destruction carries <destroy/> with the owner's reason: %s", destroyed.Raw)
 	}
 	if _, ok := itemsOf(bobNative)[group]; ok {
 		t.Errorf("a destroyed room's group is gone from #items")

@@ -258,12 +258,13 @@ func SubjectPlan(g *domain.Group, by, subject string) (Plan, error) {
 }
 
 // DestroyPlan turns a room's destruction (§10.9) into the group's
-// deletion, the owner's alone.
-func DestroyPlan(g *domain.Group, by string) (Plan, error) {
+// deletion, the owner's alone, with its reason and alternate venue for
+// the occupants.
+func DestroyPlan(g *domain.Group, by string, r protocol.RoomDestroy) (Plan, error) {
 	if err := requireOwner(g, by, "destroys the room"); err != nil {
 		return Plan{}, err
 	}
-	return Plan{Commands: []domain.Command{domain.DeleteGroup{By: by}}}, nil
+	return Plan{Commands: []domain.Command{domain.DeleteGroup{By: by, Reason: r.Reason, Venue: r.AltVenue}}}, nil
 }
 
 // Creation is the group that entering a room that does not exist makes

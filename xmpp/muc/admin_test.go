@@ -210,10 +210,12 @@ func TestOwnerPlans(t *testing.T) {
 	if _, err := muc.ConfigForm(g, wicca); condition(err) != "forbidden" {
 		t.Errorf("§10.2 Service Denies Configuration Access to Non-Owner: %v", err)
 	}
-	if got, err := muc.DestroyPlan(g, crone); err != nil || !reflect.DeepEqual(got.Commands, []domain.Command{domain.DeleteGroup{By: crone}}) {
+	destroy := protocol.RoomDestroy{Group: "coven", Reason: "Macbeth doth come.", AltVenue: "coven@chat.shakespeare.lit"}
+	if got, err := muc.DestroyPlan(g, crone, destroy); err != nil ||
+		!reflect.DeepEqual(got.Commands, []domain.Command{domain.DeleteGroup{By: crone, Reason: "Macbeth doth come.", Venue: "coven@chat.shakespeare.lit"}}) {
 		t.Errorf("§10.9 the owner destroys: %#v, %v", got, err)
 	}
-	if _, err := muc.DestroyPlan(g, wicca); condition(err) != "forbidden" {
+	if _, err := muc.DestroyPlan(g, wicca, destroy); condition(err) != "forbidden" {
 		t.Errorf("§10.9 Service Denies Destroy Request Submitted by Non-Owner: %v", err)
 	}
 }
@@ -259,6 +261,26 @@ func TestRoleChangeAsOccupants(t *testing.T) {
 	got := out[0].For(crone + "/desktop").String()
 	want := `<presence from="coven@chat.shakespeare.lit/thirdwitch" to="crone1@shakespeare.lit/desktop">` +
 		`<x xmlns="http://jabber.org/protocol/muc#user"><item affiliation="admin" jid="hag66@shakespeare.lit" role="moderator"/></x></presence>`
+	if got != want {
+		t.Errorf("got\n%s\nwant\n%s", got, want)
+	}
+}
+
+// TestDestructionAsOccupants checks §10.9's "Service Removes Each
+// Occupant": the reason and the alternate venue reach each occupant.
+func TestDestructionAsOccupants(t *testing.T) {
+	g := coven(t)
+	addr := protocol.Addresses{Domain: "chat.shakespeare.lit"}
+	me, _ := g.Member(hag)
+	e := domain.GroupDeleted{Members: g.Members(), By: crone, Reason: "Macbeth doth come.", Venue: "coven@chat.shakespeare.lit"}
+	out := muc.Change(addr, "heath", e, g, me)
+	if len(out) != 1 {
+		t.Fatalf("one presence, got %d", len(out))
+	}
+	got := out[0].For(hag + "/pda").String()
+	want := `<presence from="heath@chat.shakespeare.lit/thirdwitch" type="unavailable" to="hag66@shakespeare.lit/pda">` +
+		`<x xmlns="http://jabber.org/protocol/muc#user"><item affiliation="none" jid="hag66@shakespeare.lit" role="none"/>` +
+		`<destroy jid="coven@chat.shakespeare.lit"><reason>Macbeth doth come.</reason></destroy><status code="110"/></x></presence>`
 	if got != want {
 		t.Errorf("got\n%s\nwant\n%s", got, want)
 	}

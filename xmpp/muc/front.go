@@ -77,7 +77,7 @@ func Change(addr protocol.Addresses, group string, e domain.Event, g *domain.Gro
 			}
 		}
 	case domain.GroupDeleted:
-		out = append(out, protocol.RoomDestroyed(addr.Occupant(group, to.MID), to.JID))
+		out = append(out, protocol.RoomDestroyed(addr.Occupant(group, to.MID), to.JID, e.Reason, e.Venue))
 	}
 	return out
 }

@@ -165,7 +165,14 @@ func parseOwnerQuery(s Stanza, q *xmlnode.Node, group string) (Request, error) {
 		return RoomConfigForm{Group: group}, nil
 	}
 	if d := q.Child(NSMUCOwner, "destroy"); d != nil {
-		r := RoomDestroy{Group: group, AltVenue: d.Attr("jid")}
+		r := RoomDestroy{Group: group}
+		if v := d.Attr("jid"); v != "" {
+			j, err := address.Parse(v)
+			if err != nil {
+				return nil, ErrJIDMalformed.With("the alternate venue is not a valid JID")
+			}
+			r.AltVenue = j.String()
+		}
 		if reason := d.Child(NSMUCOwner, "reason"); reason != nil {
 			r.Reason = strings.TrimSpace(reason.Text)
 		}

@@ -153,6 +153,9 @@ func TestRoomAdministrationRequests(t *testing.T) {
 		{name: "§8.1 a subject beside a body is a message",
 			xml:  xep45(`<message from='wiccarocks@shakespeare.lit/laptop' id='s3' to='coven@chat.shakespeare.lit' type='groupchat'><subject>Fire</subject><body>Burn</body></message>`),
 			want: protocol.Post{Group: "coven", Command: domain.PostMessage{Sender: "wiccarocks@shakespeare.lit", ID: "s3", Body: "Burn", Payload: "<subject>Fire</subject>"}}},
+		{name: "a destruction naming an alternate venue that is no JID",
+			xml: xep45(`<iq from='crone1@shakespeare.lit/desktop' id='begone' to='heath@chat.shakespeare.lit' type='set'><query xmlns='http://jabber.org/protocol/muc#owner'><destroy jid='@chat.shakespeare.lit'/></query></iq>`),
+			err: &protocol.ErrJIDMalformed},
 		{name: "§7.8.2 Occupant Sends a Mediated Invitation",
 			xml: xep45(`<message from='crone1@shakespeare.lit/desktop' id='nzd143v8' to='coven@chat.shakespeare.lit'>
   <x xmlns='http://jabber.org/protocol/muc#user'>

@@ -63,7 +63,7 @@ func (sh *shard) roomPlan(g *domain.Group, j job) (muc.Plan, func(context.Contex
 	case protocol.RoomConfigSubmit:
 		p, err = muc.ConfigPlan(g, by, r)
 	case protocol.RoomDestroy:
-		p, err = muc.DestroyPlan(g, by)
+		p, err = muc.DestroyPlan(g, by, r)
 	case protocol.RoomInvite:
 		p, err = muc.InvitePlan(g, by, r.Invites)
 	case protocol.SubjectChange:
