@@ -204,9 +204,14 @@ func TestRoomAdministration(t *testing.T) {
 	if v, _ := property(upd, "name"); v != "Fire Burn and Cauldron Bubble!" {
 		t.Errorf("a subject change renames the group: %s", upd.Raw)
 	}
-	bob.expect("the new subject", func(s *xmppclient.Stanza) bool {
+	fire := func(s *xmppclient.Stanza) bool {
 		return s.From() == gjid(group) && s.ChildText("", "subject") == "Fire Burn and Cauldron Bubble!"
-	})
+	}
+	bob.expect("the new subject", fire)
+	alice.expect("her new subject", fire)
+	// The subject it has already: reflected to the sender, nothing stored.
+	alice.send(`<message id="subj3" to="` + gjid(group) + `" type="groupchat"><subject>Fire Burn and Cauldron Bubble!</subject></message>`)
+	alice.expect("the subject reflected", fire)
 
 	// §10.9: only the owner destroys; the group is deleted.
 	res = bob.iq(`<iq id="begone1" to="`+gjid(group)+`" type="set"><query xmlns="`+nsMUCOwner+`"><destroy/></query></iq>`, "begone1")

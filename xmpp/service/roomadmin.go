@@ -67,9 +67,15 @@ func (sh *shard) roomPlan(g *domain.Group, j job) (muc.Plan, func(context.Contex
 	case protocol.RoomInvite:
 		p, err = muc.InvitePlan(g, by, r.Invites)
 	case protocol.SubjectChange:
-		// The new subject reaching the occupants acknowledges it.
+		// The new subject reaching the occupants acknowledges it; the
+		// subject the room has already is reflected to the sender alone.
 		p, err = muc.SubjectPlan(g, by, r.Subject)
-		return p, func(context.Context) {}, err
+		subject := protocol.RoomSubject(j.st.GroupJID(), g.Name()).For(j.st.From.String())
+		return p, func(ctx context.Context) {
+			if len(p.Commands) == 0 {
+				s.reply(ctx, subject)
+			}
+		}, err
 	}
 	if err != nil {
 		return p, nil, err
