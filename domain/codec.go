@@ -74,6 +74,8 @@ func decodeV1(typ string, data []byte) (Event, error) {
 		return decodeAs[MessageRead](data)
 	case TypeMessageRetracted:
 		return decodeAs[MessageRetracted](data)
+	case TypeMemberRoleChanged:
+		return decodeAs[MemberRoleChanged](data)
 	case TypePushEnabled:
 		return decodeAs[PushEnabled](data)
 	case TypePushDisabled:
@@ -131,6 +133,9 @@ func canonical(e Event) Event {
 	case MessageRetracted:
 		e.At = e.At.UTC()
 		return e
+	case MemberRoleChanged:
+		e.At = e.At.UTC()
+		return e
 	case PushEnabled:
 		e.At = e.At.UTC()
 		return e
@@ -173,8 +178,8 @@ func decodeAs[T Event](data []byte) (Event, error) {
 //   - an optional message reference is the byte 0 (none) or 1 and the
 //     reference (ID, Version, Sender);
 //   - a flag (a bool) is the byte 0 or 1;
-//   - an optional last field (a message's kind) is left out when it has
-//     its zero value.
+//   - optional last fields (a message's kind; a deletion's reason and
+//     venue, together) are left out when they have their zero values.
 //
 // A record must end exactly where its last field does. Fields may only
 // ever be added at the end, read as their zero value when absent.
@@ -203,6 +208,12 @@ func encodeV2(e Event) ([]byte, error) {
 		w.members(e.Members)
 		w.str(e.By)
 		w.time(e.At)
+		// Added after version 2 was first written: a deletion without
+		// them, which every record before it is, leaves them out.
+		if e.Reason != "" || e.Venue != "" {
+			w.str(e.Reason)
+			w.str(e.Venue)
+		}
 	case *GroupDeleted:
 		return encodeV2(*e)
 	case MemberAdded:
@@ -265,6 +276,12 @@ func encodeV2(e Event) ([]byte, error) {
 		w.time(e.At)
 	case *MessageRetracted:
 		return encodeV2(*e)
+	case MemberRoleChanged:
+		w.member(e.Member)
+		w.str(e.By)
+		w.time(e.At)
+	case *MemberRoleChanged:
+		return encodeV2(*e)
 	case PushEnabled:
 		w.str(e.User)
 		w.str(e.JID)
@@ -320,11 +337,15 @@ func (w *v2writer) time(t time.Time) {
 func (w *v2writer) members(ms []Member) {
 	w.uint(uint64(len(ms)))
 	for _, m := range ms {
-		w.str(m.JID)
-		w.str(m.MID)
-		w.str(m.Nick)
-		w.str(string(m.Role))
+		w.member(m)
 	}
+}
+
+func (w *v2writer) member(m Member) {
+	w.str(m.JID)
+	w.str(m.MID)
+	w.str(m.Nick)
+	w.str(string(m.Role))
 }
 
 // v2reader reads a version 2 record. Every string it returns is a part of
@@ -482,9 +503,13 @@ func (r *v2reader) members() []Member {
 	}
 	ms := make([]Member, n)
 	for i := range ms {
-		ms[i] = Member{JID: r.str(), MID: r.str(), Nick: r.str(), Role: role(r.str())}
+		ms[i] = r.member()
 	}
 	return ms
+}
+
+func (r *v2reader) member() Member {
+	return Member{JID: r.str(), MID: r.str(), Nick: r.str(), Role: role(r.str())}
 }
 
 // decodeV2 decodes a version 2 record, data without its version byte.
@@ -497,7 +522,15 @@ func decodeV2(typ string, data []byte) (Event, error) {
 	case TypeGroupUpdated:
 		e = GroupUpdated{Name: r.str(), NewOwner: r.str(), By: r.str(), At: r.time()}
 	case TypeGroupDeleted:
-		e = GroupDeleted{Members: r.members(), By: r.str(), At: r.time()}
+		d := GroupDeleted{Members: r.members(), By: r.str(), At: r.time()}
+		if r.err == nil && r.i < len(r.s) {
+			if d.Reason, d.Venue = r.str(), r.str(); d.Reason == "" && d.Venue == "" {
+				// Written only when one is given: empty ones would not
+				// encode back to the same bytes.
+				r.fail(errors.New("an empty reason and venue"))
+			}
+		}
+		e = d
 	case TypeMemberAdded:
 		e = MemberAdded{Members: r.members(), By: r.str(), At: r.time()}
 	case TypeMemberRemoved:
@@ -536,6 +569,8 @@ func decodeV2(typ string, data []byte) (Event, error) {
 	case TypeMessageRetracted:
 		e = MessageRetracted{Message: MessageRef{ID: r.str(), Version: r.uint(), Sender: r.str()}, ID: r.str(), Target: r.str(),
 			By: r.str(), MID: r.str(), Moderated: r.bool(), Reason: r.str(), Body: r.str(), At: r.time()}
+	case TypeMemberRoleChanged:
+		e = MemberRoleChanged{Member: r.member(), By: r.str(), At: r.time()}
 	case TypePushEnabled:
 		e = PushEnabled{User: r.str(), JID: r.str(), Node: r.str(), PublishOptions: r.str(), IncludeBody: r.bool(), At: r.time()}
 	case TypePushDisabled:

@@ -53,6 +53,10 @@ func sampleEvents() []domain.Event {
 			Payload: `<replace xmlns="urn:xmpp:message-correct:0" id="bad1"/>`, Mentions: []string{bob}, At: at, Kind: domain.Correction},
 		domain.MessagePosted{ID: "96d73204", Sender: bob, MID: "bob",
 			Payload: `<reactions xmlns="urn:xmpp:reactions:0" id="744f6e18"><reaction>👋</reaction></reactions>`, At: at, Kind: domain.Reaction},
+		// Role changes came after kinds, and a deletion's reason and venue
+		// after them.
+		domain.MemberRoleChanged{Member: domain.Member{JID: alice, MID: "alice", Nick: "Alice ✓", Role: domain.RoleAdmin}, By: owner, At: at},
+		domain.GroupDeleted{Members: members, By: owner, At: at, Reason: "Macbeth doth come.", Venue: "coven@chat.shakespeare.lit"},
 	}
 }
 
@@ -114,6 +118,7 @@ func TestEventTypeNamesAreStable(t *testing.T) {
 		{domain.PushEnabled{}, "PushEnabled"},
 		{domain.PushDisabled{}, "PushDisabled"},
 		{domain.NotifyLevelSet{}, "NotifyLevelSet"},
+		{domain.MemberRoleChanged{}, "MemberRoleChanged"},
 	}
 	for _, tc := range cases {
 		if got := tc.event.EventType(); got != tc.name {

@@ -22,8 +22,13 @@ type UpdateGroup struct {
 	NewOwner string
 }
 
-// DeleteGroup deletes the group.
-type DeleteGroup struct{ By string }
+// DeleteGroup deletes the group. Reason and Venue (a group's or another
+// room's JID to go to instead) are what a room's destruction may tell its
+// occupants (XEP-0045 §10.9); both are optional.
+type DeleteGroup struct {
+	By            string
+	Reason, Venue string
+}
 
 // AddMembers adds one or more members.
 type AddMembers struct {

@@ -40,7 +40,10 @@ func Decide(g *Group, cmd Command, at time.Time, lim Limits) (Decision, error) {
 		if me.Role != RoleOwner {
 			return Decision{}, refuse(KindNotAllowed, "only the owner may delete the group")
 		}
-		return one(GroupDeleted{Members: g.Members(), By: me.JID, At: at}, nil)
+		if lim.MaxBodyBytes > 0 && len(c.Reason) > lim.MaxBodyBytes {
+			return Decision{}, refuse(KindLimit, "the reason is larger than %d bytes", lim.MaxBodyBytes)
+		}
+		return one(GroupDeleted{Members: g.Members(), By: me.JID, At: at, Reason: c.Reason, Venue: c.Venue}, nil)
 	case AddMembers:
 		return one(decideAdd(g, me, c, at, lim))
 	case RemoveMembers:
@@ -51,6 +54,8 @@ func Decide(g *Group, cmd Command, at time.Time, lim Limits) (Decision, error) {
 		return one(decideRead(g, me, c, at))
 	case RetractMessage:
 		return one(decideRetract(g, me, c, at, lim))
+	case ChangeRole:
+		return one(decideRole(g, me, c, at))
 	}
 	return Decision{}, refuse(KindBadRequest, "unknown command %T", cmd)
 }
@@ -74,6 +79,8 @@ func commandValue(cmd Command) Command {
 	case *MarkRead:
 		return deref(c)
 	case *RetractMessage:
+		return deref(c)
+	case *ChangeRole:
 		return deref(c)
 	}
 	return cmd

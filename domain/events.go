@@ -48,6 +48,10 @@ type GroupDeleted struct {
 	Members []Member  `json:"members"`
 	By      string    `json:"by"`
 	At      time.Time `json:"at"`
+	// Reason and Venue are the owner's explanation and where to go
+	// instead, when it gave them.
+	Reason string `json:"reason,omitempty"`
+	Venue  string `json:"venue,omitempty"`
 }
 
 // MemberAdded: one or more members joined.

@@ -48,6 +48,10 @@ func (g *Group) Apply(e Event) {
 		g.addMembers(e.Members)
 	case MemberRemoved:
 		g.removeMembers(e.Members)
+	case MemberRoleChanged:
+		if i, ok := g.byJID[e.Member.JID]; ok {
+			g.members[i].Role = e.Member.Role
+		}
 	case MessagePosted:
 		g.last, g.hasLast = MessageRef{ID: e.ID, Version: version, Sender: e.Sender}, true
 		if key := dedupID(e.OriginID, e.ID); key != "" {
@@ -135,6 +139,8 @@ func eventValue(e Event) Event {
 	case *MessageRead:
 		return derefEvent(e)
 	case *MessageRetracted:
+		return derefEvent(e)
+	case *MemberRoleChanged:
 		return derefEvent(e)
 	case *PushEnabled:
 		return derefEvent(e)

@@ -129,6 +129,8 @@ func pointerTo(e domain.Event) domain.Event {
 		return &e
 	case domain.NotifyLevelSet:
 		return &e
+	case domain.MemberRoleChanged:
+		return &e
 	}
 	return e
 }

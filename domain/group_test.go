@@ -378,3 +378,20 @@ func TestAGroupWithNoEventsDoesNotExist(t *testing.T) {
 		})
 	}
 }
+
+// TestDeleteCarriesReason keeps the owner's reason and alternate venue
+// with the deletion, within the body's limit.
+func TestDeleteCarriesReason(t *testing.T) {
+	lim := domain.DefaultLimits()
+	g := build(t, lim, createTeam())
+	c := domain.DeleteGroup{By: owner, Reason: "Macbeth doth come.", Venue: "coven@chat.shakespeare.lit"}
+	dec, err := domain.Decide(g, c, now, lim)
+	want := domain.GroupDeleted{Members: teamMembers(), By: owner, At: now, Reason: c.Reason, Venue: c.Venue}
+	if err != nil || len(dec.Events) != 1 || !reflect.DeepEqual(dec.Events[0], want) {
+		t.Fatalf("got %+v, %v, want %+v", dec.Events, err, want)
+	}
+	lim.MaxBodyBytes = 8
+	if _, err := domain.Decide(g, c, now, lim); domain.KindOf(err) != domain.KindLimit {
+		t.Errorf("a reason over the body's limit: %v, want a limit refusal", err)
+	}
+}

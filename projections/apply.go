@@ -158,6 +158,10 @@ func applyEvent(t tables, ev eventstore.RecordedEvent, e domain.Event) error {
 			}
 			g.Owner = e.NewOwner
 		}
+	case domain.MemberRoleChanged:
+		if err := t.setRole(id, e.Member.JID, e.Member.Role); err != nil {
+			return err
+		}
 	case domain.GroupDeleted:
 		// Deleting hides the group from the directory; its rows stay as
 		// they were, for audit.

@@ -532,3 +532,31 @@ func TestReopenKeepsCheckpoint(t *testing.T) {
 		t.Error("reopening changed the tables")
 	}
 }
+
+// TestRoleChanges follows a member made admin and back: the member list
+// and the member's own group item show its role as the domain has it.
+func TestRoleChanges(t *testing.T) {
+	ctx := context.Background()
+	l := newGroup(t)
+	l.Must(t, "g", domain.ChangeRole{By: alice, JID: carol, Role: domain.RoleAdmin})
+	db := openDB(t)
+	apply(t, db, l.Events)
+	members, err := db.Members(ctx, "g")
+	if err != nil {
+		t.Fatal(err)
+	}
+	want := []domain.Member{
+		{JID: alice, MID: "alice", Nick: "alice", Role: domain.RoleOwner},
+		{JID: bob, MID: "bob", Nick: "bob", Role: domain.RoleMember},
+		{JID: carol, MID: "carol", Nick: "carol", Role: domain.RoleAdmin},
+	}
+	if !slices.Equal(members, want) || !slices.Equal(members, l.Group("g").Members()) {
+		t.Errorf("Members(g) = %+v, want %+v (as the domain has them)", members, want)
+	}
+	l.Must(t, "g", domain.ChangeRole{By: alice, JID: carol, Role: domain.RoleMember})
+	apply(t, db, l.Events)
+	items, err := db.GroupsOf(ctx, carol)
+	if err != nil || len(items) != 1 || items[0].Role != domain.RoleMember {
+		t.Errorf("GroupsOf(carol) = %+v, %v; want g as a member again", items, err)
+	}
+}

@@ -21,13 +21,14 @@ type Entry struct {
 	Actor    string `json:"actor"`
 	Resource string `json:"resource,omitempty"`
 	// Action is created, renamed, handed over, updated, deleted, added,
-	// removed, left, retracted or moderated.
+	// removed, left, made admin, made member, retracted or moderated.
 	Action  string          `json:"action"`
 	Name    string          `json:"name,omitempty"`
 	Owner   string          `json:"owner,omitempty"`
 	Members []domain.Member `json:"members,omitempty"`
 	// Message names a withdrawn message: its sender, its id and its
-	// version in the group's stream; Reason is a moderator's.
+	// version in the group's stream; Reason is a moderator's, or the owner's
+	// for a deletion.
 	Message *domain.MessageRef `json:"message,omitempty"`
 	Reason  string             `json:"reason,omitempty"`
 }
@@ -87,9 +88,11 @@ func Of(re eventstore.RecordedEvent, e domain.Event) (entry Entry, ok bool) {
 			entry.Action = "handed over"
 		}
 	case domain.GroupDeleted:
-		entry.Actor, entry.Action = e.By, "deleted"
+		entry.Actor, entry.Action, entry.Reason = e.By, "deleted", e.Reason
 	case domain.MemberAdded:
 		entry.Actor, entry.Action, entry.Members = e.By, "added", e.Members
+	case domain.MemberRoleChanged:
+		entry.Actor, entry.Action, entry.Members = e.By, "made "+string(e.Member.Role), []domain.Member{e.Member}
 	case domain.MemberRemoved:
 		entry.Actor, entry.Action, entry.Members = e.By, "removed", e.Members
 		if len(e.Members) == 1 && e.Members[0].JID == e.By {

@@ -30,6 +30,7 @@ func TestTrail(t *testing.T) {
 		{"g", domain.UpdateGroup{By: alice.JID, Name: "Renamed"}},
 		{"g", domain.UpdateGroup{By: alice.JID, NewOwner: bob.JID}},
 		{"g", domain.UpdateGroup{By: bob.JID, Name: "Both", NewOwner: alice.JID}},
+		{"g", domain.ChangeRole{By: alice.JID, JID: carol.JID, Role: domain.RoleAdmin}},
 		{"g", domain.RemoveMembers{By: alice.JID, Members: []domain.MemberSelector{{JID: carol.JID}}}},
 		{"g", domain.RemoveMembers{By: bob.JID, Members: []domain.MemberSelector{{JID: bob.JID}}}},
 		{"g", domain.DeleteGroup{By: alice.JID}},
@@ -58,7 +59,7 @@ func TestTrail(t *testing.T) {
 	want := []string{
 		"alice@example.org created", "alice@example.org added",
 		"alice@example.org moderated", "alice@example.org retracted", "alice@example.org renamed",
-		"alice@example.org handed over", "bob@example.org updated", "alice@example.org removed",
+		"alice@example.org handed over", "bob@example.org updated", "alice@example.org made admin", "alice@example.org removed",
 		"bob@example.org left", "alice@example.org deleted",
 	}
 	if strings.Join(got, ", ") != strings.Join(want, ", ") {
@@ -72,6 +73,9 @@ func TestTrail(t *testing.T) {
 	}
 	if d := entries[0].Details(); !strings.Contains(d, `name="G"`) || !strings.Contains(d, "bob@example.org (mid bob, member)") {
 		t.Errorf("Details of the creation: %s", d)
+	}
+	if d := entries[7].Details(); !entries[7].Involves(carol.JID) || !strings.Contains(d, "carol@example.org (mid carol, admin)") {
+		t.Errorf("the role change names carol with her new role: %s", d)
 	}
 	var all int
 	if err := audit.Each(t.Context(), store, "", func(audit.Entry) error { all++; return nil }); err != nil || all != len(want)+1 {

@@ -181,6 +181,11 @@ func (b *Broadcaster) OnApplied(ctx context.Context, events []eventstore.Recorde
 			b.fanOutNative(ctx, o, g.Members())
 			b.toRooms(ctx, group, e, g, g.Members())
 			continue
+		case domain.MemberRoleChanged:
+			g.Apply(e)
+			b.fanOutNative(ctx, o, g.Members())
+			b.toRooms(ctx, group, e, g, g.Members())
+			continue
 		case domain.MemberRemoved:
 			b.fanOutNative(ctx, o, g.Members())
 			b.toRooms(ctx, group, e, g, g.Members())

@@ -28,6 +28,9 @@ func (b *Broadcaster) Render(ctx context.Context, re eventstore.RecordedEvent, e
 		return protocol.GroupPresence(gj, protocol.NSAdd, c, nil, e.Members), "presence"
 	case domain.MemberRemoved:
 		return protocol.GroupPresence(gj, protocol.NSRemove, c, nil, e.Members), "presence"
+	case domain.MemberRoleChanged:
+		// An update of the group that names the member with its new role.
+		return protocol.GroupPresence(gj, protocol.NSUpdate, c, nil, []domain.Member{e.Member}), "presence"
 	case domain.MessagePosted:
 		return protocol.GroupMessage(b.addr.Occupant(group, e.MID), gj, e, protocol.ArchiveID(re.Position)), "message"
 	case domain.MessageRead:

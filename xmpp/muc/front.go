@@ -10,8 +10,9 @@ import (
 // whether or not they are online: membership, not presence, makes one),
 // then its own, with status 110 and 100 (the room is non-anonymous), and
 // 210 when it asked for another nick than its member id, which is its
-// nick in every group's room. Each is addressed by the caller.
-func Entry(addr protocol.Addresses, g *domain.Group, me domain.Member, askedNick string) []protocol.Outbound {
+// nick in every group's room, and 201 when its entry created the group
+// (§10.1.1). Each is addressed by the caller.
+func Entry(addr protocol.Addresses, g *domain.Group, me domain.Member, askedNick string, created bool) []protocol.Outbound {
 	group := g.ID()
 	members := g.Members()
 	out := make([]protocol.Outbound, 0, len(members))
@@ -24,6 +25,9 @@ func Entry(addr protocol.Addresses, g *domain.Group, me domain.Member, askedNick
 	codes := []int{protocol.StatusNonAnonymous, protocol.StatusSelf}
 	if askedNick != me.MID {
 		codes = append(codes, protocol.StatusNickAssigned)
+	}
+	if created {
+		codes = append(codes, protocol.StatusCreated)
 	}
 	return append(out, protocol.OccupantPresence(addr.Occupant(group, me.MID), protocol.RoomItemOf(me), false, codes...))
 }
@@ -40,7 +44,7 @@ func Exit(addr protocol.Addresses, group string, me domain.Member) protocol.Outb
 // beside the native broadcast: members added come in, members removed go
 // out with status 321 (110 for the one removed), a new name is the new
 // subject and a configuration change (104), a new owner changes two
-// affiliations, and a deleted group destroys the room (XEP-0045 §10.9).
+// affiliations, a new role one, and a deleted group destroys the room (XEP-0045 §10.9).
 // Events that are not changes give nothing.
 func Change(addr protocol.Addresses, group string, e domain.Event, g *domain.Group, to domain.Member) []protocol.Outbound {
 	var out []protocol.Outbound
@@ -57,6 +61,8 @@ func Change(addr protocol.Addresses, group string, e domain.Event, g *domain.Gro
 			}
 			out = append(out, protocol.OccupantPresence(addr.Occupant(group, m.MID), protocol.RoomItem{Affiliation: "none", Role: "none", JID: m.JID}, true, codes...))
 		}
+	case domain.MemberRoleChanged:
+		out = append(out, protocol.OccupantPresence(addr.Occupant(group, e.Member.MID), protocol.RoomItemOf(e.Member), false))
 	case domain.GroupUpdated:
 		if e.Name != "" {
 			out = append(out, protocol.RoomSubject(addr.Group(group), e.Name), protocol.RoomConfigChanged(addr.Group(group)))
@@ -71,7 +77,7 @@ func Change(addr protocol.Addresses, group string, e domain.Event, g *domain.Gro
 			}
 		}
 	case domain.GroupDeleted:
-		out = append(out, protocol.RoomDestroyed(addr.Occupant(group, to.MID), to.JID))
+		out = append(out, protocol.RoomDestroyed(addr.Occupant(group, to.MID), to.JID, e.Reason, e.Venue))
 	}
 	return out
 }

@@ -49,6 +49,7 @@ var (
 	ErrInternal           = Error{Type: Wait, Condition: "internal-server-error"}
 	ErrServiceUnavailable = Error{Type: Cancel, Condition: "service-unavailable"}
 	ErrNotImplemented     = Error{Type: Cancel, Condition: "feature-not-implemented"}
+	ErrNotAcceptable      = Error{Type: Modify, Condition: "not-acceptable"}
 )
 
 // domainErrors maps each kind of domain refusal to its stanza error.

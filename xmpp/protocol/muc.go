@@ -20,6 +20,7 @@ const (
 	StatusSelf         = 110 // this presence is about you
 	StatusNickAssigned = 210 // the service chose your nick
 	StatusConfigChange = 104 // the room's configuration changed
+	StatusCreated      = 201 // this entry created the room
 	StatusAffiliation  = 321 // removed: no longer a member
 )
 
@@ -131,12 +132,19 @@ func OccupantPresence(occupant string, it RoomItem, unavailable bool, codes ...i
 }
 
 // RoomDestroyed renders what an occupant of a deleted group receives
-// (XEP-0045 §10.9): its own presence, unavailable, with <destroy/>.
-func RoomDestroyed(occupant, jid string) Outbound {
-	tail := append(make([]byte, 0, 192), `">`...)
+// (XEP-0045 §10.9): its own presence, unavailable, with <destroy/>, which
+// carries the owner's reason and alternate venue if it gave them.
+func RoomDestroyed(occupant, jid, reason, venue string) Outbound {
+	tail := append(make([]byte, 0, 192+len(reason)), `">`...)
 	tail = AppendStart(tail, "x", false, A("xmlns", NSMUCUser))
 	tail = AppendStart(tail, "item", true, A("affiliation", "none"), A("jid", jid), A("role", "none"))
-	tail = AppendStart(tail, "destroy", true)
+	if reason == "" {
+		tail = AppendStart(tail, "destroy", true, A("jid", venue))
+	} else {
+		tail = AppendStart(tail, "destroy", false, A("jid", venue))
+		tail = AppendElementText(tail, "reason", reason)
+		tail = AppendEnd(tail, "destroy")
+	}
 	tail = AppendStart(tail, "status", true, A("code", strconv.Itoa(StatusSelf)))
 	tail = AppendEnd(tail, "x")
 	tail = AppendEnd(tail, "presence")

@@ -403,6 +403,9 @@ func parseMessage(s Stanza) (Request, error) {
 		return bounce(s), nil
 	case "groupchat":
 	case "chat", "normal", "":
+		if r, err, ok := parseRoomInvite(s); ok {
+			return r, err
+		}
 		if s.Group() != "" && s.To.Resourcepart() != "" {
 			return PrivateMessage{}, nil
 		}
@@ -414,6 +417,9 @@ func parseMessage(s Stanza) (Request, error) {
 		return nil, ErrBadRequest.With("send group messages to the group's bare JID")
 	}
 	if r, err, ok := parseRetract(s); ok {
+		return r, err
+	}
+	if r, err, ok := parseRoomSubject(s); ok {
 		return r, err
 	}
 	n := s.Node
@@ -574,6 +580,9 @@ func parseIQ(s Stanza) (Request, error) {
 		return r, err
 	}
 	if r, err, ok := parseModerate(s, q); ok {
+		return r, err
+	}
+	if r, err, ok := parseRoomAdminIQ(s, q); ok {
 		return r, err
 	}
 	if s.Type == "get" {

@@ -124,7 +124,7 @@ type Change struct{ ID, Previous string }
 // group presence that names the group's previous change.
 func IsGroupChange(e domain.Event) bool {
 	switch e.(type) {
-	case domain.GroupCreated, domain.GroupUpdated, domain.GroupDeleted, domain.MemberAdded, domain.MemberRemoved:
+	case domain.GroupCreated, domain.GroupUpdated, domain.GroupDeleted, domain.MemberAdded, domain.MemberRemoved, domain.MemberRoleChanged:
 		return true
 	}
 	return false

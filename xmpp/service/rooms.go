@@ -3,6 +3,7 @@ package service
 import (
 	"context"
 
+	"github.com/uuchat/groupchat/domain"
 	"github.com/uuchat/groupchat/xmpp/muc"
 	"github.com/uuchat/groupchat/xmpp/protocol"
 )
@@ -10,13 +11,23 @@ import (
 // enterRoom lets a member in through the XEP-0045 front door: the
 // occupants (every member), its own presence, then, from the archive, the
 // history it asked for and the subject (the group's name). A stranger is
-// refused as from a members-only room.
-func (sh *shard) enterRoom(ctx context.Context, j job, r protocol.RoomJoin) {
+// refused as from a members-only room. Entering a group that was never
+// created creates it in batch b (§10.1, an instant room owned by who
+// entered); once stored, the entry follows (b is nil then) with status
+// 201. A deleted group's id stays taken: its room is gone.
+func (sh *shard) enterRoom(ctx context.Context, j job, r protocol.RoomJoin, b *batchState) {
 	s, full := sh.s, j.st.From.String()
 	g, err := sh.state(ctx, r.Group)
 	switch {
 	case err != nil:
 		s.reply(ctx, protocol.JoinRefusal(j.st, protocol.ErrorFor(err)))
+		return
+	case !g.Created() && b != nil:
+		if !domain.ValidGroupID(r.Group) {
+			s.reply(ctx, protocol.JoinRefusal(j.st, protocol.ErrJIDMalformed.With("the room's name cannot be a group id")))
+			return
+		}
+		sh.decideRoom(ctx, j, b)
 		return
 	case !g.Exists():
 		s.reply(ctx, protocol.JoinRefusal(j.st, protocol.ErrNotExists.With("the group does not exist")))
@@ -34,7 +45,7 @@ func (sh *shard) enterRoom(ctx context.Context, j job, r protocol.RoomJoin) {
 	// A MUC client gets its rooms' traffic only, never the native
 	// protocol's.
 	s.online.Offline(j.st.From)
-	for _, o := range muc.Entry(s.addr, g, me, r.Nick) {
+	for _, o := range muc.Entry(s.addr, g, me, r.Nick, b == nil) {
 		s.reply(ctx, o.For(full))
 	}
 	name, user := g.Name(), me.JID

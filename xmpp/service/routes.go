@@ -54,6 +54,13 @@ var routeTable = []route{
 	{"presence with <x/> to an occupant JID", protocol.NSMUC, protocol.RoomJoin{}, false, (*Service).toShard},
 	{"presence unavailable to an occupant JID", protocol.NSMUC, protocol.RoomLeave{}, false, (*Service).toShard},
 	{"message type chat or normal to an occupant JID", "", protocol.PrivateMessage{}, false, (*Service).privateMessage},
+	{"iq get to a group", protocol.NSMUCAdmin + " <item affiliation|role/>", protocol.AffiliationList{}, false, (*Service).toShard},
+	{"iq set to a group", protocol.NSMUCAdmin + " <item affiliation|role/>…", protocol.AdminChange{}, false, (*Service).toShard},
+	{"iq get to a group", protocol.NSMUCOwner, protocol.RoomConfigForm{}, false, (*Service).toShard},
+	{"iq set to a group", protocol.NSMUCOwner + " <x xmlns=jabber:x:data type=submit|cancel/>", protocol.RoomConfigSubmit{}, false, (*Service).toShard},
+	{"iq set to a group", protocol.NSMUCOwner + " <destroy/>", protocol.RoomDestroy{}, false, (*Service).toShard},
+	{"message type normal to a group", protocol.NSMUCUser + " <invite/>", protocol.RoomInvite{}, false, (*Service).toShard},
+	{"message type groupchat with <subject/> and no <body/>", "", protocol.SubjectChange{}, false, (*Service).toShard},
 	// Push (§7.4).
 	{"iq set to the service", protocol.NSPush + " <enable/>", protocol.PushEnable{}, true, (*Service).pushRequest},
 	{"iq set to the service", protocol.NSPush + " <disable/>", protocol.PushDisable{}, true, (*Service).pushRequest},

@@ -23,6 +23,9 @@ const maxConflictRetries = 3
 type job struct {
 	st  protocol.Stanza
 	req protocol.Request
+	// done answers a request whose answer follows its commit (a room's
+	// administration): it runs once the group's events are stored.
+	done func(context.Context)
 }
 
 // shard owns the deciding state of a subset of the groups. Only its own
@@ -124,10 +127,15 @@ func (sh *shard) handle(ctx context.Context, j job, b *batchState) {
 		sh.relay(ctx, j, r)
 	case protocol.RoomJoin:
 		sh.flush(ctx, b)
-		sh.enterRoom(ctx, j, r)
+		sh.enterRoom(ctx, j, r, b)
 	case protocol.RoomLeave:
 		sh.flush(ctx, b)
 		sh.exitRoom(ctx, j)
+	case protocol.AdminChange, protocol.RoomConfigSubmit, protocol.RoomDestroy, protocol.RoomInvite, protocol.SubjectChange:
+		sh.decideRoom(ctx, j, b)
+	case protocol.AffiliationList, protocol.RoomConfigForm:
+		sh.flush(ctx, b)
+		sh.answerRoom(ctx, j)
 	default:
 		sh.flush(ctx, b)
 		sh.answer(ctx, j)
@@ -181,6 +189,10 @@ func (sh *shard) decide(ctx context.Context, j job, b *batchState) {
 			return // nothing posted yet: nothing to mark
 		}
 		cmd = domain.MarkRead{Reader: j.st.Requester(), Message: ref}
+	case protocol.RoomJoin, protocol.AdminChange, protocol.RoomConfigSubmit, protocol.RoomDestroy, protocol.RoomInvite, protocol.SubjectChange:
+		// Decided again after another writer's change.
+		sh.decideRoom(ctx, j, b)
+		return
 	case protocol.Retract, protocol.Moderate:
 		sh.flush(ctx, b)
 		c, err := sh.retraction(ctx, j)
@@ -227,7 +239,7 @@ func (sh *shard) decide(ctx context.Context, j job, b *batchState) {
 // again after another writer's change.
 func (sh *shard) flush(ctx context.Context, b *batchState) {
 	if b.groups.Len() > 0 {
-		var again []job
+		var again, done []job
 		for _, r := range b.groups.Commit(ctx) {
 			jobs := b.jobs[r.ID]
 			if r.Err != nil {
@@ -243,7 +255,7 @@ func (sh *shard) flush(ctx context.Context, b *batchState) {
 				sh.s.log.Error("appending events failed", "group", r.ID, "events", r.Events, "err", r.Err)
 				for _, j := range jobs {
 					if !quiet(j) {
-						sh.s.reply(ctx, protocol.ErrorReply(j.st, protocol.ErrorFor(r.Err)))
+						sh.s.reply(ctx, refusal(j, protocol.ErrorFor(r.Err)))
 					}
 				}
 				continue
@@ -251,8 +263,16 @@ func (sh *shard) flush(ctx context.Context, b *batchState) {
 			if r.Position > sh.lastPos {
 				sh.lastPos = r.Position
 			}
+			for _, j := range jobs {
+				if j.done != nil {
+					done = append(done, j)
+				}
+			}
 		}
 		clear(b.jobs)
+		for _, j := range done {
+			j.done(ctx)
+		}
 		if len(again) > 0 {
 			retry := sh.newBatch(b.attempt + 1)
 			for _, j := range again {
