@@ -11,7 +11,7 @@ import (
 )
 
 var (
-	addr  = protocol.Addresses{Domain: "chat.shakespeare.lit"}
+	addr   = protocol.Addresses{Domain: "chat.shakespeare.lit"}
 	croneM = domain.Member{JID: "crone1@shakespeare.lit", MID: "firstwitch", Role: domain.RoleOwner}
 	wiccaM = domain.Member{JID: "wiccarocks@shakespeare.lit", MID: "secondwitch", Role: domain.RoleAdmin}
 	hagM   = domain.Member{JID: "hag66@shakespeare.lit", MID: "thirdwitch", Role: domain.RoleMember}

@@ -7,22 +7,6 @@ import (
 	"github.com/uuchat/groupchat/xmpp/protocol"
 )
 
-// answer replies to a query about one group from the shard's state, which
-// reflects every command received before it.
-func (sh *shard) answer(ctx context.Context, j job) {
-	s := sh.s
-	g, err := sh.state(ctx, j.st.Group())
-	var payload []byte
-	if err == nil {
-		payload, err = s.directory.Group(g, j.st, j.req)
-	}
-	if err != nil {
-		s.reply(ctx, protocol.ErrorReply(j.st, protocol.ErrorFor(err)))
-		return
-	}
-	s.reply(ctx, protocol.IQResult(j.st, payload))
-}
-
 // archiveQuery runs an archive query on a query worker: its results are
 // several stanzas, sent in order before the IQ result.
 func (s *Service) archiveQuery(ctx context.Context, st protocol.Stanza, r protocol.ArchiveQuery) {

@@ -137,7 +137,7 @@ func (s *Service) discoItems(ctx context.Context, st protocol.Stanza, r protocol
 
 // toShard hands a request about one group to the shard that owns it.
 func (s *Service) toShard(ctx context.Context, st protocol.Stanza, r protocol.Request) {
-	s.shardOf(st.Group()).enqueue(ctx, job{st: st, req: r})
+	s.shardOf(st.Group()).Enqueue(ctx, st, r)
 }
 
 func (s *Service) archiveForm(ctx context.Context, st protocol.Stanza, _ protocol.Request) {
@@ -210,5 +210,5 @@ func (s *Service) groupCommand(ctx context.Context, st protocol.Stanza, req prot
 		}
 		r.Command = c
 	}
-	s.shardOf(r.Group).enqueue(ctx, job{st: st, req: r})
+	s.shardOf(r.Group).Enqueue(ctx, st, r)
 }

@@ -20,6 +20,7 @@ import (
 	"github.com/uuchat/groupchat/xmpp/presence"
 	"github.com/uuchat/groupchat/xmpp/protocol"
 	"github.com/uuchat/groupchat/xmpp/push"
+	"github.com/uuchat/groupchat/xmpp/shard"
 	"github.com/uuchat/groupchat/xmpp/xmlnode"
 )
 
@@ -86,7 +87,7 @@ type Service struct {
 	// an address it cannot take as its own.
 	domain  address.JID
 	addr    protocol.Addresses
-	shards  []*shard
+	shards  []*shard.Shard
 	seed    maphash.Seed
 	limiter *ratelimit.Limiter
 	admins  map[string]bool
@@ -147,8 +148,13 @@ func New(cfg Config, store eventstore.Store, reads ReadModel, online *presence.T
 		}
 		s.admins[a] = true
 	}
+	deps := &shard.Deps{
+		Store: store, Reads: reads, Limits: cfg.Limits, Now: func() time.Time { return s.now() }, Addr: s.addr, Log: log,
+		Reply: s.reply, Broadcaster: s.broadcaster, Directory: s.directory, History: s.history,
+		Rooms: s.rooms, Online: online, CatchUp: s.catchUpProjections, Queries: s.queries,
+	}
 	for i := 0; i < cfg.Shards; i++ {
-		s.shards = append(s.shards, newShard(s))
+		s.shards = append(s.shards, shard.New(deps))
 	}
 	return s
 }
@@ -188,7 +194,7 @@ func (s *Service) Load(ctx context.Context, checkpoint uint64) error {
 				after = re.Position
 				continue
 			}
-			s.shardOf(re.Stream).load(re, e)
+			s.shardOf(re.Stream).Load(re, e)
 			if re.Position <= checkpoint {
 				s.broadcaster.Load(re, e)
 			}
@@ -204,9 +210,9 @@ func (s *Service) Run(ctx context.Context) error {
 	}
 	for _, sh := range s.shards {
 		s.wg.Add(1)
-		go func(sh *shard) {
+		go func(sh *shard.Shard) {
 			defer s.wg.Done()
-			sh.run(ctx)
+			sh.Run(ctx)
 		}(sh)
 	}
 	// A few workers answer the service-wide queries, which read the
@@ -230,7 +236,7 @@ func (s *Service) Run(ctx context.Context) error {
 	return nil
 }
 
-func (s *Service) shardOf(group string) *shard {
+func (s *Service) shardOf(group string) *shard.Shard {
 	return s.shards[maphash.String(s.seed, group)%uint64(len(s.shards))]
 }
 

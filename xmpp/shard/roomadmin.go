@@ -1,4 +1,4 @@
-package service
+package shard
 
 import (
 	"context"
@@ -42,10 +42,10 @@ func (sh *shard) answerRoom(ctx context.Context, j job) {
 		}
 	}
 	if err != nil {
-		s.reply(ctx, protocol.ErrorReply(j.st, protocol.ErrorFor(err)))
+		s.Reply(ctx, protocol.ErrorReply(j.st, protocol.ErrorFor(err)))
 		return
 	}
-	s.reply(ctx, protocol.IQResult(j.st, payload))
+	s.Reply(ctx, protocol.IQResult(j.st, payload))
 }
 
 // roomPlan is what a room request asks of group g, and how it is answered
@@ -73,7 +73,7 @@ func (sh *shard) roomPlan(g *domain.Group, j job) (muc.Plan, func(context.Contex
 		subject := protocol.RoomSubject(j.st.GroupJID(), g.Name()).For(j.st.From.String())
 		return p, func(ctx context.Context) {
 			if len(p.Commands) == 0 {
-				s.reply(ctx, subject)
+				s.Reply(ctx, subject)
 			}
 		}, err
 	}
@@ -83,12 +83,12 @@ func (sh *shard) roomPlan(g *domain.Group, j job) (muc.Plan, func(context.Contex
 	group := j.st.GroupJID()
 	done := func(ctx context.Context) {
 		if _, invite := j.req.(protocol.RoomInvite); !invite {
-			s.reply(ctx, protocol.IQResult(j.st, nil))
+			s.Reply(ctx, protocol.IQResult(j.st, nil))
 		}
 		// The room invites those it made members (§7.8.2, and §9.5's
 		// SHOULD for additions to the member list).
 		for _, inv := range p.Invite {
-			s.reply(ctx, protocol.InvitationMessage(group, j.st.ID, by, inv.Reason).For(inv.JID))
+			s.Reply(ctx, protocol.InvitationMessage(group, j.st.ID, by, inv.Reason).For(inv.JID))
 		}
 	}
 	return p, done, nil
@@ -102,7 +102,7 @@ func (sh *shard) decideRoom(ctx context.Context, j job, b *batchState) {
 	var done func(context.Context)
 	events := 0
 	meta := eventstore.Meta{From: j.st.From.String(), ID: j.st.ID}
-	now := s.now()
+	now := s.Now()
 	err := b.groups.Change(ctx, group, meta, func(g *domain.Group) ([]domain.Event, error) {
 		var p muc.Plan
 		if p, done, refused = sh.roomPlan(g, j); refused != nil {
@@ -113,7 +113,7 @@ func (sh *shard) decideRoom(ctx context.Context, j job, b *batchState) {
 		// another may do.
 		var evs []domain.Event
 		for _, c := range p.Commands {
-			dec, err := domain.Decide(g, c, now, s.cfg.Limits)
+			dec, err := domain.Decide(g, c, now, s.Limits)
 			if err != nil {
 				refused = err
 				return nil, err
@@ -125,11 +125,11 @@ func (sh *shard) decideRoom(ctx context.Context, j job, b *batchState) {
 	})
 	switch {
 	case refused != nil:
-		s.reply(ctx, refusal(j, protocol.ErrorFor(refused)))
+		s.Reply(ctx, refusal(j, protocol.ErrorFor(refused)))
 		return
 	case err != nil:
-		s.log.Error("deciding on a group failed", "group", group, "err", err)
-		s.reply(ctx, refusal(j, protocol.ErrorFor(err)))
+		s.Log.Error("deciding on a group failed", "group", group, "err", err)
+		s.Reply(ctx, refusal(j, protocol.ErrorFor(err)))
 		return
 	case events == 0:
 		// Nothing to store: the state already is what was asked.

@@ -1,4 +1,4 @@
-package service
+package shard
 
 import (
 	"context"
@@ -31,7 +31,7 @@ type job struct {
 // shard owns the deciding state of a subset of the groups. Only its own
 // goroutine uses groups (Load runs before it starts).
 type shard struct {
-	s      *Service
+	s      *Deps
 	jobs   chan job
 	groups *aggregate.Repository[*domain.Group]
 	// lastPos is the global position of this shard's newest append, for
@@ -39,30 +39,40 @@ type shard struct {
 	lastPos uint64
 }
 
-func newShard(s *Service) *shard {
-	groups := aggregate.New(s.store, aggregate.Config[*domain.Group]{
-		New: func(string) *domain.Group { return domain.NewGroup(s.cfg.Limits) },
+// Shard decides the requests of the groups hashed to it, one batch at a
+// time, in arrival order; see the package documentation.
+type Shard struct{ sh *shard }
+
+// New returns a shard working with d; Run starts it.
+func New(d *Deps) *Shard {
+	groups := aggregate.New(d.Store, aggregate.Config[*domain.Group]{
+		New: func(string) *domain.Group { return domain.NewGroup(d.Limits) },
 		// A group id stays taken once created, even deleted; a stream
 		// without a creation is not worth remembering.
 		Keep: (*domain.Group).Created,
 	})
-	return &shard{s: s, jobs: make(chan job, 4096), groups: groups}
+	return &Shard{&shard{s: d, jobs: make(chan job, 4096), groups: groups}}
 }
 
-func (sh *shard) enqueue(ctx context.Context, j job) {
+// Enqueue queues a request about one of the shard's groups; it waits while
+// the queue is full, unless ctx ends.
+func (s *Shard) Enqueue(ctx context.Context, st protocol.Stanza, req protocol.Request) {
 	select {
-	case sh.jobs <- j:
+	case s.sh.jobs <- job{st: st, req: req}:
 	case <-ctx.Done():
 	}
 }
 
-// load applies a stored event while the service starts.
-func (sh *shard) load(re eventstore.RecordedEvent, e domain.Event) {
-	sh.groups.Load(re.Stream, e)
-	if re.Position > sh.lastPos {
-		sh.lastPos = re.Position
+// Load applies a stored event while the service starts, before Run.
+func (s *Shard) Load(re eventstore.RecordedEvent, e domain.Event) {
+	s.sh.groups.Load(re.Stream, e)
+	if re.Position > s.sh.lastPos {
+		s.sh.lastPos = re.Position
 	}
 }
+
+// Run decides queued requests until ctx ends.
+func (s *Shard) Run(ctx context.Context) { s.sh.run(ctx) }
 
 func (sh *shard) run(ctx context.Context) {
 	batch := make([]job, 0, maxBatch)
@@ -174,14 +184,14 @@ func (sh *shard) decide(ctx context.Context, j job, b *batchState) {
 		}
 		if err != nil {
 			if !quiet(j) {
-				s.reply(ctx, protocol.ErrorReply(j.st, protocol.ErrorFor(err)))
+				s.Reply(ctx, protocol.ErrorReply(j.st, protocol.ErrorFor(err)))
 			}
 			return
 		}
 		ref, err := sh.resolveRead(ctx, group, r.MessageID)
 		if err != nil {
 			if !quiet(j) {
-				s.reply(ctx, protocol.ErrorReply(j.st, protocol.ErrorFor(err)))
+				s.Reply(ctx, protocol.ErrorReply(j.st, protocol.ErrorFor(err)))
 			}
 			return
 		}
@@ -197,7 +207,7 @@ func (sh *shard) decide(ctx context.Context, j job, b *batchState) {
 		sh.flush(ctx, b)
 		c, err := sh.retraction(ctx, j)
 		if err != nil {
-			s.reply(ctx, protocol.ErrorReply(j.st, protocol.ErrorFor(err)))
+			s.Reply(ctx, protocol.ErrorReply(j.st, protocol.ErrorFor(err)))
 			return
 		}
 		cmd = c
@@ -206,7 +216,7 @@ func (sh *shard) decide(ctx context.Context, j job, b *batchState) {
 	var refused error
 	meta := eventstore.Meta{From: j.st.From.String(), ID: j.st.ID}
 	err := b.groups.Change(ctx, group, meta, func(g *domain.Group) ([]domain.Event, error) {
-		dec, refused = domain.Decide(g, cmd, s.now(), s.cfg.Limits)
+		dec, refused = domain.Decide(g, cmd, s.Now(), s.Limits)
 		return dec.Events, refused
 	})
 	switch {
@@ -219,12 +229,12 @@ func (sh *shard) decide(ctx context.Context, j job, b *batchState) {
 			// the role.
 			e = protocol.ErrForbidden.With(e.Text)
 		}
-		s.reply(ctx, protocol.ErrorReply(j.st, e))
+		s.Reply(ctx, protocol.ErrorReply(j.st, e))
 		return
 	case err != nil:
 		// The group could not be read from the log, or an event encoded.
-		s.log.Error("deciding on a group failed", "group", group, "err", err)
-		s.reply(ctx, protocol.ErrorReply(j.st, protocol.ErrorFor(err)))
+		s.Log.Error("deciding on a group failed", "group", group, "err", err)
+		s.Reply(ctx, protocol.ErrorReply(j.st, protocol.ErrorFor(err)))
 		return
 	case dec.Duplicate != nil:
 		ref, st := *dec.Duplicate, j.st
@@ -248,14 +258,14 @@ func (sh *shard) flush(ctx context.Context, b *batchState) {
 				if errors.Is(r.Err, eventstore.ErrWrongExpectedVersion) && b.attempt < maxConflictRetries {
 					// Someone else wrote to the group since it was loaded:
 					// decide the same requests again on the group as stored.
-					sh.s.log.Info("group changed by another writer; deciding again", "group", r.ID, "err", r.Err)
+					sh.s.Log.Info("group changed by another writer; deciding again", "group", r.ID, "err", r.Err)
 					again = append(again, jobs...)
 					continue
 				}
-				sh.s.log.Error("appending events failed", "group", r.ID, "events", r.Events, "err", r.Err)
+				sh.s.Log.Error("appending events failed", "group", r.ID, "events", r.Events, "err", r.Err)
 				for _, j := range jobs {
 					if !quiet(j) {
-						sh.s.reply(ctx, refusal(j, protocol.ErrorFor(r.Err)))
+						sh.s.Reply(ctx, refusal(j, protocol.ErrorFor(r.Err)))
 					}
 				}
 				continue
@@ -314,10 +324,10 @@ func (sh *shard) retraction(ctx context.Context, j job) (domain.RetractMessage, 
 // messageNamed finds the message id names in a group (history.MessageNamed)
 // once the projections hold this shard's appends.
 func (sh *shard) messageNamed(ctx context.Context, group, sender, id string) (*domain.MessageRef, error) {
-	if err := sh.s.reads.WaitFor(ctx, sh.lastPos); err != nil {
+	if err := sh.s.Reads.WaitFor(ctx, sh.lastPos); err != nil {
 		return nil, err
 	}
-	ref, ok, err := history.MessageNamed(ctx, sh.s.reads, group, sender, id)
+	ref, ok, err := history.MessageNamed(ctx, sh.s.Reads, group, sender, id)
 	if err != nil {
 		return nil, err
 	}
@@ -353,13 +363,13 @@ func notExists(err error) error {
 // reflectOriginal answers a resent message with the original's reflection,
 // to the resending resource only: nothing is stored or fanned out again.
 func (sh *shard) reflectOriginal(ctx context.Context, st protocol.Stanza, group string, ref domain.MessageRef) {
-	o, err := sh.s.broadcaster.Stored(ctx, group, ref.Version)
+	o, err := sh.s.Broadcaster.Stored(ctx, group, ref.Version)
 	if err != nil {
-		sh.s.log.Error("reading a resent message's original failed", "group", group, "version", ref.Version, "err", err)
-		sh.s.reply(ctx, protocol.ErrorReply(st, protocol.ErrorFor(err)))
+		sh.s.Log.Error("reading a resent message's original failed", "group", group, "version", ref.Version, "err", err)
+		sh.s.Reply(ctx, protocol.ErrorReply(st, protocol.ErrorFor(err)))
 		return
 	}
-	sh.s.reply(ctx, o.For(st.From.String()))
+	sh.s.Reply(ctx, o.For(st.From.String()))
 }
 
 // relay delivers a live-only message to every online resource of the
@@ -367,13 +377,29 @@ func (sh *shard) reflectOriginal(ctx context.Context, st protocol.Stanza, group 
 func (sh *shard) relay(ctx context.Context, j job, r protocol.Transient) {
 	g, err := sh.state(ctx, r.Group)
 	if err != nil {
-		sh.s.reply(ctx, protocol.ErrorReply(j.st, protocol.ErrorFor(err)))
+		sh.s.Reply(ctx, protocol.ErrorReply(j.st, protocol.ErrorFor(err)))
 		return
 	}
 	me, err := domain.RequireMember(g, j.st.Requester(), domain.Write)
 	if err != nil {
-		sh.s.reply(ctx, protocol.ErrorReply(j.st, protocol.ErrorFor(err)))
+		sh.s.Reply(ctx, protocol.ErrorReply(j.st, protocol.ErrorFor(err)))
 		return
 	}
-	sh.s.broadcaster.FanOut(ctx, r.Group, protocol.TransientMessage(sh.s.addr.Occupant(r.Group, me.MID), j.st.ID, r.Payload), g.Members())
+	sh.s.Broadcaster.FanOut(ctx, r.Group, protocol.TransientMessage(sh.s.Addr.Occupant(r.Group, me.MID), j.st.ID, r.Payload), g.Members())
+}
+
+// answer replies to a query about one group from the shard's state, which
+// reflects every command received before it.
+func (sh *shard) answer(ctx context.Context, j job) {
+	s := sh.s
+	g, err := sh.state(ctx, j.st.Group())
+	var payload []byte
+	if err == nil {
+		payload, err = s.Directory.Group(g, j.st, j.req)
+	}
+	if err != nil {
+		s.Reply(ctx, protocol.ErrorReply(j.st, protocol.ErrorFor(err)))
+		return
+	}
+	s.Reply(ctx, protocol.IQResult(j.st, payload))
 }

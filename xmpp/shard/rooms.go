@@ -1,4 +1,4 @@
-package service
+package shard
 
 import (
 	"context"
@@ -20,52 +20,52 @@ func (sh *shard) enterRoom(ctx context.Context, j job, r protocol.RoomJoin, b *b
 	g, err := sh.state(ctx, r.Group)
 	switch {
 	case err != nil:
-		s.reply(ctx, protocol.JoinRefusal(j.st, protocol.ErrorFor(err)))
+		s.Reply(ctx, protocol.JoinRefusal(j.st, protocol.ErrorFor(err)))
 		return
 	case !g.Created() && b != nil:
 		if !domain.ValidGroupID(r.Group) {
-			s.reply(ctx, protocol.JoinRefusal(j.st, protocol.ErrJIDMalformed.With("the room's name cannot be a group id")))
+			s.Reply(ctx, protocol.JoinRefusal(j.st, protocol.ErrJIDMalformed.With("the room's name cannot be a group id")))
 			return
 		}
 		sh.decideRoom(ctx, j, b)
 		return
 	case !g.Exists():
-		s.reply(ctx, protocol.JoinRefusal(j.st, protocol.ErrNotExists.With("the group does not exist")))
+		s.Reply(ctx, protocol.JoinRefusal(j.st, protocol.ErrNotExists.With("the group does not exist")))
 		return
 	}
 	me, ok := g.Member(j.st.Requester())
 	if !ok {
-		s.reply(ctx, protocol.JoinRefusal(j.st, protocol.ErrRegistrationRequired()))
+		s.Reply(ctx, protocol.JoinRefusal(j.st, protocol.ErrRegistrationRequired()))
 		return
 	}
-	if !s.rooms.Enter(full, me.JID, r.Group) {
-		s.reply(ctx, protocol.JoinRefusal(j.st, protocol.ErrServiceUnavailable.With("the service holds as many room occupants as it may")))
+	if !s.Rooms.Enter(full, me.JID, r.Group) {
+		s.Reply(ctx, protocol.JoinRefusal(j.st, protocol.ErrServiceUnavailable.With("the service holds as many room occupants as it may")))
 		return
 	}
 	// A MUC client gets its rooms' traffic only, never the native
 	// protocol's.
-	s.online.Offline(j.st.From)
-	for _, o := range muc.Entry(s.addr, g, me, r.Nick, b == nil) {
-		s.reply(ctx, o.For(full))
+	s.Online.Offline(j.st.From)
+	for _, o := range muc.Entry(s.Addr, g, me, r.Nick, b == nil) {
+		s.Reply(ctx, o.For(full))
 	}
 	name, user := g.Name(), me.JID
 	q := func(ctx context.Context) {
-		err := s.catchUpProjections(ctx)
+		err := s.CatchUp(ctx)
 		if err == nil {
 			var hist []protocol.Outbound
-			if hist, err = s.history.RoomHistory(ctx, r.Group, user, r.History, s.now()); err == nil {
+			if hist, err = s.History.RoomHistory(ctx, r.Group, user, r.History, s.Now()); err == nil {
 				for _, o := range hist {
-					s.reply(ctx, o.For(full))
+					s.Reply(ctx, o.For(full))
 				}
 			}
 		}
 		if err != nil {
-			s.log.Warn("room history not sent", "group", r.Group, "to", full, "err", err)
+			s.Log.Warn("room history not sent", "group", r.Group, "to", full, "err", err)
 		}
-		s.reply(ctx, protocol.RoomSubject(s.addr.Group(r.Group), name).For(full))
+		s.Reply(ctx, protocol.RoomSubject(s.Addr.Group(r.Group), name).For(full))
 	}
 	select {
-	case s.queries <- q:
+	case s.Queries <- q:
 	case <-ctx.Done():
 	}
 }
@@ -74,15 +74,15 @@ func (sh *shard) enterRoom(ctx context.Context, j job, r protocol.RoomJoin, b *b
 // §7.14); membership stays.
 func (sh *shard) exitRoom(ctx context.Context, j job) {
 	s, full, group := sh.s, j.st.From.String(), j.st.Group()
-	if !s.rooms.In(full, group) {
+	if !s.Rooms.In(full, group) {
 		return
 	}
-	s.rooms.Exit(full, j.st.Requester(), group)
+	s.Rooms.Exit(full, j.st.Requester(), group)
 	g, err := sh.state(ctx, group)
 	if err != nil {
 		return
 	}
 	if me, ok := g.Member(j.st.Requester()); ok {
-		s.reply(ctx, muc.Exit(s.addr, group, me).For(full))
+		s.Reply(ctx, muc.Exit(s.Addr, group, me).For(full))
 	}
 }
