@@ -73,14 +73,14 @@ func TestConverseInDev(t *testing.T) {
 	if err := cmd.Start(); err != nil {
 		t.Fatal(err)
 	}
+	exited := make(chan struct{})
 	t.Cleanup(func() {
 		cmd.Process.Signal(syscall.SIGTERM)
-		done := make(chan struct{})
-		go func() { cmd.Wait(); close(done) }()
 		select {
-		case <-done:
+		case <-exited:
 		case <-time.After(time.Minute):
 			cmd.Process.Kill()
+			<-exited
 		}
 	})
 	var (
@@ -106,6 +106,8 @@ func TestConverseInDev(t *testing.T) {
 				running <- url
 			}
 		}
+		cmd.Wait()
+		close(exited)
 	}()
 	devLog := func() string {
 		mu.Lock()
@@ -115,6 +117,8 @@ func TestConverseInDev(t *testing.T) {
 	var url string
 	select {
 	case url = <-running:
+	case <-exited:
+		t.Fatalf("dev exited before running:\n%s", devLog())
 	case <-time.After(2 * time.Minute):
 		t.Fatalf("dev did not start within two minutes:\n%s", devLog())
 	}
@@ -183,9 +187,16 @@ func TestConverseInDev(t *testing.T) {
 		t.Fatalf(format+"\nbrowser console:\n%s\ndev log:\n%s", append(args, strings.Join(console, "\n"), devLog())...)
 	}
 
+	// Each step has a minute, so that a failure says which one.
+	do := func(steps ...chromedp.Action[chromedp.Void]) error {
+		ctx, cancel := context.WithTimeout(tab, time.Minute)
+		defer cancel()
+		return chromedp.Do(ctx, steps...)
+	}
+
 	roomView := `converse-muc[jid="` + room + `"]`
 	textarea := roomView + ` textarea.chat-textarea`
-	err = chromedp.Do(tab,
+	err = do(
 		chromedp.Navigate(url),
 		chromedp.WaitVisible(chromedp.CSS(`#converse-login input[name="jid"]`)),
 	)
@@ -201,7 +212,7 @@ func TestConverseInDev(t *testing.T) {
 	if !strings.Contains(devLog(), "log in as alice, password alice") {
 		failf("dev does not say how to log in")
 	}
-	err = chromedp.Do(tab,
+	err = do(
 		chromedp.SendKeys(chromedp.CSS(`#converse-login input[name="password"]`), "alice"),
 		chromedp.Click(chromedp.CSS(`#converse-login button[type="submit"]`)),
 		chromedp.WaitVisible(chromedp.CSS(textarea)),
@@ -212,7 +223,7 @@ func TestConverseInDev(t *testing.T) {
 
 	// alice writes in the room; bob gets it as a group message.
 	const fromAlice = "Hello bob, this is Converse"
-	if err := chromedp.Do(tab, chromedp.SendKeys(chromedp.CSS(textarea), fromAlice+"\n")); err != nil {
+	if err := do(chromedp.SendKeys(chromedp.CSS(textarea), fromAlice+"\n")); err != nil {
 		failf("typing in the room: %v", err)
 	}
 	got, err := bob.Expect(ctx, func(s *xmppclient.Stanza) bool {
