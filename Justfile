@@ -18,9 +18,13 @@ deps-ejabberd:
 build:
     go build -o bin/groupchat ./cmd/groupchat
 
-# Start Prosody and the component on 127.0.0.1 with demo accounts (Ctrl-C stops both).
+# Start Prosody and the component on 127.0.0.1 with demo accounts, a demo group and Converse.js in the browser (Ctrl-C stops both).
 run *ARGS: deps
     go run ./cmd/groupchat dev {{ARGS}}
+
+# Install the pinned Converse.js that `just run` serves (npm, into the user's cache directory; `just run` does it too when it is missing).
+web-client:
+    go run ./cmd/groupchat dev --install-web-client
 
 # The same behind a private ejabberd instead of Prosody.
 run-ejabberd *ARGS: deps-ejabberd

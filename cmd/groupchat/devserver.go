@@ -23,6 +23,9 @@ type devServerOptions struct {
 	component, secret string
 	name              string
 	c2sPort, compPort int
+	// webSocketPort, if not zero, opens XMPP over WebSocket there (Prosody
+	// only).
+	webSocketPort int
 }
 
 // startDevServer starts kind ("prosody" or "ejabberd") on loopback with the
@@ -35,6 +38,7 @@ func startDevServer(ctx context.Context, kind string, o devServerOptions) (devSe
 			Components:     map[string]string{o.component: o.secret},
 			ComponentNames: map[string]string{o.component: o.name},
 			C2SPort:        o.c2sPort, ComponentPort: o.compPort,
+			WebSocket: o.webSocketPort != 0, HTTPPort: o.webSocketPort,
 		})
 	case "ejabberd":
 		return ejabberd.Start(ctx, ejabberd.Options{

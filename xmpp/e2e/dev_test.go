@@ -33,7 +33,8 @@ func TestDevRunsBehindTheChosenServer(t *testing.T) {
 		ports = append(ports, strconv.Itoa(l.Addr().(*net.TCPAddr).Port))
 		l.Close()
 	}
-	cmd := exec.Command(binary, "dev", "--xmpp-server", kind, "--dir", t.TempDir(),
+	// TestConverseInDev covers the browser client.
+	cmd := exec.Command(binary, "dev", "--xmpp-server", kind, "--dir", t.TempDir(), "--web-client=false",
 		"--c2s-port", ports[0], "--component-port", ports[1])
 	cmd.Env = os.Environ()
 	cmd.SysProcAttr = &syscall.SysProcAttr{Pdeathsig: syscall.SIGKILL}

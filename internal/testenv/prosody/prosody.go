@@ -32,6 +32,9 @@ const (
 	CertsDir    = "certs"               // empty; keeps Prosody's certificate indexer quiet
 )
 
+// WebSocketPath is where mod_websocket listens on the HTTP port.
+const WebSocketPath = "/xmpp-websocket"
+
 // How long Stop waits for Prosody to exit after SIGTERM before killing it.
 const stopTimeout = 10 * time.Second
 
@@ -75,6 +78,15 @@ type Options struct {
 	// and external components. Zero picks a free port at start. Prosody
 	// opens the component port only if Components is not empty.
 	C2SPort, ComponentPort int
+
+	// WebSocket opens Prosody's HTTP server (mod_http) on 127.0.0.1 at
+	// HTTPPort, zero picking a free port, with RFC 7395 XMPP over WebSocket
+	// (mod_websocket) at WebSocketPath, so that a browser client can log in.
+	// The connection is plain ws://: loopback needs no TLS. Prosody 0.12
+	// does not check a WebSocket's Origin, so a page served from another
+	// port may connect; only the loopback address keeps others out.
+	WebSocket bool
+	HTTPPort  int
 
 	// LogLevel is the minimum level written to the log file: "debug",
 	// "info" (default), "warn" or "error".
@@ -155,7 +167,13 @@ func Start(ctx context.Context, o Options) (*Server, error) {
 	}
 
 	var s *Server
-	err = daemon.StartOnFreePorts(ctx, "prosody", []*int{&o.C2SPort, &o.ComponentPort}, func() error {
+	ports := []*int{&o.C2SPort, &o.ComponentPort}
+	if o.WebSocket {
+		ports = append(ports, &o.HTTPPort)
+	} else {
+		o.HTTPPort = 0
+	}
+	err = daemon.StartOnFreePorts(ctx, "prosody", ports, func() error {
 		s = &Server{
 			opts:       o,
 			configPath: filepath.Join(o.Dir, ConfigFile),
@@ -186,6 +204,12 @@ func (s *Server) start(ctx context.Context) error {
 		addrs = append(addrs, s.ComponentAddr())
 		want = append(want, fmt.Sprintf("Activated service 'component' on [127.0.0.1]:%d", s.opts.ComponentPort))
 	}
+	ports := fmt.Sprintf("ports %d, %d", s.opts.C2SPort, s.opts.ComponentPort)
+	if s.opts.WebSocket {
+		addrs = append(addrs, daemon.Loopback(s.opts.HTTPPort))
+		want = append(want, fmt.Sprintf("Activated service 'http' on [127.0.0.1]:%d", s.opts.HTTPPort))
+		ports += fmt.Sprintf(", %d", s.opts.HTTPPort)
+	}
 	if s.opts.LogLevel != "info" && s.opts.LogLevel != "debug" {
 		want = nil
 	}
@@ -201,7 +225,7 @@ func (s *Server) start(ctx context.Context) error {
 		BindFailed: func(log, _ []byte) bool {
 			return bytes.Contains(log, []byte("Failed to open server port")) || bytes.Contains(log, []byte("Failed to activate service"))
 		},
-		Ports:       fmt.Sprintf("ports %d, %d", s.opts.C2SPort, s.opts.ComponentPort),
+		Ports:       ports,
 		StopTimeout: stopTimeout,
 		// Prosody removes its pidfile on "server-stopped", after every
 		// module has cleaned up and just before it stops its event loop.
@@ -228,6 +252,15 @@ func (s *Server) C2SAddr() string {
 // "127.0.0.1:port". Nothing listens there unless Options.Components was set.
 func (s *Server) ComponentAddr() string {
 	return daemon.Loopback(s.opts.ComponentPort)
+}
+
+// WebSocketURL returns the ws:// URL of XMPP over WebSocket, or "" without
+// Options.WebSocket.
+func (s *Server) WebSocketURL() string {
+	if !s.opts.WebSocket {
+		return ""
+	}
+	return "ws://" + daemon.Loopback(s.opts.HTTPPort) + WebSocketPath
 }
 
 // Domain returns the VirtualHost domain clients log in to.
@@ -364,6 +397,14 @@ func Config(o Options) string {
 	w("component_interfaces = { \"127.0.0.1\" }")
 	w("c2s_direct_tls_ports = { }")
 	w("legacy_ssl_ports = { }")
+	if o.WebSocket {
+		w("http_ports = { %d }", o.HTTPPort)
+		w("http_interfaces = { \"127.0.0.1\" }")
+		w("https_ports = { }")
+		// A browser names the host it connected to, 127.0.0.1: serve it as
+		// the VirtualHost.
+		w("http_default_host = %s", q(o.Domain))
+	}
 	w("")
 	w("authentication = \"internal_plain\"")
 	w("storage = \"internal\"")
@@ -377,6 +418,10 @@ func Config(o Options) string {
 		"private", "pep", "vcard_legacy", "time", "version", "uptime",
 	} {
 		w("\t%s;", q(m))
+	}
+	if o.WebSocket {
+		// mod_websocket loads mod_http itself.
+		w("\t%s;", q("websocket"))
 	}
 	w("}")
 	w("-- presence, message, iq, offline and c2s are always loaded (as is posix).")

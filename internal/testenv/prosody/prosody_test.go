@@ -1,7 +1,12 @@
 package prosody_test
 
 import (
+	"bufio"
 	"context"
+	"fmt"
+	"net"
+	"net/url"
+	"strings"
 	"testing"
 	"time"
 
@@ -169,5 +174,32 @@ func TestMUCWithArchive(t *testing.T) {
 	}
 	if fin.Type() != "result" || fin.Child("urn:xmpp:mam:2", "fin") == nil {
 		t.Errorf("archive query end: %s", fin.Raw)
+	}
+}
+
+// TestWebSocket opens XMPP over WebSocket as a browser client on another
+// port does: the upgrade succeeds.
+func TestWebSocket(t *testing.T) {
+	t.Parallel()
+	srv := start(t, prosody.Options{WebSocket: true})
+	u, err := url.Parse(srv.WebSocketURL())
+	if err != nil || u.Scheme != "ws" || u.Path != prosody.WebSocketPath {
+		t.Fatalf("WebSocketURL %q: %v", srv.WebSocketURL(), err)
+	}
+	conn, err := net.DialTimeout("tcp", u.Host, 5*time.Second)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer conn.Close()
+	conn.SetDeadline(time.Now().Add(10 * time.Second))
+	fmt.Fprintf(conn, "GET %s HTTP/1.1\r\nHost: %s\r\nUpgrade: websocket\r\nConnection: Upgrade\r\n"+
+		"Sec-WebSocket-Key: dGhlIHNhbXBsZSBub25jZQ==\r\nSec-WebSocket-Version: 13\r\nSec-WebSocket-Protocol: xmpp\r\n"+
+		"Origin: http://127.0.0.1:1\r\n\r\n", u.Path, u.Host)
+	status, err := bufio.NewReader(conn).ReadString('\n')
+	if err != nil {
+		t.Fatalf("reading the answer to the upgrade: %v\n%s", err, srv.LogTail(20))
+	}
+	if !strings.HasPrefix(status, "HTTP/1.1 101") {
+		t.Errorf("the upgrade: %q, want 101\n%s", status, srv.LogTail(20))
 	}
 }
