@@ -42,6 +42,9 @@ func (a *Answerer) Group(g *domain.Group, st protocol.Stanza, req protocol.Reque
 	switch r := req.(type) {
 	case protocol.GroupInfoQuery:
 		return protocol.GroupInfoResult(a.groupInfo(history.GroupSummary{ID: g.ID(), Name: g.Name(), Type: g.Type(), Members: g.MemberCount()})), nil
+	case protocol.ReservedNick:
+		m, _ := g.Member(st.Requester())
+		return protocol.ReservedNickResult(m.MID), nil
 	case protocol.DiscoInfo:
 		// A group is also a room of the XEP-0045 front door.
 		return protocol.DiscoInfoResult(append(slices.Clone(protocol.GroupFeatures), protocol.RoomFeatures...),

@@ -99,6 +99,7 @@ func TestGroup(t *testing.T) {
 				<feature var="urn:xmpp:message-retract:1#tombstone"/>
 				<feature var="urn:xmpp:message-moderate:1"/>
 				<feature var="http://jabber.org/protocol/muc"/>
+				<feature var="http://jabber.org/protocol/muc#stable_id"/>
 				<feature var="muc_membersonly"/>
 				<feature var="muc_persistent"/>
 				<feature var="muc_nonanonymous"/>

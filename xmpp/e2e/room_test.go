@@ -55,6 +55,9 @@ func TestRoomFrontDoor(t *testing.T) {
 	if got := statuses(self); !slices.Contains(got, "110") || !slices.Contains(got, "100") || !slices.Contains(got, "210") {
 		t.Errorf("the self-presence says 110 (you), 100 (non-anonymous) and 210 (nick assigned): %v in %s", got, self.Raw)
 	}
+	if self.ID() != "n13mt3l" {
+		t.Errorf("the self-presence reflects the entering presence's id (§7.2.3): %s", self.Raw)
+	}
 	for occupant, want := range map[string][3]string{
 		gjid(group) + "/alice": {"owner", "moderator", "alice@" + xmppDomain},
 		gjid(group) + "/carol": {"member", "participant", "carol@" + xmppDomain},
@@ -106,6 +109,19 @@ func TestRoomFrontDoor(t *testing.T) {
 			t.Errorf("the MUC client got what is not its room's: %s", s.Raw)
 		}
 	}
+
+	// The nick is the member id, and says so (§7.12); another is refused
+	// as nicks locked down are (§7.6).
+	nick := bob.iq(`<iq type="get" id="rn1" to="`+gjid(group)+`"><query xmlns="`+nsDiscoInfo+`" node="x-roomuser-item"/></iq>`, "rn1")
+	if id := nick.Find("{" + nsDiscoInfo + "}query/{" + nsDiscoInfo + "}identity"); id == nil || id.Attr("category") != "conference" || id.Attr("name") != "bob" {
+		t.Errorf("bob's reserved nick: %s", nick.Raw)
+	}
+	bob.send(`<presence id="nc1" to="` + gjid(group) + `/Robert"/>`)
+	nc := bob.expect("the refused nick change", func(s *xmppclient.Stanza) bool { return s.ID() == "nc1" })
+	if nc.From() != gjid(group)+"/Robert" || nc.Child(nsMUC, "x") == nil {
+		t.Errorf("the refusal of a nick change: %s", nc.Raw)
+	}
+	wantError(t, nc, "cancel", "not-acceptable", "")
 
 	// No private messages through the group (XEP-0045 §7.5, refused as
 	// Prosody's rooms refuse them).

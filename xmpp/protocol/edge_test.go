@@ -221,7 +221,9 @@ func TestPresence(t *testing.T) {
 			want: protocol.RoomJoin{Group: "groupid", Nick: "thirdwitch", History: protocol.RoomHistory{MaxStanzas: 20, MaxChars: -1, Seconds: 180}}},
 		{name: "MUC join with bad history", xml: pres(groupJID+"/thirdwitch", "", `<x xmlns="http://jabber.org/protocol/muc"><history maxstanzas="many"/></x>`), err: &protocol.ErrBadRequest},
 		{name: "MUC exit", xml: pres(groupJID+"/thirdwitch", "unavailable", ``), want: protocol.RoomLeave{Group: "groupid"}},
-		{name: "MUC presence update", xml: pres(groupJID+"/thirdwitch", "", `<show>away</show>`), want: nil},
+		{name: "MUC presence update or nick change", xml: pres(groupJID+"/thirdwitch", "", `<show>away</show>`), want: protocol.NickChange{Group: "groupid", Nick: "thirdwitch"}},
+		// XEP-0045 §7.12: the reserved nick's disco node.
+		{name: "reserved nick", xml: iq(groupJID, "get", `<query xmlns="http://jabber.org/protocol/disco#info" node="x-roomuser-item"/>`), want: protocol.ReservedNick{Group: "groupid"}},
 		{name: "unavailable", xml: pres(service, "unavailable", ""), want: protocol.Availability{Online: false}},
 		{name: "unavailable with an operation", xml: pres(groupJID, "unavailable", xDelete), want: protocol.Availability{Online: false}},
 		{name: "error", xml: pres(service, "error", `<error type="cancel"><remote-server-not-found xmlns="urn:ietf:params:xml:ns:xmpp-stanzas"/></error>`), want: protocol.Bounce{}},

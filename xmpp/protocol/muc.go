@@ -12,7 +12,40 @@ const NSMUC = "http://jabber.org/protocol/muc"
 
 // RoomFeatures are what a group announces to MUC clients besides its own
 // features: a persistent, members-only, non-anonymous room (XEP-0045 §6.4).
-var RoomFeatures = []string{NSMUC, "muc_membersonly", "muc_persistent", "muc_nonanonymous", "muc_hidden", "muc_unmoderated", "muc_unsecured"}
+// Messages keep the id their sender gave them (muc#stable_id, XEP-0045
+// §7.4).
+var RoomFeatures = []string{NSMUC, NSMUCStableID, "muc_membersonly", "muc_persistent", "muc_nonanonymous", "muc_hidden", "muc_unmoderated", "muc_unsecured"}
+
+// NSMUCStableID says that a room reflects a message with its sender's id.
+const NSMUCStableID = "http://jabber.org/protocol/muc#stable_id"
+
+// ReservedNick asks a group, through the disco node x-roomuser-item, for
+// the asker's nick in its room (XEP-0045 §7.12).
+type ReservedNick struct{ Group string }
+
+// NickChange is an occupant's presence to another occupant JID of a room
+// it is in: a nick change (XEP-0045 §7.6), or a status update to its own.
+type NickChange struct{ Group, Nick string }
+
+func (ReservedNick) request() {}
+func (NickChange) request()   {}
+
+// ReservedNickResult renders the answer to x-roomuser-item: the member's
+// nick as a conference identity, or an empty answer for a stranger.
+func ReservedNickResult(nick string) []byte {
+	p := AppendStart(nil, "query", nick == "", A("xmlns", NSDiscoInfo), A("node", "x-roomuser-item"))
+	if nick == "" {
+		return p
+	}
+	p = AppendStart(p, "identity", true, A("category", "conference"), A("name", nick), A("type", "text"))
+	return AppendEnd(p, "query")
+}
+
+// ErrNickLocked refuses a new nick in a room (XEP-0045 §7.6: nicks are
+// locked down to the member ids).
+func ErrNickLocked(mid string) *Error {
+	return Error{Type: Cancel, Condition: "not-acceptable"}.With("a member's nick is its member id, " + mid)
+}
 
 // MUC status codes (XEP-0045 §15.6.2) the front door sends.
 const (
@@ -65,10 +98,7 @@ func parseRoomPresence(s Stanza) (r Request, err error, ok bool) {
 	}
 	x := s.Node.Child(NSMUC, "x")
 	if x == nil {
-		// A presence update of an occupant (a status, or a new nick):
-		// members keep their member ids as nicks, so there is nothing
-		// to change.
-		return nil, nil, true
+		return NickChange{Group: s.Group(), Nick: s.To.Resourcepart()}, nil, true
 	}
 	j := RoomJoin{Group: s.Group(), Nick: s.To.Resourcepart(), History: RoomHistory{MaxStanzas: -1, MaxChars: -1, Seconds: -1}}
 	if h := x.Child(NSMUC, "history"); h != nil {

@@ -590,6 +590,9 @@ func parseIQ(s Stanza) (Request, error) {
 		case NSDiscoInfo, NSDiscoItems:
 			// The service and its groups have no nodes (XEP-0030 §3.2,
 			// §4.2: a node that does not exist is item-not-found).
+			if q.Name.Space == NSDiscoInfo && q.Attr("node") == "x-roomuser-item" && group != "" {
+				return ReservedNick{Group: group}, nil
+			}
 			if q.Attr("node") != "" {
 				return nil, ErrNotExists.With("no such node")
 			}

@@ -43,6 +43,13 @@ func (o Outbound) AppendTo(buf []byte) []byte {
 // String is the whole stanza as text.
 func (o Outbound) String() string { return string(o.AppendTo(nil)) }
 
+// WithID returns o with another stanza id (a MUC self-presence reflects
+// the id of the presence that entered, XEP-0045 §7.2.3).
+func (o Outbound) WithID(id string) Outbound {
+	o.Head, o.Env = envelope(o.Env.Kind, o.Env.From, id, o.Env.Type)
+	return o
+}
+
 // For returns a copy of o addressed to another recipient.
 func (o Outbound) For(to string) Outbound { o.To = to; return o }
 

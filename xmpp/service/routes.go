@@ -52,6 +52,8 @@ var routeTable = []route{
 	{"iq get to a group", protocol.NSMAM + " <metadata/>", protocol.ArchiveMetadata{}, true, (*Service).archiveMetadata},
 	// The XEP-0045 front door (§11): groups as members-only rooms.
 	{"presence with <x/> to an occupant JID", protocol.NSMUC, protocol.RoomJoin{}, false, (*Service).toShard},
+	{"presence without <x/> to an occupant JID", protocol.NSMUC, protocol.NickChange{}, false, (*Service).toShard},
+	{"iq get to a group, node x-roomuser-item", protocol.NSDiscoInfo, protocol.ReservedNick{}, true, (*Service).toShard},
 	{"presence unavailable to an occupant JID", protocol.NSMUC, protocol.RoomLeave{}, false, (*Service).toShard},
 	{"message type chat or normal to an occupant JID", "", protocol.PrivateMessage{}, false, (*Service).privateMessage},
 	{"iq get to a group", protocol.NSMUCAdmin + " <item affiliation|role/>", protocol.AffiliationList{}, false, (*Service).toShard},

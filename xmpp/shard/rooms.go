@@ -45,7 +45,11 @@ func (sh *shard) enterRoom(ctx context.Context, j job, r protocol.RoomJoin, b *b
 	// A MUC client gets its rooms' traffic only, never the native
 	// protocol's.
 	s.Online.Offline(j.st.From)
-	for _, o := range muc.Entry(s.Addr, g, me, r.Nick, b == nil) {
+	entry := muc.Entry(s.Addr, g, me, r.Nick, b == nil)
+	// The self-presence, last, reflects the id of the presence that
+	// entered.
+	entry[len(entry)-1] = entry[len(entry)-1].WithID(j.st.ID)
+	for _, o := range entry {
 		s.Reply(ctx, o.For(full))
 	}
 	name, user := g.Name(), me.JID
@@ -84,5 +88,23 @@ func (sh *shard) exitRoom(ctx context.Context, j job) {
 	}
 	if me, ok := g.Member(j.st.Requester()); ok {
 		s.Reply(ctx, muc.Exit(s.Addr, group, me).For(full))
+	}
+}
+
+// changeNick refuses an occupant's new nick: a member's nick is its member
+// id in every room (XEP-0045 §7.6, nicks locked down). A presence to its
+// own occupant JID (a status) changes nothing, and one from a resource
+// that is in no room is not the front door's.
+func (sh *shard) changeNick(ctx context.Context, j job, r protocol.NickChange) {
+	s := sh.s
+	if !s.Rooms.In(j.st.From.String(), r.Group) {
+		return
+	}
+	g, err := sh.state(ctx, r.Group)
+	if err != nil {
+		return
+	}
+	if me, ok := g.Member(j.st.Requester()); ok && me.MID != r.Nick {
+		s.Reply(ctx, protocol.JoinRefusal(j.st, protocol.ErrNickLocked(me.MID)))
 	}
 }

@@ -138,6 +138,9 @@ func (sh *shard) handle(ctx context.Context, j job, b *batchState) {
 	case protocol.RoomJoin:
 		sh.flush(ctx, b)
 		sh.enterRoom(ctx, j, r, b)
+	case protocol.NickChange:
+		sh.flush(ctx, b)
+		sh.changeNick(ctx, j, r)
 	case protocol.RoomLeave:
 		sh.flush(ctx, b)
 		sh.exitRoom(ctx, j)
