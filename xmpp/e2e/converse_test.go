@@ -2,14 +2,10 @@ package e2e
 
 import (
 	"bufio"
-	"bytes"
 	"context"
-	"image"
-	"image/png"
 	"net"
 	"os"
 	"os/exec"
-	"path/filepath"
 	"regexp"
 	"strconv"
 	"strings"
@@ -270,28 +266,9 @@ func TestConverseInDev(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	path := filepath.Join(t.TempDir(), "converse.png")
-	if err := os.WriteFile(path, shot, 0o600); err != nil {
-		t.Fatal(err)
-	}
-	t.Logf("screenshot: %s", path)
 	// GROUPCHAT_CONVERSE_SCREENSHOT keeps a copy beyond the test: the
 	// README's picture is docs/img/converse.png, written so.
-	if keep := os.Getenv("GROUPCHAT_CONVERSE_SCREENSHOT"); keep != "" {
-		if err := os.WriteFile(keep, shot, 0o644); err != nil {
-			t.Error(err)
-		}
-	}
-	img, err := png.Decode(bytes.NewReader(shot))
-	if err != nil {
-		t.Fatalf("the screenshot is not a PNG: %v", err)
-	}
-	if img.Bounds() != image.Rect(0, 0, converseWidth, converseHeight) {
-		t.Errorf("screenshot size %v, want %dx%d", img.Bounds(), converseWidth, converseHeight)
-	}
-	if n := colours(img); n < 8 {
-		t.Errorf("the screenshot is blank: %d colours", n)
-	}
+	checkScreenshot(t, shot, "converse.png", "GROUPCHAT_CONVERSE_SCREENSHOT", converseWidth, converseHeight)
 	if r := links.Since(0); !r.OK() {
 		t.Errorf("%s: %s", t.Name(), r)
 	}

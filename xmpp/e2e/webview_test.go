@@ -112,14 +112,22 @@ func TestWebView(t *testing.T) {
 		t.Errorf("audit rows %q, want the creation and the addition by %s", auditRows, actor)
 	}
 
-	path := filepath.Join(t.TempDir(), "webview.png")
+	// GROUPCHAT_WEBVIEW_SCREENSHOT keeps a copy beyond the test, e.g. as a CI
+	// artifact.
+	checkScreenshot(t, shot, "webview.png", "GROUPCHAT_WEBVIEW_SCREENSHOT", shotWidth, shotHeight)
+}
+
+// checkScreenshot saves a browser's screenshot with the test's files (and
+// a copy where the environment variable keep names one), and checks that
+// it is a PNG of the window's size that is not blank.
+func checkScreenshot(t *testing.T, shot []byte, name, keep string, width, height int) {
+	t.Helper()
+	path := filepath.Join(t.TempDir(), name)
 	if err := os.WriteFile(path, shot, 0o600); err != nil {
 		t.Fatal(err)
 	}
 	t.Logf("screenshot: %s", path)
-	// GROUPCHAT_WEBVIEW_SCREENSHOT keeps a copy beyond the test, e.g. as a CI
-	// artifact.
-	if keep := os.Getenv("GROUPCHAT_WEBVIEW_SCREENSHOT"); keep != "" {
+	if keep := os.Getenv(keep); keep != "" {
 		if err := os.WriteFile(keep, shot, 0o644); err != nil {
 			t.Error(err)
 		}
@@ -128,8 +136,8 @@ func TestWebView(t *testing.T) {
 	if err != nil {
 		t.Fatalf("the screenshot is not a PNG: %v", err)
 	}
-	if img.Bounds() != image.Rect(0, 0, shotWidth, shotHeight) {
-		t.Errorf("screenshot size %v, want %dx%d", img.Bounds(), shotWidth, shotHeight)
+	if img.Bounds() != image.Rect(0, 0, width, height) {
+		t.Errorf("screenshot size %v, want %dx%d", img.Bounds(), width, height)
 	}
 	if n := colours(img); n < 8 {
 		t.Errorf("the screenshot is blank: %d colours", n)
