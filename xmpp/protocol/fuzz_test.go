@@ -146,7 +146,10 @@ func FuzzParse(f *testing.F) {
 			}
 			emit("refusal", protocol.ErrorReply(st, protocol.ErrNotAllowed.With("")))
 		case protocol.ItemsQuery, protocol.GroupInfoQuery, protocol.FindByName, protocol.MembersQuery,
-			protocol.MemberInfoQuery, protocol.DiscoInfo, protocol.DiscoItems, protocol.Ping:
+			protocol.MemberInfoQuery, protocol.DiscoInfo, protocol.DiscoItems, protocol.Ping,
+			protocol.CatchUp, protocol.ArchiveQuery, protocol.ArchiveForm, protocol.ArchiveMetadata, protocol.Readers,
+			protocol.ReservedNick, protocol.AffiliationList, protocol.AdminChange, protocol.RoomConfigForm,
+			protocol.RoomConfigSubmit, protocol.RoomDestroy, protocol.Moderate:
 			if st.Kind != "iq" {
 				t.Fatalf("query %T from a %s", r, st.Kind)
 			}
@@ -155,6 +158,18 @@ func FuzzParse(f *testing.F) {
 		case protocol.PushEnable, protocol.PushDisable, protocol.NotifyLevel:
 			checkPushRequest(t, st, r)
 			emit("result", protocol.IQResult(st, nil))
+		case protocol.RoomJoin, protocol.RoomLeave, protocol.NickChange:
+			// The front door's presences go to an occupant JID of a group,
+			// and are refused from it.
+			if st.Kind != "presence" || st.Group() == "" || st.To.Resourcepart() == "" {
+				t.Fatalf("room presence %T from a %s to %s", r, st.Kind, st.To)
+			}
+			emit("room refusal", protocol.JoinRefusal(st, protocol.ErrRegistrationRequired()))
+		case protocol.Retract, protocol.PrivateMessage, protocol.SubjectChange, protocol.RoomInvite, protocol.Transient:
+			if st.Kind != "message" || st.Group() == "" {
+				t.Fatalf("message %T from a %s to %s", r, st.Kind, st.To)
+			}
+			emit("message refusal", protocol.ErrorReply(st, protocol.ErrNotAllowed.With("")))
 		case nil, protocol.Availability, protocol.Bounce:
 		default:
 			t.Fatalf("unknown request %T", r)
