@@ -56,7 +56,9 @@ func (nobody) FanOut(context.Context, string, protocol.Outbound, []domain.Member
 func (nobody) Stored(context.Context, string, uint64) (protocol.Outbound, error) {
 	return protocol.Outbound{}, protocol.ErrNotExists.With("")
 }
-func (nobody) Group(*domain.Group, protocol.Stanza, protocol.Request) ([]byte, error) { return nil, nil }
+func (nobody) Group(*domain.Group, protocol.Stanza, protocol.Request) ([]byte, error) {
+	return nil, nil
+}
 func (nobody) RoomHistory(context.Context, string, string, protocol.RoomHistory, time.Time) ([]protocol.Outbound, error) {
 	return nil, nil
 }
