@@ -1,0 +1,148 @@
+// Command groupchat-scale measures what the log's length costs the
+// service: it builds an event log of a chosen size through the domain
+// (projectionstest's Chat mix: mostly messages, some reads and membership
+// changes), then starts "groupchat serve" on it twice and reports the time
+// from start to the groups being loaded and the peak memory, first with
+// the projections rebuilt from the log, then as a restart.
+//
+//	go run ./cmd/groupchat-scale --events 1000000 --groups 10000 --users 20000
+package main
+
+import (
+	"bufio"
+	"context"
+	"errors"
+	"flag"
+	"fmt"
+	"math/rand/v2"
+	"os"
+	"os/exec"
+	"path/filepath"
+	"strconv"
+	"strings"
+	"syscall"
+	"time"
+
+	"github.com/uuchat/groupchat/eventstore/sqlite"
+	"github.com/uuchat/groupchat/projections/projectionstest"
+)
+
+func main() { os.Exit(run(os.Args[1:])) }
+
+func run(args []string) int {
+	fs := flag.NewFlagSet("groupchat-scale", flag.ContinueOnError)
+	events := fs.Int("events", 1_000_000, "events in the log")
+	groups := fs.Int("groups", 10_000, "groups")
+	users := fs.Int("users", 20_000, "users")
+	seed := fs.Uint64("seed", 1, "seed of the log's randomness (the same seed gives the same log)")
+	dir := fs.String("dir", "", "keep the data directory here (default: a temporary directory, removed)")
+	binary := fs.String("binary", "", "a prebuilt groupchat binary (default: go build one)")
+	if err := fs.Parse(args); err != nil {
+		if errors.Is(err, flag.ErrHelp) {
+			return 0
+		}
+		return 2
+	}
+	if err := measure(*events, *groups, *users, *seed, *dir, *binary); err != nil {
+		fmt.Fprintln(os.Stderr, "groupchat-scale:", err)
+		return 1
+	}
+	return 0
+}
+
+func measure(events, groups, users int, seed uint64, dir, binary string) error {
+	if dir == "" {
+		tmp, err := os.MkdirTemp("", "groupchat-scale-")
+		if err != nil {
+			return err
+		}
+		defer os.RemoveAll(tmp)
+		dir = tmp
+	}
+	if binary == "" {
+		binary = filepath.Join(dir, "groupchat")
+		if out, err := exec.Command("go", "build", "-o", binary, "./cmd/groupchat").CombinedOutput(); err != nil {
+			return fmt.Errorf("building groupchat: %v\n%s", err, out)
+		}
+	}
+	data := filepath.Join(dir, "data")
+	if err := os.MkdirAll(data, 0o700); err != nil {
+		return err
+	}
+	started := time.Now()
+	if err := generate(filepath.Join(data, "events.db"), events, groups, users, seed); err != nil {
+		return err
+	}
+	fmt.Printf("log: %d events, %d groups, %d users (seed %d), built in %s\n", events, groups, users, seed, time.Since(started).Round(time.Millisecond))
+	for _, run := range []string{"first start (projections rebuilt)", "restart"} {
+		took, rss, err := start(binary, data)
+		if err != nil {
+			return fmt.Errorf("%s: %w", run, err)
+		}
+		fmt.Printf("%-34s start to groups loaded %8s   peak RSS %5d MB\n", run+":", took.Round(10*time.Millisecond), rss>>20)
+	}
+	return nil
+}
+
+// generate writes a log of n events to a new SQLite store at path.
+func generate(path string, n, groups, users int, seed uint64) error {
+	store, err := sqlite.Open(path, sqlite.Options{})
+	if err != nil {
+		return err
+	}
+	defer store.Close()
+	l := projectionstest.NewLog()
+	l.Random(rand.New(rand.NewPCG(seed, 0)), n, groups, users, projectionstest.Chat)
+	return l.AppendTo(context.Background(), store)
+}
+
+// start runs "groupchat serve" on data until it has loaded the groups
+// (no XMPP server is needed for that: the link comes after), and returns
+// how long that took and the process's peak resident memory.
+func start(binary, data string) (time.Duration, uint64, error) {
+	cmd := exec.Command(binary, "serve", "--data", data, "--domain", "groupchat.example.org",
+		"--secret", "scale", "--server", "127.0.0.1:1", "--log-format", "json")
+	cmd.Env = os.Environ()
+	cmd.SysProcAttr = &syscall.SysProcAttr{Pdeathsig: syscall.SIGKILL}
+	stderr, err := cmd.StderrPipe()
+	if err != nil {
+		return 0, 0, err
+	}
+	begin := time.Now()
+	if err := cmd.Start(); err != nil {
+		return 0, 0, err
+	}
+	defer func() {
+		cmd.Process.Signal(syscall.SIGTERM)
+		cmd.Wait()
+	}()
+	lines := bufio.NewScanner(stderr)
+	lines.Buffer(make([]byte, 1<<16), 1<<20)
+	for lines.Scan() {
+		if strings.Contains(lines.Text(), "groups loaded from the event log") {
+			took := time.Since(begin)
+			rss, err := peakRSS(cmd.Process.Pid)
+			go func() {
+				for lines.Scan() {
+				}
+			}()
+			return took, rss, err
+		}
+	}
+	return 0, 0, fmt.Errorf("serve ended before loading the groups: %v", lines.Err())
+}
+
+// peakRSS reads a process's peak resident set size (VmHWM) in bytes.
+func peakRSS(pid int) (uint64, error) {
+	b, err := os.ReadFile(fmt.Sprintf("/proc/%d/status", pid))
+	if err != nil {
+		return 0, err
+	}
+	for _, line := range strings.Split(string(b), "\n") {
+		if f := strings.Fields(line); len(f) == 3 && f[0] == "VmHWM:" {
+			kb, err := strconv.ParseUint(f[1], 10, 64)
+			return kb << 10, err
+		}
+	}
+	return 0, errors.New("no VmHWM in /proc status")
+}
