@@ -171,9 +171,11 @@ func (s *Service) OnApplied(ctx context.Context, events []eventstore.RecordedEve
 	s.broadcaster.OnApplied(ctx, events)
 }
 
-// Load builds the groups' state from the log: the deciding state from every
-// event, the broadcasting state from events up to the projections'
-// checkpoint (later ones will be broadcast when the projector reaches them).
+// Load reads the log at start: the broadcasting state from events up to
+// the projections' checkpoint (later ones will be broadcast when the
+// projector reaches them), users' push settings, and each shard's last
+// position. A group's deciding state is folded from its stream when a
+// request first needs it.
 func (s *Service) Load(ctx context.Context, checkpoint uint64) error {
 	var after uint64
 	for {
@@ -194,7 +196,7 @@ func (s *Service) Load(ctx context.Context, checkpoint uint64) error {
 				after = re.Position
 				continue
 			}
-			s.shardOf(re.Stream).Load(re, e)
+			s.shardOf(re.Stream).Seen(re.Position)
 			if re.Position <= checkpoint {
 				s.broadcaster.Load(re, e)
 			}

@@ -63,11 +63,13 @@ func (s *Shard) Enqueue(ctx context.Context, st protocol.Stanza, req protocol.Re
 	}
 }
 
-// Load applies a stored event while the service starts, before Run.
-func (s *Shard) Load(re eventstore.RecordedEvent, e domain.Event) {
-	s.sh.groups.Load(re.Stream, e)
-	if re.Position > s.sh.lastPos {
-		s.sh.lastPos = re.Position
+// Seen notes the position of a stored event of one of the shard's groups
+// while the service starts, before Run: read-your-writes waits for it. The
+// group's state itself is folded from its stream when a request first
+// needs it, so a start holds no group in memory.
+func (s *Shard) Seen(position uint64) {
+	if position > s.sh.lastPos {
+		s.sh.lastPos = position
 	}
 }
 
