@@ -35,7 +35,7 @@ func run(args []string) int {
 	groups := fs.Int("groups", 10_000, "groups")
 	users := fs.Int("users", 20_000, "users")
 	seed := fs.Uint64("seed", 1, "seed of the log's randomness (the same seed gives the same log)")
-	dir := fs.String("dir", "", "keep the data directory here (default: a temporary directory, removed)")
+	dir := fs.String("dir", "", "keep the data directory here, and measure a log already there instead of building one (default: a temporary directory, removed)")
 	binary := fs.String("binary", "", "a prebuilt groupchat binary (default: go build one)")
 	if err := fs.Parse(args); err != nil {
 		if errors.Is(err, flag.ErrHelp) {
@@ -69,11 +69,16 @@ func measure(events, groups, users int, seed uint64, dir, binary string) error {
 	if err := os.MkdirAll(data, 0o700); err != nil {
 		return err
 	}
-	started := time.Now()
-	if err := generate(filepath.Join(data, "events.db"), events, groups, users, seed); err != nil {
-		return err
+	log := filepath.Join(data, "events.db")
+	if _, err := os.Stat(log); err == nil {
+		fmt.Printf("log: %s, kept from an earlier run\n", log)
+	} else {
+		started := time.Now()
+		if err := generate(log, events, groups, users, seed); err != nil {
+			return err
+		}
+		fmt.Printf("log: %d events, %d groups, %d users (seed %d), built in %s\n", events, groups, users, seed, time.Since(started).Round(time.Millisecond))
 	}
-	fmt.Printf("log: %d events, %d groups, %d users (seed %d), built in %s\n", events, groups, users, seed, time.Since(started).Round(time.Millisecond))
 	for _, run := range []string{"first start (projections rebuilt)", "restart"} {
 		took, rss, err := start(binary, data)
 		if err != nil {
