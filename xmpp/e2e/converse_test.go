@@ -140,21 +140,7 @@ func TestConverseInDev(t *testing.T) {
 
 	bctx, cancelBrowser := context.WithTimeout(context.Background(), 3*time.Minute)
 	defer cancelBrowser()
-	alloc, cancelAlloc := chromedp.NewExecAllocator(bctx,
-		chromedp.ExecPath(browser),
-		chromedp.Flag("headless", true),
-		chromedp.NoSandbox,
-		chromedp.DisableGPU,
-		chromedp.Flag("disable-quic", true),
-		chromedp.NoFirstRun,
-		chromedp.Flag("disable-background-networking", true),
-		chromedp.Flag("disable-component-update", true),
-		chromedp.Flag("disable-sync", true),
-		chromedp.UserDataDir(t.TempDir()),
-		chromedp.WindowSize(converseWidth, converseHeight),
-	)
-	defer cancelAlloc()
-	tab, cancelTab := chromedp.NewContext(alloc)
+	tab, cancelTab := headlessTab(t, bctx, browser, converseWidth, converseHeight)
 	defer cancelTab()
 	// What Converse logs explains a failure that the DOM alone does not.
 	var console []string

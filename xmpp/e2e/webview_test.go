@@ -52,21 +52,7 @@ func TestWebView(t *testing.T) {
 
 	ctx, cancel := context.WithTimeout(context.Background(), 2*wait)
 	defer cancel()
-	alloc, cancelAlloc := chromedp.NewExecAllocator(ctx,
-		chromedp.ExecPath(browser),
-		chromedp.Flag("headless", true),
-		chromedp.NoSandbox,
-		chromedp.DisableGPU,
-		chromedp.Flag("disable-quic", true),
-		chromedp.NoFirstRun,
-		chromedp.Flag("disable-background-networking", true),
-		chromedp.Flag("disable-component-update", true),
-		chromedp.Flag("disable-sync", true),
-		chromedp.UserDataDir(t.TempDir()),
-		chromedp.WindowSize(shotWidth, shotHeight),
-	)
-	defer cancelAlloc()
-	tab, cancelTab := chromedp.NewContext(alloc)
+	tab, cancelTab := headlessTab(t, ctx, browser, shotWidth, shotHeight)
 	defer cancelTab()
 
 	err := chromedp.Do(tab,
@@ -115,6 +101,26 @@ func TestWebView(t *testing.T) {
 	// GROUPCHAT_WEBVIEW_SCREENSHOT keeps a copy beyond the test, e.g. as a CI
 	// artifact.
 	checkScreenshot(t, shot, "webview.png", "GROUPCHAT_WEBVIEW_SCREENSHOT", shotWidth, shotHeight)
+}
+
+// headlessTab starts a headless browser of a window's size, bound to ctx,
+// with nothing that reaches beyond the loopback, and returns its tab.
+func headlessTab(t *testing.T, ctx context.Context, browser string, width, height int) (context.Context, context.CancelFunc) {
+	alloc, cancelAlloc := chromedp.NewExecAllocator(ctx,
+		chromedp.ExecPath(browser),
+		chromedp.Flag("headless", true),
+		chromedp.NoSandbox,
+		chromedp.DisableGPU,
+		chromedp.Flag("disable-quic", true),
+		chromedp.NoFirstRun,
+		chromedp.Flag("disable-background-networking", true),
+		chromedp.Flag("disable-component-update", true),
+		chromedp.Flag("disable-sync", true),
+		chromedp.UserDataDir(t.TempDir()),
+		chromedp.WindowSize(width, height),
+	)
+	tab, cancelTab := chromedp.NewContext(alloc)
+	return tab, func() { cancelTab(); cancelAlloc() }
 }
 
 // checkScreenshot saves a browser's screenshot with the test's files (and
