@@ -161,6 +161,17 @@ func OccupantPresence(occupant string, it RoomItem, unavailable bool, codes ...i
 	return outbound("presence", occupant, "", typ, "", tail)
 }
 
+// appendWithReason appends an element with one attribute and, when reason
+// is not empty, a <reason/> child (XEP-0045's destroy and invite).
+func appendWithReason(buf []byte, name string, attr Attr, reason string) []byte {
+	if reason == "" {
+		return AppendStart(buf, name, true, attr)
+	}
+	buf = AppendStart(buf, name, false, attr)
+	buf = AppendElementText(buf, "reason", reason)
+	return AppendEnd(buf, name)
+}
+
 // RoomDestroyed renders what an occupant of a deleted group receives
 // (XEP-0045 §10.9): its own presence, unavailable, with <destroy/>, which
 // carries the owner's reason and alternate venue if it gave them.
@@ -168,13 +179,7 @@ func RoomDestroyed(occupant, jid, reason, venue string) Outbound {
 	tail := append(make([]byte, 0, 192+len(reason)), `">`...)
 	tail = AppendStart(tail, "x", false, A("xmlns", NSMUCUser))
 	tail = AppendStart(tail, "item", true, A("affiliation", "none"), A("jid", jid), A("role", "none"))
-	if reason == "" {
-		tail = AppendStart(tail, "destroy", true, A("jid", venue))
-	} else {
-		tail = AppendStart(tail, "destroy", false, A("jid", venue))
-		tail = AppendElementText(tail, "reason", reason)
-		tail = AppendEnd(tail, "destroy")
-	}
+	tail = appendWithReason(tail, "destroy", A("jid", venue), reason)
 	tail = AppendStart(tail, "status", true, A("code", strconv.Itoa(StatusSelf)))
 	tail = AppendEnd(tail, "x")
 	tail = AppendEnd(tail, "presence")

@@ -350,13 +350,7 @@ func AffiliationListResult(items []AdminListItem) []byte {
 func InvitationMessage(groupJID, id, inviter, reason string) Outbound {
 	tail := append(make([]byte, 0, 192+len(reason)), `">`...)
 	tail = AppendStart(tail, "x", false, A("xmlns", NSMUCUser))
-	if reason == "" {
-		tail = AppendStart(tail, "invite", true, A("from", inviter))
-	} else {
-		tail = AppendStart(tail, "invite", false, A("from", inviter))
-		tail = AppendElementText(tail, "reason", reason)
-		tail = AppendEnd(tail, "invite")
-	}
+	tail = appendWithReason(tail, "invite", A("from", inviter), reason)
 	tail = AppendEnd(tail, "x")
 	tail = AppendEnd(tail, "message")
 	return outbound("message", groupJID, id, "", "", tail)
