@@ -72,11 +72,15 @@ func (b *Batch[A]) Change(ctx context.Context, id string, meta eventstore.Meta, 
 		b.order = append(b.order, id)
 	}
 	r.lock()
-	defer r.unlock()
 	for _, e := range evs {
 		a.Apply(e)
 	}
-	r.states[id] = a
+	r.unlock()
+	r.put(id, a)
+	if n == 0 {
+		// Kept in memory until Commit: the state holds the batch's changes.
+		r.states[id].pins++
+	}
 	return nil
 }
 
@@ -108,6 +112,9 @@ func (b *Batch[A]) Commit(ctx context.Context) []Result {
 		wg.Wait()
 	}
 	for _, res := range results {
+		if e, ok := r.states[res.ID]; ok {
+			e.pins--
+		}
 		if res.Err != nil {
 			r.Evict(res.ID)
 		}

@@ -2,7 +2,9 @@ package aggregate
 
 import (
 	"context"
+	"errors"
 	"fmt"
+	"math"
 	"sync"
 
 	"github.com/google/uuid"
@@ -28,6 +30,19 @@ type Store interface {
 	ReadStream(ctx context.Context, stream string, from uint64, max int) ([]eventstore.RecordedEvent, error)
 }
 
+// ReadOnly is a store for a repository that only reads its states (one
+// that follows the log behind its writers): appending is refused.
+func ReadOnly(r eventstore.StreamReader) Store { return readOnly{r} }
+
+type readOnly struct{ eventstore.StreamReader }
+
+// ErrReadOnly is what a ReadOnly store's Append returns.
+var ErrReadOnly = errors.New("aggregate: the repository only reads")
+
+func (readOnly) Append(context.Context, string, eventstore.ExpectedVersion, ...eventstore.EventData) (eventstore.AppendResult, error) {
+	return eventstore.AppendResult{}, ErrReadOnly
+}
+
 // Config says how a repository builds, names and keeps its states.
 type Config[A Aggregate] struct {
 	// New returns the state of id before any event.
@@ -42,77 +57,137 @@ type Config[A Aggregate] struct {
 	// memory (never during I/O), so that other goroutines may read them
 	// through Cached while they hold it.
 	Lock sync.Locker
+	// MaxBytes bounds the memory of the states kept, as Size estimates it:
+	// beyond it the least recently used states are dropped (and read from
+	// their streams again when next needed). A state a batch is changing
+	// is never dropped, nor the one just returned. 0 keeps every state.
+	MaxBytes int
+	// Size estimates a state's memory in bytes; nil counts 1 KiB each. It
+	// is measured again whenever the repository hands the state out, so
+	// that a state that grew is counted as it is now.
+	Size func(A) int
+	// Evicted, if set, is called with the id of every state dropped from
+	// memory, by the bound or by Evict.
+	Evicted func(id string)
 }
 
-// Repository holds the states of the aggregates it loaded, keyed by id.
-// It is not safe for concurrent use: one goroutine (or one caller at a
-// time) gets and changes states; other goroutines may only call Cached,
-// under Config.Lock.
+// Repository holds the states of the aggregates it loaded, keyed by id,
+// least recently used first out when Config.MaxBytes is reached. It is
+// not safe for concurrent use: one goroutine (or one caller at a time)
+// gets and changes states; other goroutines may only call Cached, under
+// Config.Lock.
 type Repository[A Aggregate] struct {
 	store  Store
 	cfg    Config[A]
-	states map[string]A
+	states map[string]*entry[A]
+	// newest and oldest end the list of states by last use; bytes is the
+	// sum of their sizes.
+	newest, oldest *entry[A]
+	bytes          int
+}
+
+// entry is one state kept in memory.
+type entry[A Aggregate] struct {
+	id   string
+	a    A
+	size int
+	// pins counts the batches changing the state: it is not dropped then.
+	pins       int
+	prev, next *entry[A]
 }
 
 // New returns an empty repository on store.
 func New[A Aggregate](store Store, cfg Config[A]) *Repository[A] {
-	return &Repository[A]{store: store, cfg: cfg, states: map[string]A{}}
+	return &Repository[A]{store: store, cfg: cfg, states: map[string]*entry[A]{}}
 }
 
 // Cached returns id's state if it is in memory; it does no I/O. A caller
 // on another goroutine than the writer holds Config.Lock (for reading)
 // and must not change the state.
 func (r *Repository[A]) Cached(id string) (A, bool) {
-	a, ok := r.states[id]
-	return a, ok
+	if e, ok := r.states[id]; ok {
+		return e.a, true
+	}
+	var zero A
+	return zero, false
 }
 
-// Load folds one stored event into id's state, while the owner starts and
-// before anything else uses the repository.
-func (r *Repository[A]) Load(id string, e domain.Event) {
-	r.lock()
-	defer r.unlock()
-	a, ok := r.states[id]
-	if !ok {
-		a = r.cfg.New(id)
-		r.states[id] = a
-	}
-	a.Apply(e)
-}
+// Len is how many states are in memory, and Bytes their estimated size.
+func (r *Repository[A]) Len() int   { return len(r.states) }
+func (r *Repository[A]) Bytes() int { return r.bytes }
 
 // Get returns id's state: from memory, or else folded from its stream.
 // The state is the repository's; change it only through the repository.
 func (r *Repository[A]) Get(ctx context.Context, id string) (A, error) {
-	if a, ok := r.states[id]; ok {
-		return a, nil
+	if e, ok := r.states[id]; ok {
+		r.touch(e)
+		return e.a, nil
 	}
 	a := r.cfg.New(id)
+	if err := r.fold(ctx, id, a, math.MaxUint64); err != nil {
+		var zero A
+		return zero, err
+	}
+	if r.keep(a) {
+		r.put(id, a)
+	}
+	return a, nil
+}
+
+// GetAt returns id's state as of its first version events: the state in
+// memory if it is there, folded further from the stream if it is older,
+// or folded from the stream's start. It is for a reader that follows the
+// log behind its writers (a broadcaster applying each event to the state
+// GetAt returned for it); the state is kept as Get keeps it.
+func (r *Repository[A]) GetAt(ctx context.Context, id string, version uint64) (A, error) {
+	e, ok := r.states[id]
+	if ok && e.a.Version() == version {
+		r.touch(e)
+		return e.a, nil
+	}
+	var a A
+	if ok && e.a.Version() < version {
+		a = e.a
+	} else {
+		a = r.cfg.New(id)
+	}
+	if err := r.fold(ctx, id, a, version); err != nil {
+		r.Evict(id)
+		var zero A
+		return zero, err
+	}
+	if r.keep(a) {
+		r.put(id, a)
+	}
+	return a, nil
+}
+
+// fold applies the events of id's stream from a's version on, up to (not
+// including) version upto.
+func (r *Repository[A]) fold(ctx context.Context, id string, a A, upto uint64) error {
 	stream := r.stream(id)
-	for from := uint64(0); ; {
-		evs, err := r.store.ReadStream(ctx, stream, from, readPage)
+	for from := a.Version(); from < upto; {
+		n := uint64(readPage)
+		if upto-from < n {
+			n = upto - from
+		}
+		evs, err := r.store.ReadStream(ctx, stream, from, int(n))
 		if err != nil {
-			var zero A
-			return zero, err
+			return err
 		}
 		for _, re := range evs {
 			e, err := domain.DecodeEvent(re.Type, re.Data)
 			if err != nil {
-				var zero A
-				return zero, fmt.Errorf("aggregate: %s version %d: %w", stream, re.Version, err)
+				return fmt.Errorf("aggregate: %s version %d: %w", stream, re.Version, err)
 			}
 			a.Apply(e)
 			from = re.Version + 1
 		}
-		if len(evs) < readPage {
-			break
+		if uint64(len(evs)) < n {
+			return nil
 		}
 	}
-	if r.keep(a) {
-		r.lock()
-		r.states[id] = a
-		r.unlock()
-	}
-	return a, nil
+	return nil
 }
 
 // Update decides a change of id's state, appends the events decided
@@ -141,19 +216,91 @@ func (r *Repository[A]) Update(ctx context.Context, id string, meta eventstore.M
 		return res, err
 	}
 	r.lock()
-	defer r.unlock()
 	for _, e := range evs {
 		a.Apply(e)
 	}
-	r.states[id] = a
+	r.unlock()
+	r.put(id, a)
 	return res, nil
 }
 
 // Evict drops id's state from memory; the next Get reads its stream.
 func (r *Repository[A]) Evict(id string) {
+	if e, ok := r.states[id]; ok {
+		r.drop(e)
+	}
+}
+
+// put keeps a as id's state, the most recently used, and drops the least
+// recently used states beyond the bound.
+func (r *Repository[A]) put(id string, a A) {
 	r.lock()
-	delete(r.states, id)
+	e, ok := r.states[id]
+	if !ok {
+		e = &entry[A]{id: id}
+		r.states[id] = e
+	}
+	e.a = a
 	r.unlock()
+	r.touch(e)
+}
+
+// touch measures e again and makes it the most recently used, then drops
+// the least recently used states beyond the bound, never e itself.
+func (r *Repository[A]) touch(e *entry[A]) {
+	size := 1024
+	if r.cfg.Size != nil {
+		size = r.cfg.Size(e.a)
+	}
+	r.bytes += size - e.size
+	e.size = size
+	if r.newest != e {
+		r.unlink(e)
+		e.prev, e.next = r.newest, nil
+		if r.newest != nil {
+			r.newest.next = e
+		}
+		r.newest = e
+		if r.oldest == nil {
+			r.oldest = e
+		}
+	}
+	if r.cfg.MaxBytes <= 0 {
+		return
+	}
+	for old := r.oldest; old != nil && r.bytes > r.cfg.MaxBytes; {
+		next := old.next
+		if old != e && old.pins == 0 {
+			r.drop(old)
+		}
+		old = next
+	}
+}
+
+// drop forgets a state.
+func (r *Repository[A]) drop(e *entry[A]) {
+	r.lock()
+	delete(r.states, e.id)
+	r.unlock()
+	r.unlink(e)
+	r.bytes -= e.size
+	if r.cfg.Evicted != nil {
+		r.cfg.Evicted(e.id)
+	}
+}
+
+func (r *Repository[A]) unlink(e *entry[A]) {
+	if e.prev != nil {
+		e.prev.next = e.next
+	} else if r.oldest == e {
+		r.oldest = e.next
+	}
+	if e.next != nil {
+		e.next.prev = e.prev
+	} else if r.newest == e {
+		r.newest = e.prev
+	}
+	e.prev, e.next = nil, nil
 }
 
 func (r *Repository[A]) stream(id string) string {

@@ -73,7 +73,6 @@ var suite = []struct {
 	{"AnotherWriter", testAnotherWriter},
 	{"BatchAcrossGroups", testBatchAcrossGroups},
 	{"BatchAnotherWriter", testBatchAnotherWriter},
-	{"Load", testLoad},
 	{"GetReadsInPages", testGetReadsInPages},
 	{"StreamNames", testStreamNames},
 	{"LockGuardsChanges", testLockGuardsChanges},
@@ -364,36 +363,6 @@ func testBatchAnotherWriter(t *testing.T, s eventstore.Store) {
 	}
 }
 
-func testLoad(t *testing.T, s eventstore.Store) {
-	ctx := context.Background()
-	writer := groups(s)
-	for _, c := range []domain.Command{create("team", alice), post(alice, "m1"), post(owner, "m2")} {
-		if _, err := writer.Update(ctx, "team", meta, decide(c)); err != nil {
-			t.Fatal(err)
-		}
-	}
-	r := groups(s)
-	err := eventstore.ForEach(ctx, s, 0, func(re eventstore.RecordedEvent) error {
-		e, err := domain.DecodeEvent(re.Type, re.Data)
-		if err != nil {
-			return err
-		}
-		r.Load(re.Stream, e)
-		return nil
-	})
-	if err != nil {
-		t.Fatal(err)
-	}
-	g, ok := r.Cached("team")
-	if !ok || g.Version() != 3 || g.MemberCount() != 2 {
-		t.Fatalf("after Load: version %d, %d members (kept %v); want 3 and 2", g.Version(), g.MemberCount(), ok)
-	}
-	res, err := r.Update(ctx, "team", meta, decide(post(alice, "m3")))
-	if err != nil || res.Version != 3 {
-		t.Fatalf("Update after Load: %+v, %v; want the event at version 3", res, err)
-	}
-}
-
 func testGetReadsInPages(t *testing.T, s eventstore.Store) {
 	ctx := context.Background()
 	const posts = 5000 // more than one page
@@ -480,7 +449,7 @@ func testLockGuardsChanges(t *testing.T, s eventstore.Store) {
 		{"Update", func() error { _, err := r.Update(ctx, "team", meta, decide(create("team", alice))); return err }},
 		{"Get from the stream", func() error { r.Evict("team"); _, err := r.Get(ctx, "team"); return err }},
 		{"Change", func() error { return r.NewBatch().Change(ctx, "team", meta, decide(post(alice, "m"))) }},
-		{"Load", func() error { r.Load("other", domain.GroupDeleted{By: owner, At: at}); return nil }},
+		{"GetAt from the stream", func() error { r.Evict("team"); _, err := r.GetAt(ctx, "team", 1); return err }},
 	}
 	for _, st := range steps {
 		before := l.n

@@ -289,3 +289,12 @@ func (g *Group) midTaken(mid string) bool {
 	_, ok := g.byMID[nameKey(mid)]
 	return ok
 }
+
+// Size estimates the group state's memory in bytes, for a cache that
+// bounds the states it keeps: a few hundred bytes per member (the member,
+// its two index entries) and per message remembered for resend detection
+// (the key, the reference, the ring slot).
+func (g *Group) Size() int {
+	g = g.view()
+	return 512 + 256*len(g.members) + 192*len(g.ring)
+}

@@ -395,3 +395,26 @@ func TestDeleteCarriesReason(t *testing.T) {
 		t.Errorf("a reason over the body's limit: %v, want a limit refusal", err)
 	}
 }
+
+func TestSizeGrowsWithMembersAndTheWindowOnly(t *testing.T) {
+	lim := domain.DefaultLimits()
+	lim.DedupWindow = 4
+	g := domain.NewGroup(lim)
+	g.Apply(domain.GroupCreated{GroupID: "team", Name: "Team", Members: []domain.Member{{JID: owner, MID: "o", Role: domain.RoleOwner}}, By: owner, At: now})
+	alone := g.Size()
+	g.Apply(domain.MemberAdded{Members: []domain.Member{{JID: alice, MID: "a"}, {JID: bob, MID: "b"}}, By: owner, At: now})
+	if g.Size() <= alone {
+		t.Fatalf("size with 3 members %d, not above the size with 1, %d", g.Size(), alone)
+	}
+	sizes := map[int]int{}
+	for i := range 10 {
+		g.Apply(domain.MessagePosted{ID: strings.Repeat("x", i+1), Sender: alice, MID: "a", Body: "hi", At: now})
+		sizes[i] = g.Size()
+	}
+	if sizes[3] <= sizes[0] {
+		t.Errorf("size after 4 messages %d, not above the size after 1, %d", sizes[3], sizes[0])
+	}
+	if sizes[9] != sizes[3] {
+		t.Errorf("size after 10 messages %d, after 4 %d: the window holds 4, so they must be equal", sizes[9], sizes[3])
+	}
+}

@@ -1,6 +1,9 @@
 package eventstore
 
-import "context"
+import (
+	"context"
+	"strings"
+)
 
 // scanPage is how many events ForEach and ForEachInStream read at a time.
 const scanPage = 4096
@@ -60,4 +63,45 @@ func EventAt(ctx context.Context, s StreamReader, stream string, version uint64)
 		return RecordedEvent{}, false, err
 	}
 	return evs[0], true, nil
+}
+
+// StreamLister is a store that can list its streams by the start of
+// their names without reading the log.
+type StreamLister interface {
+	// Streams returns up to max names of streams starting with prefix,
+	// after the name after, in name order.
+	Streams(ctx context.Context, prefix, after string, max int) ([]string, error)
+}
+
+// ForEachStream calls f with the name of every stream starting with
+// prefix; it stops at f's first error. A store that is a StreamLister
+// lists them; any other store's log is read whole, which is what its
+// users must then expect at every call.
+func ForEachStream(ctx context.Context, s Store, prefix string, f func(stream string) error) error {
+	if l, ok := s.(StreamLister); ok {
+		var after string
+		for {
+			names, err := l.Streams(ctx, prefix, after, scanPage)
+			if err != nil {
+				return err
+			}
+			for _, n := range names {
+				if err := f(n); err != nil {
+					return err
+				}
+				after = n
+			}
+			if len(names) < scanPage {
+				return nil
+			}
+		}
+	}
+	seen := map[string]bool{}
+	return ForEach(ctx, s, 0, func(re RecordedEvent) error {
+		if !strings.HasPrefix(re.Stream, prefix) || seen[re.Stream] {
+			return nil
+		}
+		seen[re.Stream] = true
+		return f(re.Stream)
+	})
 }

@@ -37,3 +37,27 @@ func (db *DB) CountGroups(ctx context.Context) (int, error) {
 // rowScanner is what scanGroup reads from: one *sql.Row or the current row
 // of *sql.Rows.
 type rowScanner interface{ Scan(dest ...any) error }
+
+// MemberCounts is how many live groups each user is a member of, for
+// everyone who is a member of one: who is online for broadcasts.
+func (db *DB) MemberCounts(ctx context.Context) (map[string]int, error) {
+	rows, err := db.r.QueryContext(ctx, `SELECT m.jid, COUNT(*) FROM members m
+		JOIN groups g ON g.id = m.group_id WHERE g.deleted = 0 GROUP BY m.jid`)
+	if err != nil {
+		return nil, db.queryErr("member counts", err)
+	}
+	defer rows.Close()
+	out := map[string]int{}
+	for rows.Next() {
+		var jid string
+		var n int
+		if err := rows.Scan(&jid, &n); err != nil {
+			return nil, db.queryErr("member counts", err)
+		}
+		out[jid] = n
+	}
+	if err := rows.Err(); err != nil {
+		return nil, db.queryErr("member counts", err)
+	}
+	return out, nil
+}

@@ -45,3 +45,27 @@ func TestListAndCountGroups(t *testing.T) {
 		}
 	}
 }
+
+func TestMemberCountsLiveGroupsOnly(t *testing.T) {
+	db := openDB(t)
+	l := projectionstest.NewLog()
+	alice := domain.Member{JID: "alice@example.org", MID: "alice"}
+	bob := domain.Member{JID: "bob@example.org", MID: "bob"}
+	carol := domain.Member{JID: "carol@example.org", MID: "carol"}
+	l.Must(t, "one", domain.CreateGroup{GroupID: "one", Name: "One", Type: domain.TypeCustomized, Creator: alice, Members: []domain.Member{bob, carol}})
+	l.Must(t, "two", domain.CreateGroup{GroupID: "two", Name: "Two", Type: domain.TypeCustomized, Creator: alice, Members: []domain.Member{carol}})
+	l.Must(t, "gone", domain.CreateGroup{GroupID: "gone", Name: "Gone", Type: domain.TypeCustomized, Creator: bob})
+	l.Must(t, "gone", domain.DeleteGroup{By: bob.JID})
+	l.Must(t, "one", domain.RemoveMembers{By: alice.JID, Members: []domain.MemberSelector{{JID: carol.JID}}})
+	apply(t, db, l.Events)
+	got, err := db.MemberCounts(context.Background())
+	want := map[string]int{alice.JID: 2, bob.JID: 1, carol.JID: 1}
+	if err != nil || len(got) != len(want) {
+		t.Fatalf("MemberCounts = %v, %v; want %v", got, err, want)
+	}
+	for jid, n := range want {
+		if got[jid] != n {
+			t.Errorf("MemberCounts[%s] = %d, want %d (a deleted group and a removal do not count)", jid, got[jid], n)
+		}
+	}
+}

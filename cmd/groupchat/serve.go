@@ -37,6 +37,9 @@ import (
 // under the 512 KiB Prosody accepts from a component by default.
 const DefaultMaxOutbound = 448 << 10
 
+// DefaultGroupCacheBytes is the default --group-cache-bytes: 64 MiB.
+const DefaultGroupCacheBytes = 64 << 20
+
 // MinMaxOutbound is the least --max-outbound-stanza-bytes may be.
 const MinMaxOutbound = 16 << 10
 
@@ -66,6 +69,9 @@ type serveConfig struct {
 	// service tracks as online.
 	MaxResourcesPerUser int
 	MaxOnlineResources  int
+	// GroupCacheBytes bounds the memory of the group states kept between
+	// requests.
+	GroupCacheBytes int
 
 	Push       push.Config
 	PushLimits domain.PushLimits
@@ -106,6 +112,7 @@ func (c *serveConfig) register(fs *flag.FlagSet) {
 	online := presence.DefaultLimits()
 	fs.IntVar(&c.MaxResourcesPerUser, "max-resources-per-user", online.PerUser, "online resources tracked per user; beyond it the least recently seen is forgotten")
 	fs.IntVar(&c.MaxOnlineResources, "max-online-resources", online.Total, "online resources of members tracked (and a tenth as many of users in no group); beyond it the least recently seen is forgotten")
+	fs.IntVar(&c.GroupCacheBytes, "group-cache-bytes", DefaultGroupCacheBytes, "memory for the states of the groups used lately, in bytes (estimated: about 250 bytes per member and 200 per message remembered for resends); a group not in it is read from its stream when next needed")
 	c.Push, c.PushLimits = push.DefaultConfig(), domain.DefaultPushLimits()
 	fs.DurationVar(&c.Push.Interval, "push-interval", c.Push.Interval, "least time between two push notifications to one member; a burst within it is one notification")
 	fs.IntVar(&c.Push.MaxFailures, "push-max-failures", c.Push.MaxFailures, "failed publishes in a row after which a push registration is disabled")
@@ -131,6 +138,7 @@ func (c *serveConfig) check(src sources) error {
 		{"max-stanza-depth", c.Stanza.MaxDepth}, {"max-stanza-elements", c.Stanza.MaxChildren},
 		{"queue-size", c.QueueSize}, {"message-burst", c.MessageBurst}, {"max-outbound-stanza-bytes", c.MaxOutbound},
 		{"max-resources-per-user", c.MaxResourcesPerUser}, {"max-online-resources", c.MaxOnlineResources},
+		{"group-cache-bytes", c.GroupCacheBytes},
 		{"push-max-failures", c.Push.MaxFailures}, {"push-queue-size", c.Push.QueueSize},
 		{"push-max-registrations", c.PushLimits.MaxRegistrations}, {"push-max-options-bytes", c.PushLimits.MaxPublishOptionsBytes},
 	} {
@@ -293,10 +301,6 @@ func serve(ctx context.Context, cfg serveConfig, log *slog.Logger, ready func())
 		return fmt.Errorf("opening the projections: %w", err)
 	}
 	defer proj.Close()
-	checkpoint, err := proj.Checkpoint(ctx)
-	if err != nil {
-		return fmt.Errorf("reading the projections' checkpoint: %w", err)
-	}
 
 	var admins []string
 	for _, a := range strings.Split(cfg.Admins, ",") {
@@ -312,14 +316,14 @@ func serve(ctx context.Context, cfg serveConfig, log *slog.Logger, ready func())
 	svc := service.New(service.Config{
 		Domain: cfg.Domain, Name: cfg.Name, Limits: cfg.Limits, SystemAdmins: admins,
 		MessageRate: cfg.MessageRate, MessageBurst: cfg.MessageBurst, MaxOutboundBytes: cfg.MaxOutbound,
-		MaxRoomOccupants: cfg.MaxOnlineResources,
+		MaxRoomOccupants: cfg.MaxOnlineResources, GroupCacheBytes: cfg.GroupCacheBytes,
 	}, store, readmodel.ReadModel{DB: proj}, online, log)
 	pushCfg := cfg.Push
 	pushCfg.Domain = cfg.Domain
 	notifier := push.NewNotifier(pushCfg, push.NewSettings(store, cfg.PushLimits), online, log)
 	svc.AttachPush(notifier)
 	started := time.Now()
-	if err := svc.Load(ctx, checkpoint); err != nil {
+	if err := svc.Load(ctx); err != nil {
 		return fmt.Errorf("loading groups from the event log: %w", err)
 	}
 	log.Info("groups loaded from the event log", "took", time.Since(started).Round(time.Millisecond))

@@ -121,6 +121,59 @@ func (r *reader) readStream(ctx context.Context, stream string, from int64, limi
 	return r.query(ctx, r.stream, r.args[:3], limit, stream)
 }
 
+// streams returns up to limit stream names starting with prefix, after
+// the name after, in name order: a range of the (stream, version) index.
+func (r *reader) streams(ctx context.Context, prefix, after string, limit int) ([]string, error) {
+	q := `SELECT DISTINCT stream FROM events WHERE stream > ? AND stream >= ?`
+	args := []driver.NamedValue{{Ordinal: 1, Value: after}, {Ordinal: 2, Value: prefix}}
+	if end, ok := prefixEnd(prefix); ok {
+		q += ` AND stream < ?`
+		args = append(args, driver.NamedValue{Ordinal: 3, Value: end})
+	}
+	q += ` ORDER BY stream LIMIT ?`
+	args = append(args, driver.NamedValue{Ordinal: len(args) + 1, Value: int64(limit)})
+	st, err := r.conn.PrepareContext(ctx, q)
+	if err != nil {
+		return nil, readErr(err)
+	}
+	defer st.Close()
+	rows, err := st.(driver.StmtQueryContext).QueryContext(ctx, args)
+	if err != nil {
+		return nil, readErr(err)
+	}
+	defer rows.Close()
+	var out []string
+	dest := make([]driver.Value, 1)
+	for {
+		err := rows.Next(dest)
+		if err == io.EOF {
+			return out, nil
+		}
+		if err != nil {
+			return nil, readErr(err)
+		}
+		switch v := dest[0].(type) {
+		case string:
+			out = append(out, v)
+		case []byte:
+			out = append(out, string(v))
+		}
+	}
+}
+
+// prefixEnd is the least string above every string starting with prefix,
+// as SQLite compares text (bytewise); false when there is none.
+func prefixEnd(prefix string) (string, bool) {
+	b := []byte(prefix)
+	for i := len(b) - 1; i >= 0; i-- {
+		if b[i] < 0xff {
+			b[i]++
+			return string(b[:i+1]), true
+		}
+	}
+	return "", false
+}
+
 // readLog returns up to limit events with position above after.
 func (r *reader) readLog(ctx context.Context, after int64, limit int) ([]eventstore.RecordedEvent, error) {
 	r.args[0].Value, r.args[1].Value = after, int64(limit)

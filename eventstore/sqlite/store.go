@@ -293,6 +293,24 @@ func (s *Store) ReadStream(ctx context.Context, stream string, from uint64, limi
 	return r.readStream(ctx, stream, int64(from), limit)
 }
 
+// Streams implements eventstore.StreamLister: the names come from the
+// index of streams, whose range for the prefix is all that is read.
+func (s *Store) Streams(ctx context.Context, prefix, after string, limit int) ([]string, error) {
+	if err := s.enter(); err != nil {
+		return nil, err
+	}
+	defer s.leave()
+	if limit <= 0 {
+		return nil, nil
+	}
+	r, err := s.rd.get(ctx)
+	if err != nil {
+		return nil, err
+	}
+	defer s.rd.put(r)
+	return r.streams(ctx, prefix, after, limit)
+}
+
 // ReadAll implements eventstore.Store. A limit of zero or less reads nothing.
 func (s *Store) ReadAll(ctx context.Context, after uint64, limit int) ([]eventstore.RecordedEvent, error) {
 	if err := s.enter(); err != nil {

@@ -4,6 +4,7 @@ import (
 	"context"
 	"log/slog"
 
+	"github.com/uuchat/groupchat/aggregate"
 	"github.com/uuchat/groupchat/domain"
 	"github.com/uuchat/groupchat/eventstore"
 	"github.com/uuchat/groupchat/xmpp/muc"
@@ -21,6 +22,20 @@ type Config struct {
 	// Limits are the groups' limits, for the view's group state.
 	Limits domain.Limits
 	Logger *slog.Logger
+	// Changes tells where a group's previous change is, for a group whose
+	// view is not in memory.
+	Changes Changes
+	// CacheBytes bounds the memory of the groups' views kept between
+	// broadcasts (0: every group's); a view not in memory is folded from
+	// the group's stream.
+	CacheBytes int
+}
+
+// Changes is where the read model says a group's changes are.
+type Changes interface {
+	// PreviousChange is the position of group's last change before
+	// position (0: none).
+	PreviousChange(ctx context.Context, group string, position uint64) (uint64, error)
 }
 
 // Sender delivers outgoing stanzas (the component link).
@@ -73,10 +88,12 @@ type Broadcaster struct {
 	push  Pusher
 	rooms Rooms
 
-	// groups is the view of every group as of the last applied event.
-	groups map[string]*domain.Group
-	// lastChange is the position of every group's last group change, the
-	// previous change the next one names.
+	changes Changes
+	// views are the groups as of the last applied event, those used
+	// lately; the others are folded from their streams when next needed.
+	views *aggregate.Repository[*domain.Group]
+	// lastChange is the position of the last change of each group whose
+	// view is in memory: the previous change the next one names.
 	lastChange map[string]uint64
 }
 
@@ -86,11 +103,21 @@ func New(cfg Config, online Online, log Log, reply func(ctx context.Context, o p
 	if cfg.Logger == nil {
 		cfg.Logger = slog.Default()
 	}
-	return &Broadcaster{
+	b := &Broadcaster{
 		addr: cfg.Addresses, limits: cfg.Limits, log: cfg.Logger,
-		online: online, store: log, reply: reply,
-		groups: map[string]*domain.Group{}, lastChange: map[string]uint64{},
+		online: online, store: log, reply: reply, changes: cfg.Changes,
+		lastChange: map[string]uint64{},
 	}
+	b.views = aggregate.New(aggregate.ReadOnly(log), aggregate.Config[*domain.Group]{
+		New: func(string) *domain.Group { return domain.NewGroup(cfg.Limits) },
+		// A group's creation is applied to the view after it is handed
+		// out, so even an empty view is worth keeping.
+		Keep:     func(*domain.Group) bool { return true },
+		MaxBytes: cfg.CacheBytes,
+		Size:     (*domain.Group).Size,
+		Evicted:  func(group string) { delete(b.lastChange, group) },
+	})
+	return b
 }
 
 // Attach sets where broadcasts go. Call it before OnApplied or FanOut.
@@ -104,28 +131,22 @@ func (b *Broadcaster) AttachRooms(r Rooms) { b.rooms = r }
 // is none. Call it before OnApplied.
 func (b *Broadcaster) AttachPush(p Pusher) { b.push = p }
 
-func (b *Broadcaster) group(id string) *domain.Group {
-	g := b.groups[id]
-	if g == nil {
-		g = domain.NewGroup(b.limits)
-		b.groups[id] = g
+// view returns a group as it was before the event re: the view in memory,
+// or else folded from the group's stream, with the position of its last
+// change before re from the read model.
+func (b *Broadcaster) view(ctx context.Context, re eventstore.RecordedEvent) (*domain.Group, uint64, error) {
+	g, err := b.views.GetAt(ctx, re.Stream, re.Version)
+	if err != nil {
+		return nil, 0, err
 	}
-	return g
-}
-
-// Load folds an event that was broadcast before the start (one up to the
-// projections' checkpoint) into the view and the online set's counts.
-func (b *Broadcaster) Load(re eventstore.RecordedEvent, e domain.Event) {
-	if domain.IsPushStream(re.Stream) {
-		return
+	previous, ok := b.lastChange[re.Stream]
+	if !ok && re.Version > 0 {
+		if previous, err = b.changes.PreviousChange(ctx, re.Stream, re.Position); err != nil {
+			b.views.Evict(re.Stream)
+			return nil, 0, err
+		}
 	}
-	b.group(re.Stream).Apply(e)
-	if protocol.IsGroupChange(e) {
-		b.lastChange[re.Stream] = re.Position
-	}
-	joined, left := membershipChange(e)
-	b.join(joined)
-	b.leave(left)
+	return g, previous, nil
 }
 
 // OnApplied fans out the broadcasts of events the projections have just
@@ -144,9 +165,12 @@ func (b *Broadcaster) OnApplied(ctx context.Context, events []eventstore.Recorde
 		// Metadata that does not read answers no requester; the
 		// broadcast itself goes out all the same.
 		meta, _ := eventstore.DecodeMeta(re.Metadata)
-		g := b.group(re.Stream)
+		g, previous, err := b.view(ctx, re)
+		if err != nil {
+			b.log.Error("cannot read a group to broadcast its event; not broadcast", "group", re.Stream, "version", re.Version, "err", err)
+			continue
+		}
 		group, gj := re.Stream, b.addr.Group(re.Stream)
-		previous := b.lastChange[group]
 		o, kind := b.Render(ctx, re, e, previous)
 		if protocol.IsGroupChange(e) {
 			b.lastChange[group] = re.Position

@@ -204,6 +204,12 @@ type world struct {
 
 func newWorld(t *testing.T, before []domain.Event, logger *slog.Logger) *world {
 	t.Helper()
+	return newWorldBounded(t, before, logger, 0)
+}
+
+// newWorldBounded is newWorld with a bound on the views kept in memory.
+func newWorldBounded(t *testing.T, before []domain.Event, logger *slog.Logger, cacheBytes int) *world {
+	t.Helper()
 	w := &world{link: &recorder{}, push: &pusher{}, online: presence.NewTracker()}
 	for _, full := range []string{alicePhone, aliceDesk, bobPDA, carolTablet, daveLaptop} {
 		w.online.Online(address.MustParse(full))
@@ -211,14 +217,56 @@ func newWorld(t *testing.T, before []domain.Event, logger *slog.Logger) *world {
 	for i, e := range before {
 		w.log = append(w.log, record(t, uint64(i), e, eventstore.Meta{}))
 	}
-	w.b = broadcast.New(broadcast.Config{Addresses: protocol.Addresses{Domain: service}, Limits: domain.DefaultLimits(), Logger: logger},
-		w.online, w.log, w.link.reply)
+	w.b = broadcast.New(broadcast.Config{Addresses: protocol.Addresses{Domain: service}, Limits: domain.DefaultLimits(), Logger: logger, Changes: logOf{w}, CacheBytes: cacheBytes},
+		w.online, logOf{w}, w.link.reply)
 	w.b.Attach(w.link)
 	w.b.AttachPush(w.push)
-	for i, e := range before {
-		w.b.Load(w.log[i], e)
+	// The service counts memberships from the read model at start; the
+	// broadcaster folds the group from its stream when it first needs it.
+	counts := map[string]int{}
+	for _, e := range before {
+		switch e := e.(type) {
+		case domain.GroupCreated:
+			for _, m := range e.Members {
+				counts[m.JID]++
+			}
+		case domain.MemberAdded:
+			for _, m := range e.Members {
+				counts[m.JID]++
+			}
+		case domain.MemberRemoved:
+			for _, m := range e.Members {
+				counts[m.JID]--
+			}
+		}
 	}
+	w.online.Memberships(counts)
 	return w
+}
+
+// logOf reads the world's log as it grows: the group's stream, and where
+// its changes are, as the read model says.
+type logOf struct{ w *world }
+
+func (l logOf) ReadStream(ctx context.Context, stream string, from uint64, max int) ([]eventstore.RecordedEvent, error) {
+	return l.w.log.ReadStream(ctx, stream, from, max)
+}
+
+func (l logOf) PreviousChange(_ context.Context, group string, position uint64) (uint64, error) {
+	var last uint64
+	for _, re := range l.w.log {
+		if re.Stream != group || re.Position >= position {
+			continue
+		}
+		e, err := domain.DecodeEvent(re.Type, re.Data)
+		if err != nil {
+			return 0, err
+		}
+		if protocol.IsGroupChange(e) {
+			last = re.Position
+		}
+	}
+	return last, nil
 }
 
 // apply has the broadcaster broadcast the next event of the log.
@@ -464,5 +512,50 @@ func TestFanOutSkipsARefusedRecipient(t *testing.T) {
 	}
 	if !strings.Contains(logged.String(), broadcast.LogDroppedBroadcast) || !strings.Contains(logged.String(), aliceDesk) {
 		t.Fatalf("the refused copy was not logged: %q", logged.String())
+	}
+}
+
+// TestViewsFoldedAgainBroadcastTheSame: a broadcaster that keeps one
+// group's view in memory, folding the others from their streams (and
+// asking the read model for their last change) as groups take turns,
+// sends exactly what one that keeps every view sends.
+func TestViewsFoldedAgainBroadcastTheSame(t *testing.T) {
+	moot := domain.GroupCreated{GroupID: "moot", Name: "Moot", Type: domain.TypeCustomized,
+		Members: []domain.Member{bob, carol}, By: bob.JID, At: at}
+	bobSays := domain.MessagePosted{ID: "b1", Sender: bob.JID, MID: "bob", Body: "Aye.", At: at}
+	renamed := domain.GroupUpdated{Name: "The Coven", By: alice.JID, At: at}
+	steps := []struct {
+		stream string
+		e      domain.Event
+	}{
+		{coven, created}, {"moot", moot}, {coven, aliceSays}, {"moot", bobSays}, {coven, carolAdded},
+		{"moot", carolRemoved}, {coven, carolSays}, {"moot", bobSays}, {coven, renamed}, {coven, carolRemoved}, {"moot", bobSays},
+	}
+	run := func(cacheBytes int) []string {
+		w := newWorldBounded(t, nil, nil, cacheBytes)
+		versions := map[string]uint64{}
+		for i, st := range steps {
+			typ, data, err := domain.EncodeEvent(st.e)
+			if err != nil {
+				t.Fatal(err)
+			}
+			re := eventstore.RecordedEvent{Stream: st.stream, Version: versions[st.stream], Position: uint64(100 + i),
+				Type: typ, Data: data, Metadata: eventstore.EncodeMeta(eventstore.Meta{From: alicePhone, ID: "r" + string(rune('a'+i))})}
+			versions[st.stream]++
+			w.log = append(w.log, re)
+			w.b.OnApplied(context.Background(), []eventstore.RecordedEvent{re})
+		}
+		var out []string
+		for _, o := range append(w.link.sent, w.link.replies...) {
+			out = append(out, o.String())
+		}
+		return out
+	}
+	all, one := run(0), run(1)
+	if len(all) < len(steps) {
+		t.Fatalf("only %d stanzas sent for %d events", len(all), len(steps))
+	}
+	if !slices.Equal(all, one) {
+		t.Errorf("keeping one view:\n got %q\nwant %q", one, all)
 	}
 }

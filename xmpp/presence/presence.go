@@ -216,6 +216,31 @@ func (t *Tracker) Offline(j address.JID) {
 	}
 }
 
+// Memberships sets how many groups each bare JID is a member of, as the
+// read model counts them when the service starts (users left out are in
+// no group); resources already seen move to the set they now belong to.
+func (t *Tracker) Memberships(counts map[string]int) {
+	t.mu.Lock()
+	defer t.mu.Unlock()
+	t.groups = make(map[string]int, len(counts))
+	for bare, n := range counts {
+		if n > 0 {
+			t.groups[bare] = n
+		}
+	}
+	for _, from := range []*resourceSet{&t.candidates, &t.members} {
+		var move []string
+		for bare := range from.byBare {
+			if t.setOf(bare) != from {
+				move = append(move, bare)
+			}
+		}
+		for _, bare := range move {
+			t.move(bare, from, t.setOf(bare))
+		}
+	}
+}
+
 // Join counts a group a bare JID became a member of. When it is its first,
 // its candidate resources become online ones: call it before the event
 // that adds the member is broadcast.

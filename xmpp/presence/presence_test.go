@@ -126,6 +126,13 @@ func TestOnlyMembersAreOnline(t *testing.T) {
 			{"leaves the last", func(tr *Tracker) { tr.Leave(dave) }, nil},
 			{"joins again", func(tr *Tracker) { tr.Join(dave) }, []string{dave + "/laptop"}},
 		}},
+		{"memberships counted at start place the resources already seen", []step{
+			{"seen", func(tr *Tracker) { tr.Online(laptop) }, nil},
+			{"counted a member of two groups", func(tr *Tracker) { tr.Memberships(map[string]int{dave: 2, "x@example.test": 1}) }, []string{dave + "/laptop"}},
+			{"leaves one", func(tr *Tracker) { tr.Leave(dave) }, []string{dave + "/laptop"}},
+			{"counted again, in none", func(tr *Tracker) { tr.Memberships(map[string]int{"x@example.test": 1}) }, nil},
+			{"joins", func(tr *Tracker) { tr.Join(dave) }, []string{dave + "/laptop"}},
+		}},
 		{"a member's resource is online at once", []step{
 			{"joins", func(tr *Tracker) { tr.Join(dave) }, nil},
 			{"seen", func(tr *Tracker) { tr.Online(laptop) }, []string{dave + "/laptop"}},

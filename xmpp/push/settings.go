@@ -3,6 +3,7 @@ package push
 import (
 	"context"
 	"fmt"
+	"strings"
 	"sync"
 	"time"
 
@@ -40,9 +41,11 @@ func NewSettings(store Store, lim domain.PushLimits) *Settings {
 	return s
 }
 
-// Load applies one stored event of a push stream, at start, before any Do.
-func (s *Settings) Load(stream string, e domain.Event) {
-	s.users.Load(stream[len(domain.PushStream("")):], e)
+// Load reads the settings of the user whose push stream is stream, at
+// start, before any Do: the notifier then knows everyone who registered.
+func (s *Settings) Load(ctx context.Context, stream string) error {
+	_, err := s.users.Get(ctx, strings.TrimPrefix(stream, domain.PushStream("")))
+	return err
 }
 
 // Do decides a command against the user's settings, appends what it

@@ -38,11 +38,7 @@ func TestSettingsAfterAnotherWriter(t *testing.T) {
 
 			other := NewSettings(store, domain.DefaultPushLimits())
 			// The other instance loaded the stream at its start.
-			for _, e := range store.streams[domain.PushStream(alice)] {
-				ev, err := domain.DecodeEvent(e.Type, e.Data)
-				must(t, err)
-				other.Load(domain.PushStream(alice), ev)
-			}
+			must(t, other.Load(ctx, domain.PushStream(alice)))
 			must(t, other.Do(ctx, tt.elsewhere))
 
 			err := s.Do(ctx, domain.SetNotifyLevel{User: alice, Group: "other", Level: domain.NotifyMentions})

@@ -112,3 +112,8 @@ func (r ReadModel) Timeline(ctx context.Context, q history.TimelineQuery) (histo
 	}
 	return out, nil
 }
+
+// MemberCounts is how many live groups each user is a member of.
+func (r ReadModel) MemberCounts(ctx context.Context) (map[string]int, error) {
+	return r.DB.MemberCounts(ctx)
+}

@@ -117,13 +117,9 @@ func benchCatchUp(b *testing.B, lg builtLog) {
 		b.Fatal(err)
 	}
 	defer proj.Close()
-	checkpoint, err := proj.Checkpoint(ctx)
-	if err != nil {
-		b.Fatal(err)
-	}
 	svc := service.New(service.Config{Domain: benchDomain, Limits: domain.DefaultLimits()},
 		store, readmodel.ReadModel{DB: proj}, presence.NewTracker(), slog.New(slog.DiscardHandler))
-	if err := svc.Load(ctx, checkpoint); err != nil {
+	if err := svc.Load(ctx); err != nil {
 		b.Fatal(err)
 	}
 	rec := &recorder{done: make(chan arrival, 1)}

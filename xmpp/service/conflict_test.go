@@ -113,7 +113,7 @@ func startService(t testing.TB, cfg service.Config, out service.Sender, online *
 	svc := service.New(cfg,
 		store, readmodel.ReadModel{DB: proj}, online, slog.New(slog.DiscardHandler))
 	ctx, cancel := context.WithCancel(context.Background())
-	if err := svc.Load(ctx, 0); err != nil {
+	if err := svc.Load(ctx); err != nil {
 		t.Fatal(err)
 	}
 	svc.Attach(out)

@@ -3,8 +3,6 @@ package service
 import (
 	"context"
 
-	"github.com/uuchat/groupchat/domain"
-	"github.com/uuchat/groupchat/eventstore"
 	"github.com/uuchat/groupchat/xmpp/broadcast"
 	"github.com/uuchat/groupchat/xmpp/protocol"
 	"github.com/uuchat/groupchat/xmpp/push"
@@ -26,13 +24,6 @@ func (s *Service) AttachPush(n *push.Notifier) {
 		p = n
 	}
 	s.broadcaster.AttachPush(p)
-}
-
-// loadPush folds a stored push settings event at start.
-func (s *Service) loadPush(re eventstore.RecordedEvent, e domain.Event) {
-	if s.push != nil {
-		s.push.Settings().Load(re.Stream, e)
-	}
 }
 
 // pushRequest answers an enable, disable or notification level request on

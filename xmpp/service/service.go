@@ -45,6 +45,11 @@ type Config struct {
 	// MaxRoomOccupants bounds the (resource, room) pairs of MUC clients
 	// in groups' rooms; 0 is unlimited.
 	MaxRoomOccupants int
+	// GroupCacheBytes bounds the memory of the groups' states kept
+	// between requests, half for deciding (shared among the shards) and
+	// half for broadcasting; 0 keeps every group used since the start.
+	// A group not in memory is folded from its stream when next needed.
+	GroupCacheBytes int
 }
 
 // Sender delivers outgoing stanzas (the component link).
@@ -71,6 +76,11 @@ type Projected interface {
 	WaitFor(ctx context.Context, pos uint64) error
 	history.MessageFinder
 	push.Membership
+	// MemberCounts is how many live groups each user is a member of.
+	MemberCounts(ctx context.Context) (map[string]int, error)
+	// PreviousChange is the position of a group's last change before a
+	// position.
+	PreviousChange(ctx context.Context, group string, position uint64) (uint64, error)
 }
 
 // Service is the component's behaviour; see the package documentation.
@@ -130,7 +140,9 @@ func New(cfg Config, store eventstore.Store, reads ReadModel, online *presence.T
 	s.addr = protocol.Addresses{Domain: cfg.Domain}
 	// The requester's reply to an update goes through reply, like every
 	// answer: one too large for the server becomes an error.
-	s.broadcaster = broadcast.New(broadcast.Config{Addresses: s.addr, Limits: cfg.Limits, Logger: log}, online, store, s.reply)
+	s.broadcaster = broadcast.New(broadcast.Config{
+		Addresses: s.addr, Limits: cfg.Limits, Logger: log, Changes: reads, CacheBytes: shareOf(cfg.GroupCacheBytes, 2),
+	}, online, store, s.reply)
 	// History replays events as the broadcaster rendered them and sends
 	// MAM's results through the same edge as every reply.
 	s.history = &history.Answerer{
@@ -152,11 +164,20 @@ func New(cfg Config, store eventstore.Store, reads ReadModel, online *presence.T
 		Store: store, Reads: reads, Limits: cfg.Limits, Now: func() time.Time { return s.now() }, Addr: s.addr, Log: log,
 		Reply: s.reply, Broadcaster: s.broadcaster, Directory: s.directory, History: s.history,
 		Rooms: s.rooms, Online: online, CatchUp: s.catchUpProjections, Queries: s.queries,
+		CacheBytes: shareOf(cfg.GroupCacheBytes/2, cfg.Shards),
 	}
 	for i := 0; i < cfg.Shards; i++ {
 		s.shards = append(s.shards, shard.New(deps))
 	}
 	return s
+}
+
+// shareOf is one of n equal shares of a bound (0: no bound), never 0.
+func shareOf(bound, n int) int {
+	if bound <= 0 {
+		return 0
+	}
+	return max(1, bound/n)
 }
 
 // Attach sets where outgoing stanzas go. Call it before Run.
@@ -171,38 +192,33 @@ func (s *Service) OnApplied(ctx context.Context, events []eventstore.RecordedEve
 	s.broadcaster.OnApplied(ctx, events)
 }
 
-// Load reads the log at start: the broadcasting state from events up to
-// the projections' checkpoint (later ones will be broadcast when the
-// projector reaches them), users' push settings, and each shard's last
-// position. A group's deciding state is folded from its stream when a
-// request first needs it.
-func (s *Service) Load(ctx context.Context, checkpoint uint64) error {
-	var after uint64
-	for {
-		evs, err := s.store.ReadAll(ctx, after, 4096)
-		if err != nil {
-			return err
-		}
-		if len(evs) == 0 {
-			return nil
-		}
-		for _, re := range evs {
-			e, err := domain.DecodeEvent(re.Type, re.Data)
-			if err != nil {
-				return err
-			}
-			if domain.IsPushStream(re.Stream) {
-				s.loadPush(re, e)
-				after = re.Position
-				continue
-			}
-			s.shardOf(re.Stream).Seen(re.Position)
-			if re.Position <= checkpoint {
-				s.broadcaster.Load(re, e)
-			}
-			after = re.Position
-		}
+// Load prepares the service to start, reading neither the whole log nor
+// any group's stream: each shard learns the log's last position (for
+// read-your-writes), the online set how many groups each user is a
+// member of (from the projections, before the projector resumes), and the
+// push notifier the settings of every user who registered (their streams
+// only). A group's state is folded from its stream when a request or a
+// broadcast first needs it. Call it before Run and before the projector
+// runs.
+func (s *Service) Load(ctx context.Context) error {
+	last, err := s.store.LastPosition(ctx)
+	if err != nil {
+		return err
 	}
+	for _, sh := range s.shards {
+		sh.Seen(last)
+	}
+	counts, err := s.reads.MemberCounts(ctx)
+	if err != nil {
+		return err
+	}
+	s.online.Memberships(counts)
+	if s.push == nil {
+		return nil
+	}
+	return eventstore.ForEachStream(ctx, s.store, domain.PushStream(""), func(stream string) error {
+		return s.push.Settings().Load(ctx, stream)
+	})
 }
 
 // Run starts the workers and blocks until ctx ends and they have stopped.

@@ -3,12 +3,15 @@ package service_test
 import (
 	"context"
 	"log/slog"
-	"math"
+	"path/filepath"
 	"slices"
 	"testing"
 	"time"
 
 	"github.com/uuchat/groupchat/domain"
+	"github.com/uuchat/groupchat/projections"
+	"github.com/uuchat/groupchat/replay"
+	"github.com/uuchat/groupchat/xmpp/readmodel"
 	"github.com/uuchat/groupchat/xmpp/presence"
 	"github.com/uuchat/groupchat/xmpp/protocol"
 	"github.com/uuchat/groupchat/xmpp/service"
@@ -250,11 +253,21 @@ func TestOnlyMembersResourcesAreTracked(t *testing.T) {
 		t.Errorf("%s became online", trustMallory)
 	}
 
-	// After a restart, loading the log counts the memberships again: of
+	// After a restart, the projections count the memberships again: of
 	// the resources saved before, those of members are online again.
+	ctx := context.Background()
+	path := filepath.Join(t.TempDir(), "projections.db")
+	if _, err := replay.Rebuild(ctx, store, path, nil); err != nil {
+		t.Fatal(err)
+	}
+	proj, err := projections.Open(path)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer proj.Close()
 	restarted := presence.NewTracker()
-	again := service.New(service.Config{Domain: benchDomain, Limits: domain.DefaultLimits()}, store, nil, restarted, slog.New(slog.DiscardHandler))
-	if err := again.Load(context.Background(), math.MaxUint64); err != nil {
+	again := service.New(service.Config{Domain: benchDomain, Limits: domain.DefaultLimits()}, store, readmodel.ReadModel{DB: proj}, restarted, slog.New(slog.DiscardHandler))
+	if err := again.Load(ctx); err != nil {
 		t.Fatal(err)
 	}
 	all := []string{trustAlice, trustBob, trustCarol, trustMallory}

@@ -38,6 +38,9 @@ type Deps struct {
 	// Queries are the query workers' queue, for what reads the
 	// projections after a decision (a room's history).
 	Queries chan<- func(context.Context)
+	// CacheBytes bounds the memory of each shard's group states (0: no
+	// bound); the least recently used are folded again when next needed.
+	CacheBytes int
 }
 
 // Reads is what the shards read of the projections: how far they are, and

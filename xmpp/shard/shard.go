@@ -49,7 +49,9 @@ func New(d *Deps) *Shard {
 		New: func(string) *domain.Group { return domain.NewGroup(d.Limits) },
 		// A group id stays taken once created, even deleted; a stream
 		// without a creation is not worth remembering.
-		Keep: (*domain.Group).Created,
+		Keep:     (*domain.Group).Created,
+		MaxBytes: d.CacheBytes,
+		Size:     (*domain.Group).Size,
 	})
 	return &Shard{&shard{s: d, jobs: make(chan job, 4096), groups: groups}}
 }
