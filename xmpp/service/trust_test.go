@@ -11,9 +11,9 @@ import (
 	"github.com/uuchat/groupchat/domain"
 	"github.com/uuchat/groupchat/projections"
 	"github.com/uuchat/groupchat/replay"
-	"github.com/uuchat/groupchat/xmpp/readmodel"
 	"github.com/uuchat/groupchat/xmpp/presence"
 	"github.com/uuchat/groupchat/xmpp/protocol"
+	"github.com/uuchat/groupchat/xmpp/readmodel"
 	"github.com/uuchat/groupchat/xmpp/service"
 	"github.com/uuchat/groupchat/xmpp/xmlnode"
 )
