@@ -2,6 +2,7 @@ package e2e
 
 import (
 	"fmt"
+	"slices"
 	"strings"
 	"testing"
 
@@ -140,6 +141,121 @@ func TestLookAlikeMemberIDsAreRefused(t *testing.T) {
 	m := alice.expect("carol's message", func(s *xmppclient.Stanza) bool { return s.ID() == "snow" && s.Type() == "groupchat" })
 	if m.From() != gjid(group)+"/\u2603" {
 		t.Fatalf("carol's message comes from %q", m.From())
+	}
+}
+
+// TestRoomsWithHostileNicks: a member enters its group's room (XEP-0045
+// §7.2) with nicks the server routes (RFC 6122 resourceprep) that are hard
+// to write back: each entry gets the self-presence from the member's own
+// occupant JID (its member id, PROTOCOL.md §11.1), a nick change to the
+// hard nick the refusal of §7.6 from the address as the server prepared
+// it, and a room that cannot be a group a jid-malformed from the occupant
+// JID asked for (§11.5). The room goes on: its other occupant gets what
+// is said afterwards, and the link holds (the harness checks).
+func TestRoomsWithHostileNicks(t *testing.T) {
+	alice := shared.login(t, "alice", "hostile-nick")
+	group := groupID("hostile-nick")
+	// bob's member id is "ab": nicks the server prepares to "ab" are his
+	// own occupant JID.
+	alice.send(`<presence to="` + gjid(group) + `"><x xmlns="` + nsCreate + `"/><properties><property name="name">Nicks</property></properties>` +
+		`<item jid="bob@` + xmppDomain + `" mid="ab"/><item jid="carol@` + xmppDomain + `" mid="carol"/></presence>`)
+	alice.expect("the creategroup broadcast", presenceWith(group, nsCreate))
+	carol := shared.login(t, "carol", "hostile-nick-muc")
+	enterRoom(carol, group, "carol")
+	carol.drain()
+	bob := shared.login(t, "bob", "hostile-nick-muc")
+	own := gjid(group) + "/ab"
+
+	long := strings.Repeat("\u00e9", 511) + "n" // 1,023 bytes, the most a resource may have
+	for i, tt := range []struct {
+		name, room, nick string
+		// routed is the nick as the server prepares it.
+		routed string
+		// refused is the condition of a refused entry, or "" for an entry.
+		refused string
+	}{
+		{name: "a symbol", nick: "\u2603", routed: "\u2603"},
+		{name: "right-to-left", nick: "\u0627\u0644\u0641", routed: "\u0627\u0644\u0641"},
+		{name: "a zero-width joiner inside", nick: "a\u200db", routed: "ab"}, // mapped to nothing
+		{name: "a no-break space", nick: "a\u00a0b", routed: "a b"},          // NFKC: a space
+		{name: "1,023 bytes", nick: long, routed: long},
+		{name: "fullwidth letters", nick: "\uff41\uff42", routed: "ab"}, // NFKC
+		{name: "a room that cannot be a group (257 bytes)", room: strings.Repeat("r", 257), nick: long, routed: long, refused: "jid-malformed"},
+	} {
+		room := gjid(group)
+		if tt.room != "" {
+			room = tt.room + "@" + service
+		}
+		join := fmt.Sprintf("join-%d", i)
+		bob.send(`<presence id="` + join + `" to="` + room + `/` + tt.nick + `"><x xmlns="` + nsMUC + `"><history maxstanzas="0"/></x></presence>`)
+		self := bob.expect("the answer to entering with "+tt.name, func(s *xmppclient.Stanza) bool {
+			return s.Is("", "presence") && (s.Type() == "error" || slices.Contains(statuses(s), "110"))
+		})
+		if tt.refused != "" {
+			if self.From() != room+"/"+tt.routed || self.Child(nsMUC, "x") == nil {
+				t.Errorf("%s: the refusal comes from the occupant JID asked for, echoing <x/>: %.300s", tt.name, self.Raw)
+			}
+			wantError(t, self, "modify", tt.refused, "")
+			continue
+		}
+		if self.Type() == "error" {
+			t.Fatalf("%s: a member's entry is refused: %.300s", tt.name, self.Raw)
+		}
+		got := statuses(self)
+		if self.From() != own || self.ID() != join || !slices.Contains(got, "100") ||
+			slices.Contains(got, "210") != (tt.routed != "ab") {
+			t.Errorf("%s: want the self-presence from %s, id %s, with 100, 110 and 210 only for another nick than ab; got %v in %.300s",
+				tt.name, own, join, got, self.Raw)
+		}
+		subject := bob.expect("the subject", func(s *xmppclient.Stanza) bool { return s.Child("", "subject") != nil })
+		if subject.From() != gjid(group) || subject.ChildText("", "subject") != "Nicks" {
+			t.Errorf("%s: the subject is the group's name, from the room: %s", tt.name, subject.Raw)
+		}
+
+		// A nick change (§7.6) to the hard nick: refused from it unless
+		// the server made it bob's own nick, when it is a status and gets
+		// no answer. The reserved nick, asked next of the same group,
+		// comes after any answer.
+		change, reserved := fmt.Sprintf("nick-%d", i), fmt.Sprintf("rn-%d", i)
+		bob.send(`<presence id="` + change + `" to="` + room + `/` + tt.nick + `"/>`)
+		rn := bob.iq(`<iq type="get" id="`+reserved+`" to="`+room+`"><query xmlns="`+nsDiscoInfo+`" node="x-roomuser-item"/></iq>`, reserved)
+		if id := rn.Find("{" + nsDiscoInfo + "}query/{" + nsDiscoInfo + "}identity"); id == nil || id.Attr("name") != "ab" {
+			t.Errorf("%s: bob's reserved nick: %s", tt.name, rn.Raw)
+		}
+		var refusal *xmppclient.Stanza
+		for _, s := range bob.Pending() {
+			if s.ID() == change {
+				refusal = s
+			}
+		}
+		switch {
+		case tt.routed == "ab" && refusal != nil:
+			t.Errorf("%s: a presence to one's own occupant JID is not answered: %s", tt.name, refusal.Raw)
+		case tt.routed != "ab" && refusal == nil:
+			t.Errorf("%s: no answer to a nick change", tt.name)
+		case tt.routed != "ab":
+			if refusal.From() != room+"/"+tt.routed || refusal.Child(nsMUC, "x") == nil {
+				t.Errorf("%s: the refusal comes from the nick asked for, echoing <x/>: %.300s", tt.name, refusal.Raw)
+			}
+			wantError(t, refusal, "cancel", "not-acceptable", "")
+		}
+
+		// Leaving (§7.14) from the occupant JID the room gave.
+		bob.send(`<presence type="unavailable" to="` + own + `"/>`)
+		gone := bob.expect("the exit", func(s *xmppclient.Stanza) bool { return s.Is("", "presence") && s.Type() == "unavailable" })
+		if gone.From() != own || !slices.Contains(statuses(gone), "110") {
+			t.Errorf("%s: the exit is bob's own presence with 110: %s", tt.name, gone.Raw)
+		}
+		bob.drain()
+	}
+
+	// Others see nothing of an entry or an exit (§11.1); what bob says
+	// reaches the room's other occupant.
+	carol.expectNone("bob's entries", func(s *xmppclient.Stanza) bool { return s.Is("", "presence") && s.From() == own })
+	bob.send(`<message type="groupchat" id="after-nicks" to="` + gjid(group) + `"><body>still here</body></message>`)
+	m := carol.expect("bob's message", func(s *xmppclient.Stanza) bool { return s.ID() == "after-nicks" })
+	if m.Type() != "groupchat" || m.From() != own {
+		t.Errorf("the occupant gets bob's message from his occupant JID: %s", m.Raw)
 	}
 }
 

@@ -6,7 +6,9 @@ import (
 	"strconv"
 	"strings"
 	"sync"
+	"sync/atomic"
 	"testing"
+	"time"
 
 	"github.com/uuchat/groupchat/domain"
 	"github.com/uuchat/groupchat/xmpp/presence"
@@ -235,10 +237,25 @@ func xmlText(s string) string {
 	return string(xmlnode.AppendText(nil, s))
 }
 
+// The fuzzing user's other resources: alice's MUC client, in the room of
+// the group she owns, and one that enters and leaves; a stranger whose
+// question to a group after each input is answered once the group's shard
+// has dealt with the input.
+const (
+	aliceRoom    = "alice@example.test/room"
+	aliceAway    = "alice@example.test/away"
+	barrier      = "zed@example.test/barrier"
+	ownedGroup   = "\u2603" // a symbol: every answer from the room is from an address PRECIS refuses
+	hostileCases = 17
+)
+
 // FuzzHostileStanzas feeds the service stanzas whose addresses and ids
 // come from hard Unicode classes and fails on any stanza it writes that
 // the server would refuse (address rules, size) or that is not
-// well-formed.
+// well-formed. Cases 8 on are XEP-0045's own stanzas; with kind >= 128
+// they go to a group alice owns, with other members and alice in its
+// room, so that they reach the deciding code rather than a refusal to a
+// stranger.
 func FuzzHostileStanzas(f *testing.F) {
 	hard := []string{
 		"\u2603", "\uff41\uff42", "\u0627\u0644\u0641", "\u05d0a", "a\u200bb", "\u200d", "\ufeff", "a\u00a0b", "a b",
@@ -248,54 +265,194 @@ func FuzzHostileStanzas(f *testing.F) {
 	for i, h := range hard {
 		f.Add(uint8(i), h, hard[(i+3)%len(hard)], hard[(i+7)%len(hard)])
 	}
+	// Every front-door case with every hard string as the nick (or the
+	// JID, the subject), as the id (or the added member's nick, the
+	// reason), and as the group's local part.
+	for c := uint8(8); c < hostileCases; c++ {
+		for i, h := range hard {
+			other := hard[(i+5)%len(hard)]
+			f.Add(128+c, h, h, other)
+			f.Add(128+c, h, other, h)
+			f.Add(c, h, h, h)
+		}
+	}
 	const limit = 32 << 10
-	var mu sync.Mutex
-	var bad []string
+	var (
+		mu    sync.Mutex
+		bad   []string
+		ready atomic.Bool
+	)
+	// Answers to the barrier, and to alice's room resource while setting
+	// up, come back to the fuzz function.
+	seen := make(chan *xmlnode.Node, 1024)
 	check := senderFunc(func(o protocol.Outbound) {
 		if err := checkWritten(o, limit); err != nil {
 			mu.Lock()
 			bad = append(bad, fmt.Sprintf("%v\n%.300s", err, o.String()))
 			mu.Unlock()
+			return
+		}
+		if o.To == barrier || (!ready.Load() && o.To == aliceRoom) {
+			if n, err := xmlnode.Parse(o.String(), xmlnode.DefaultLimits()); err == nil {
+				select {
+				case seen <- n:
+				default:
+				}
+			}
 		}
 	})
 	svc, _ := startService(f, service.Config{Domain: benchDomain, Limits: domain.DefaultLimits(), MaxOutboundBytes: limit}, check, presence.NewTracker())
-	n, _ := xmlnode.Parse(`<presence from="`+alicePhone+`" to="`+benchDomain+`"/>`, xmlnode.DefaultLimits())
-	svc.HandleStanza(context.Background(), n)
-	f.Fuzz(func(t *testing.T, kind uint8, local, mid, id string) {
-		attr := func(s string) string { return string(xmlnode.AppendAttrValue(nil, s)) }
-		to := attr(local + "@" + benchDomain)
-		var st string
-		switch kind % 8 {
-		case 0:
-			st = `<iq from="` + alicePhone + `" to="` + to + `" type="get" id="` + attr(id) + `"><query xmlns="` + protocol.NSGroupInfo + `"/></iq>`
-		case 1:
-			st = `<presence from="` + alicePhone + `" to="` + to + `" id="` + attr(id) + `"><x xmlns="` + protocol.NSCreate + `"/><properties>` +
-				`<property name="name">n</property><property name="mid">` + xmlText(mid) + `</property>` +
-				`<property name="nick">` + xmlText(id) + `</property></properties><item jid="bob@example.test" mid="` + attr(id) + `"/></presence>`
-		case 2:
-			st = `<presence from="` + alicePhone + `" to="` + to + `"><x xmlns="` + protocol.NSAdd + `"/><item jid="carol@example.test" mid="` + attr(mid) + `" nick="` + attr(id) + `"/></presence>`
-		case 3:
-			st = `<message from="` + alicePhone + `" to="` + to + `" type="groupchat" id="` + attr(id) + `"><body>` + xmlText(mid) + `</body></message>`
-		case 4:
-			st = `<iq from="` + alicePhone + `" to="` + to + `" type="result" id="` + attr(id) + `"/>`
-		case 5:
-			st = `<iq from="` + alicePhone + `" to="` + to + `" type="get" id="` + attr(id) + `"><query xmlns="` + protocol.NSMembers + `"/></iq>`
-		case 6:
-			st = `<iq from="` + alicePhone + `" to="` + to + `/` + attr(mid) + `" type="get" id="` + attr(id) + `"><query xmlns="` + protocol.NSDiscoInfo + `"/></iq>`
-		case 7:
-			st = `<iq from="` + alicePhone + `" to="` + to + `" type="set" id="q"><query xmlns="` + protocol.NSMAM + `" queryid="` + attr(id) + `"/></iq>`
-		}
+	send := func(st string) bool {
 		n, err := xmlnode.Parse(st, xmlnode.DefaultLimits())
 		if err != nil {
-			return
+			return false
 		}
 		svc.HandleStanza(context.Background(), n)
+		return true
+	}
+	// next is the first stanza seen that match accepts, or nil.
+	next := func(match func(*xmlnode.Node) bool) *xmlnode.Node {
+		// A guard against hanging, not a speed assertion.
+		deadline := time.After(30 * time.Second)
+		for {
+			select {
+			case n := <-seen:
+				if match(n) {
+					return n
+				}
+			case <-deadline:
+				return nil
+			}
+		}
+	}
+
+	// alice owns a group whose members' ids are hard too, and is in its
+	// room; her entry must show the other members, not create the room.
+	own := ownedGroup + "@" + benchDomain
+	send(`<presence from="` + alicePhone + `" to="` + benchDomain + `"/>`)
+	send(`<presence from="` + alicePhone + `" to="` + own + `"><x xmlns="` + protocol.NSCreate + `"/>` +
+		`<properties><property name="name">owned</property></properties>` +
+		`<item jid="bob@example.test" mid="` + "\u0627\u0644\u0641" + `"/><item jid="carol@example.test" mid="a b"/></presence>`)
+	send(`<presence from="` + aliceRoom + `" to="` + own + `/alice"><x xmlns="` + protocol.NSMUC + `"/></presence>`)
+	occupants := 0
+	self := next(func(n *xmlnode.Node) bool {
+		if n.Name.Local != "presence" {
+			return false
+		}
+		if n.Attr("type") == "error" || hasStatus(n, "110") {
+			return true
+		}
+		occupants++
+		return false
+	})
+	if self == nil || self.Attr("type") == "error" || hasStatus(self, "201") || occupants != 2 {
+		f.Fatalf("alice must enter a group she owns with two other members (%d seen): %s", occupants, self)
+	}
+	ready.Store(true)
+
+	var barriers atomic.Int64
+	f.Fuzz(func(t *testing.T, kind uint8, local, mid, id string) {
+		attr := func(s string) string { return string(xmlnode.AppendAttrValue(nil, s)) }
+		group := local
+		if kind >= 128 {
+			group = ownedGroup
+		}
+		to := attr(group + "@" + benchDomain)
+		nick := to + "/" + attr(mid)
+		user := attr(mid + "@example.test")
+		var sts []string
+		switch (kind & 127) % hostileCases {
+		case 0:
+			sts = []string{`<iq from="` + alicePhone + `" to="` + to + `" type="get" id="` + attr(id) + `"><query xmlns="` + protocol.NSGroupInfo + `"/></iq>`}
+		case 1:
+			sts = []string{`<presence from="` + alicePhone + `" to="` + to + `" id="` + attr(id) + `"><x xmlns="` + protocol.NSCreate + `"/><properties>` +
+				`<property name="name">n</property><property name="mid">` + xmlText(mid) + `</property>` +
+				`<property name="nick">` + xmlText(id) + `</property></properties><item jid="bob@example.test" mid="` + attr(id) + `"/></presence>`}
+		case 2:
+			sts = []string{`<presence from="` + alicePhone + `" to="` + to + `"><x xmlns="` + protocol.NSAdd + `"/><item jid="carol@example.test" mid="` + attr(mid) + `" nick="` + attr(id) + `"/></presence>`}
+		case 3:
+			sts = []string{`<message from="` + alicePhone + `" to="` + to + `" type="groupchat" id="` + attr(id) + `"><body>` + xmlText(mid) + `</body></message>`}
+		case 4:
+			sts = []string{`<iq from="` + alicePhone + `" to="` + to + `" type="result" id="` + attr(id) + `"/>`}
+		case 5:
+			sts = []string{`<iq from="` + alicePhone + `" to="` + to + `" type="get" id="` + attr(id) + `"><query xmlns="` + protocol.NSMembers + `"/></iq>`}
+		case 6:
+			sts = []string{`<iq from="` + alicePhone + `" to="` + nick + `" type="get" id="` + attr(id) + `"><query xmlns="` + protocol.NSDiscoInfo + `"/></iq>`}
+		case 7:
+			sts = []string{`<iq from="` + alicePhone + `" to="` + to + `" type="set" id="q"><query xmlns="` + protocol.NSMAM + `" queryid="` + attr(id) + `"/></iq>`}
+		case 8: // entering (XEP-0045 §7.2.1), or creating an instant room (§10.1)
+			sts = []string{`<presence from="` + aliceRoom + `" to="` + nick + `" id="` + attr(id) + `"><x xmlns="` + protocol.NSMUC + `">` +
+				`<history maxstanzas="` + strconv.Itoa(len(id)%8) + `"/></x></presence>`}
+		case 9: // a nick change while in the room (§7.6)
+			sts = []string{`<presence from="` + aliceRoom + `" to="` + nick + `" id="` + attr(id) + `"/>`}
+		case 10: // entering, then leaving (§7.14)
+			sts = []string{
+				`<presence from="` + aliceAway + `" to="` + nick + `"><x xmlns="` + protocol.NSMUC + `"/></presence>`,
+				`<presence from="` + aliceAway + `" to="` + to + `/` + attr(id) + `" type="unavailable"/>`,
+			}
+		case 11: // a role change: kick, voice, moderator (§8.2–8.6)
+			role := []string{"none", "visitor", "participant", "moderator"}[len(id)%4]
+			sts = []string{`<iq from="` + aliceRoom + `" to="` + to + `" type="set" id="` + attr(id) + `"><query xmlns="` + protocol.NSMUCAdmin + `">` +
+				`<item nick="` + attr(mid) + `" role="` + role + `"><reason>` + xmlText(id) + `</reason></item></query></iq>`}
+		case 12: // granting membership with a nick (§9.3), then revoking it (§9.4)
+			sts = []string{
+				`<iq from="` + aliceRoom + `" to="` + to + `" type="set" id="` + attr(id) + `"><query xmlns="` + protocol.NSMUCAdmin + `">` +
+					`<item jid="` + user + `" affiliation="member" nick="` + attr(id) + `"/></query></iq>`,
+				`<iq from="` + aliceRoom + `" to="` + to + `" type="set" id="none"><query xmlns="` + protocol.NSMUCAdmin + `">` +
+					`<item jid="` + user + `" affiliation="none"/></query></iq>`,
+			}
+		case 13: // a mediated invitation (§7.8.2), then the invitee removed again
+			sts = []string{
+				`<message from="` + aliceRoom + `" to="` + to + `" id="` + attr(id) + `"><x xmlns="` + protocol.NSMUCUser + `">` +
+					`<invite to="` + user + `"><reason>` + xmlText(id) + `</reason></invite></x></message>`,
+				`<iq from="` + aliceRoom + `" to="` + to + `" type="set" id="none"><query xmlns="` + protocol.NSMUCAdmin + `">` +
+					`<item jid="` + user + `" affiliation="none"/></query></iq>`,
+			}
+		case 14: // a subject change (§8.1)
+			sts = []string{`<message from="` + aliceRoom + `" to="` + to + `" type="groupchat" id="` + attr(id) + `"><subject>` + xmlText(mid) + `</subject></message>`}
+		case 15: // a private message to an occupant (§7.5)
+			sts = []string{`<message from="` + aliceRoom + `" to="` + nick + `" type="chat" id="` + attr(id) + `"><body>` + xmlText(id) + `</body></message>`}
+		case 16: // the configuration form (§10.2)
+			sts = []string{`<iq from="` + aliceRoom + `" to="` + to + `" type="get" id="` + attr(id) + `"><query xmlns="` + protocol.NSMUCOwner + `"/></iq>`}
+		}
+		sent := false
+		for _, st := range sts {
+			sent = send(st) || sent
+		}
+		answered := true
+		if sent {
+			// The group's shard answers in order: once the barrier's
+			// question is answered, so is everything before it, and a
+			// stanza refused here is this input's.
+			bid := "barrier-" + strconv.FormatInt(barriers.Add(1), 10)
+			send(`<iq from="` + barrier + `" to="` + to + `" type="get" id="` + bid + `"><query xmlns="` + protocol.NSGroupInfo + `"/></iq>`)
+			answered = next(func(n *xmlnode.Node) bool { return n.Attr("id") == bid }) != nil
+		}
 		mu.Lock()
-		defer mu.Unlock()
-		if len(bad) > 0 {
-			t.Fatalf("the service wrote a stanza the server would refuse: %s", bad[0])
+		found := bad
+		bad = nil
+		mu.Unlock()
+		if len(found) > 0 {
+			t.Fatalf("the service wrote a stanza the server would refuse: %s", found[0])
+		}
+		if !answered {
+			t.Fatal("the group's shard did not answer a question after this input")
 		}
 	})
+}
+
+// hasStatus reports whether a MUC presence carries the status code.
+func hasStatus(n *xmlnode.Node, code string) bool {
+	x := n.Child(protocol.NSMUCUser, "x")
+	if x == nil {
+		return false
+	}
+	for _, s := range x.ChildrenNamed(protocol.NSMUCUser, "status") {
+		if s.Attr("code") == code {
+			return true
+		}
+	}
+	return false
 }
 
 // senderFunc sends by calling a function, from any goroutine.
