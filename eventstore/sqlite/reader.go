@@ -124,11 +124,17 @@ func (r *reader) readStream(ctx context.Context, stream string, from int64, limi
 // streams returns up to limit stream names starting with prefix, after
 // the name after, in name order: a range of the (stream, version) index.
 func (r *reader) streams(ctx context.Context, prefix, after string, limit int) ([]string, error) {
-	q := `SELECT DISTINCT stream FROM events WHERE stream > ? AND stream >= ?`
-	args := []driver.NamedValue{{Ordinal: 1, Value: after}, {Ordinal: 2, Value: prefix}}
+	// One lower bound only: given two, SQLite may search the index from
+	// the lower one and read every stream name before the prefix.
+	q := `SELECT DISTINCT stream FROM events WHERE stream >= ?`
+	args := []driver.NamedValue{{Ordinal: 1, Value: prefix}}
+	if after >= prefix {
+		q = `SELECT DISTINCT stream FROM events WHERE stream > ?`
+		args[0].Value = after
+	}
 	if end, ok := prefixEnd(prefix); ok {
 		q += ` AND stream < ?`
-		args = append(args, driver.NamedValue{Ordinal: 3, Value: end})
+		args = append(args, driver.NamedValue{Ordinal: 2, Value: end})
 	}
 	q += ` ORDER BY stream LIMIT ?`
 	args = append(args, driver.NamedValue{Ordinal: len(args) + 1, Value: int64(limit)})

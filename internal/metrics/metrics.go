@@ -182,7 +182,24 @@ func (m *Metrics) WatchPush(counts func() PushCounts) {
 }
 
 // Store returns s with its appends counted and timed.
-func (m *Metrics) Store(s eventstore.Store) eventstore.Store { return &store{Store: s, m: m} }
+func (m *Metrics) Store(s eventstore.Store) eventstore.Store {
+	st := &store{Store: s, m: m}
+	// A store that lists its streams keeps doing so: without it, listing
+	// would read the whole log.
+	if l, ok := s.(eventstore.StreamLister); ok {
+		return &listingStore{store: st, lister: l}
+	}
+	return st
+}
+
+type listingStore struct {
+	*store
+	lister eventstore.StreamLister
+}
+
+func (s *listingStore) Streams(ctx context.Context, prefix, after string, max int) ([]string, error) {
+	return s.lister.Streams(ctx, prefix, after, max)
+}
 
 type store struct {
 	eventstore.Store

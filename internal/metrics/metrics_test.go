@@ -269,3 +269,28 @@ func TestWatchPushReadsTheNotifiersCounts(t *testing.T) {
 		t.Fatalf("after one more publish the counter reads %v, want 6", got[PushPublished])
 	}
 }
+
+// noLister hides every method but the Store's.
+type noLister struct{ eventstore.Store }
+
+func TestStoreListsStreamsWhenTheStoreCan(t *testing.T) {
+	s, err := sqlite.Open(filepath.Join(t.TempDir(), "events.db"), sqlite.Options{})
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer s.Close()
+	m := New()
+	if _, ok := m.Store(s).(eventstore.StreamLister); !ok {
+		t.Error("a SQLite store counted by the metrics no longer lists its streams: start-up would read the whole log")
+	}
+	if _, ok := m.Store(noLister{s}).(eventstore.StreamLister); ok {
+		t.Error("a store that cannot list streams claims it can")
+	}
+	if _, err := s.Append(context.Background(), "push:alice", eventstore.NoStream(), eventstore.EventData{ID: "1", Type: "PushEnabled"}); err != nil {
+		t.Fatal(err)
+	}
+	names, err := m.Store(s).(eventstore.StreamLister).Streams(context.Background(), "push:", "", 10)
+	if err != nil || len(names) != 1 || names[0] != "push:alice" {
+		t.Errorf("Streams = %q, %v", names, err)
+	}
+}

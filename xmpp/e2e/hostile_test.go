@@ -45,7 +45,7 @@ func TestResultsAndErrorsGetNoAnswer(t *testing.T) {
 	alice := shared.login(t, "alice", "hostile")
 	for _, st := range []string{
 		`<iq type="result" id="r1" to="` + service + `"/>`,
-		`<iq type="result" id="r2" to="\u2603@` + service + `"><query xmlns="` + nsGroupInfo + `"/></iq>`,
+		`<iq type="result" id="r2" to="☃@` + service + `"><query xmlns="` + nsGroupInfo + `"/></iq>`,
 		`<iq type="error" id="r3" to="nosuchgroup@` + service + `"><error type="cancel"><item-not-found xmlns="` + nsStanzas + `"/></error></iq>`,
 		`<message type="error" id="r4" to="nosuchgroup@` + service + `"><error type="cancel"><item-not-found xmlns="` + nsStanzas + `"/></error></message>`,
 	} {
@@ -137,7 +137,7 @@ func TestLookAlikeMemberIDsAreRefused(t *testing.T) {
 		t.Fatalf("a snowman is a valid member id: %s", res.Raw)
 	}
 	carol.expect("carol's addmember broadcast", presenceWith(group, nsAdd))
-	carol.send(`<message type="groupchat" id="snow" to="` + gjid(group) + `"><body>\u2603</body></message>`)
+	carol.send(`<message type="groupchat" id="snow" to="` + gjid(group) + `"><body>☃</body></message>`)
 	m := alice.expect("carol's message", func(s *xmppclient.Stanza) bool { return s.ID() == "snow" && s.Type() == "groupchat" })
 	if m.From() != gjid(group)+"/\u2603" {
 		t.Fatalf("carol's message comes from %q", m.From())
