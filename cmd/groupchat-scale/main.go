@@ -14,15 +14,18 @@ import (
 	"errors"
 	"flag"
 	"fmt"
+	"hash/maphash"
 	"math/rand/v2"
 	"os"
 	"os/exec"
 	"path/filepath"
 	"strconv"
 	"strings"
+	"sync"
 	"syscall"
 	"time"
 
+	"github.com/uuchat/groupchat/eventstore"
 	"github.com/uuchat/groupchat/eventstore/sqlite"
 	"github.com/uuchat/groupchat/projections/projectionstest"
 )
@@ -91,14 +94,25 @@ func measure(events, groups, users int, seed uint64, dir, binary string) error {
 
 // generate writes a log of n events to a new SQLite store at path.
 func generate(path string, n, groups, users int, seed uint64) error {
-	store, err := sqlite.Open(path, sqlite.Options{})
+	// Building is not serving: no sync per commit.
+	store, err := sqlite.Open(path, sqlite.Options{Synchronous: "normal"})
 	if err != nil {
 		return err
 	}
 	defer store.Close()
+	// In chunks: the events of a long log do not fit in memory at once.
+	// The same seed gives the same log whatever the chunk.
+	const chunk = 250_000
 	l := projectionstest.NewLog()
-	l.Random(rand.New(rand.NewPCG(seed, 0)), n, groups, users, projectionstest.Chat)
-	return l.AppendTo(context.Background(), store)
+	r := rand.New(rand.NewPCG(seed, 0))
+	for l.Len() < n {
+		l.Random(r, min(l.Len()+chunk, n), groups, users, projectionstest.Chat)
+		if err := appendConcurrently(store, l.Events); err != nil {
+			return err
+		}
+		l.Drop()
+	}
+	return nil
 }
 
 // start runs "groupchat serve" on data until it has loaded the groups
@@ -151,3 +165,36 @@ func peakRSS(pid int) (uint64, error) {
 	}
 	return 0, errors.New("no VmHWM in /proc status")
 }
+
+// appendConcurrently appends events, each stream's in order, from many
+// goroutines at once, so that the store commits many appends together.
+// Positions follow the order of the commits, not of events.
+func appendConcurrently(store eventstore.Store, events []eventstore.RecordedEvent) error {
+	const workers = 64
+	var parts [workers][]eventstore.RecordedEvent
+	for _, e := range events {
+		i := maphash.String(hashSeed, e.Stream) % workers
+		parts[i] = append(parts[i], e)
+	}
+	var wg sync.WaitGroup
+	errs := make([]error, workers)
+	for i := range parts {
+		wg.Go(func() {
+			for _, e := range parts[i] {
+				expected := eventstore.NoStream()
+				if e.Version > 0 {
+					expected = eventstore.Exact(e.Version - 1)
+				}
+				data := eventstore.EventData{ID: e.ID, Type: e.Type, Data: e.Data, Metadata: e.Metadata}
+				if _, err := store.Append(context.Background(), e.Stream, expected, data); err != nil {
+					errs[i] = fmt.Errorf("append %s version %d: %w", e.Stream, e.Version, err)
+					return
+				}
+			}
+		})
+	}
+	wg.Wait()
+	return errors.Join(errs...)
+}
+
+var hashSeed = maphash.MakeSeed()

@@ -30,6 +30,19 @@ type Log struct {
 	// slots maps Random's group names to the group now using the name,
 	// which changes when a group is deleted.
 	slots map[string]string
+	// flushed counts the events Drop took out of Events.
+	flushed int
+}
+
+// Len is how many events the log has decided, dropped or not.
+func (l *Log) Len() int { return l.flushed + len(l.Events) }
+
+// Drop forgets the events in memory once they are written elsewhere,
+// keeping the groups' states: a long log is built in chunks of bounded
+// memory.
+func (l *Log) Drop() {
+	l.flushed += len(l.Events)
+	l.Events = nil
 }
 
 // NewLog returns an empty log whose clock starts at a fixed time.
@@ -76,7 +89,7 @@ func (l *Log) Do(group string, cmd domain.Command) ([]eventstore.RecordedEvent, 
 		if err != nil {
 			return nil, err
 		}
-		pos := uint64(len(l.Events) + 1)
+		pos := uint64(l.Len() + 1)
 		l.Events = append(l.Events, eventstore.RecordedEvent{
 			ID:       group + "/" + strconv.FormatUint(g.Version(), 10),
 			Stream:   group,
@@ -128,7 +141,7 @@ func (l *Log) Random(r *rand.Rand, n, groups, users int, mix Mix) {
 		total += w
 	}
 	user := func() string { return "u" + strconv.Itoa(r.IntN(users)) + "@example.org" }
-	for len(l.Events) < n {
+	for l.Len() < n {
 		slot := "g" + strconv.Itoa(r.IntN(groups))
 		id := slot
 		if l.slots[slot] != "" {
@@ -137,7 +150,7 @@ func (l *Log) Random(r *rand.Rand, n, groups, users int, mix Mix) {
 		g := l.Group(id)
 		if g.Deleted() {
 			// A deleted group's id stays taken: the slot gets a new group.
-			id = slot + "." + strconv.Itoa(len(l.Events))
+			id = slot + "." + strconv.Itoa(l.Len())
 			l.slots[slot] = id
 			g = l.Group(id)
 		}
@@ -175,9 +188,9 @@ func (l *Log) Random(r *rand.Rand, n, groups, users int, mix Mix) {
 		var cmd domain.Command
 		switch k {
 		case 0:
-			cmd = domain.PostMessage{Sender: actor, ID: "m" + strconv.Itoa(len(l.Events)), Body: "hello"}
+			cmd = domain.PostMessage{Sender: actor, ID: "m" + strconv.Itoa(l.Len()), Body: "hello"}
 		case 1:
-			c := domain.PostMessage{Sender: actor, ID: "m" + strconv.Itoa(len(l.Events)), Body: "hey", Mentions: []string{member(), member()}}
+			c := domain.PostMessage{Sender: actor, ID: "m" + strconv.Itoa(l.Len()), Body: "hey", Mentions: []string{member(), member()}}
 			if r.IntN(4) == 0 {
 				// A correction's mentions are stored but never counted.
 				c.Kind = domain.Correction
@@ -185,7 +198,7 @@ func (l *Log) Random(r *rand.Rand, n, groups, users int, mix Mix) {
 			cmd = c
 		case 2:
 			// A resend of a recent id: the domain answers with the original.
-			cmd = domain.PostMessage{Sender: actor, ID: "m" + strconv.Itoa(max(0, len(l.Events)-r.IntN(20))), Body: "again"}
+			cmd = domain.PostMessage{Sender: actor, ID: "m" + strconv.Itoa(max(0, l.Len()-r.IntN(20))), Body: "again"}
 		case 3:
 			cmd = domain.MarkRead{Reader: actor}
 		case 4:
@@ -204,7 +217,7 @@ func (l *Log) Random(r *rand.Rand, n, groups, users int, mix Mix) {
 		case 7:
 			cmd = domain.RemoveMembers{By: actor, Members: []domain.MemberSelector{{JID: actor}}}
 		case 8:
-			cmd = domain.UpdateGroup{By: actor, Name: "renamed " + strconv.Itoa(len(l.Events))}
+			cmd = domain.UpdateGroup{By: actor, Name: "renamed " + strconv.Itoa(l.Len())}
 		case 9:
 			cmd = domain.UpdateGroup{By: actor, NewOwner: member()}
 		case 10:
@@ -216,7 +229,7 @@ func (l *Log) Random(r *rand.Rand, n, groups, users int, mix Mix) {
 			if !ok {
 				continue
 			}
-			cmd = domain.RetractMessage{By: ref.Sender, Message: &ref, ID: "r" + strconv.Itoa(len(l.Events)), Target: ref.ID}
+			cmd = domain.RetractMessage{By: ref.Sender, Message: &ref, ID: "r" + strconv.Itoa(l.Len()), Target: ref.ID}
 			if o, ok := g.Owner(); ok && r.IntN(3) == 0 {
 				cmd = domain.RetractMessage{By: o.JID, Message: &ref, Moderate: true, Reason: "moderated"}
 			}
