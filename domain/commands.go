@@ -62,6 +62,9 @@ type PostMessage struct {
 	Mentions    []string
 	MentionMIDs []string
 	Kind        MessageKind
+	// Resent is the original of a resend that is no longer in the group's
+	// window (Group.Forgotten), found in the archive by the caller.
+	Resent *MessageRef
 }
 
 // MarkRead records that Reader has read up to Message, or everything so far

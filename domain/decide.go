@@ -329,6 +329,10 @@ func decidePost(g *Group, me Member, c PostMessage, at time.Time, lim Limits) (D
 		if ref, ok := g.Recent(me.JID, key); ok {
 			return Decision{Duplicate: &ref}, nil
 		}
+		if c.Resent != nil && c.Resent.Sender == me.JID {
+			ref := *c.Resent
+			return Decision{Duplicate: &ref}, nil
+		}
 	}
 	if c.Body == "" && c.Payload == "" {
 		return Decision{}, refuse(KindBadRequest, "the message is empty")

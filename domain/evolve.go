@@ -1,7 +1,7 @@
 package domain
 
 // DefaultDedupWindow is used by groups built without limits.
-const DefaultDedupWindow = 4096
+const DefaultDedupWindow = 256
 
 // NewGroup returns the state of a group with no events, remembering up to
 // lim.DedupWindow recent messages for resend detection.
@@ -112,7 +112,11 @@ func (g *Group) remember(k dedupKey, ref MessageRef) {
 	if len(g.ring) < limit {
 		g.ring = append(g.ring, k)
 	} else {
-		delete(g.recent, g.ring[g.ringNext])
+		old := g.ring[g.ringNext]
+		if ref, ok := g.recent[old]; ok && ref.Version+1 > g.forgotten {
+			g.forgotten = ref.Version + 1
+		}
+		delete(g.recent, old)
 		g.ring[g.ringNext] = k
 		g.ringNext = (g.ringNext + 1) % limit
 	}
@@ -158,6 +162,9 @@ func derefEvent[T Event](p *T) Event {
 	}
 	return *p
 }
+
+// ResendKey is what recognises a resend of a message with these ids.
+func ResendKey(originID, id string) string { return dedupID(originID, id) }
 
 // dedupID is what recognises a resend: the XEP-0359 origin-id, which a
 // client keeps across resends by design, or else the stanza id.

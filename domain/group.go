@@ -70,6 +70,10 @@ type Group struct {
 	ring       []dedupKey
 	ringNext   int
 	dedupLimit int
+	// forgotten is one more than the version of the newest message that
+	// left the window (0: none did): a resend of it, or of any older one,
+	// is found in the archive instead.
+	forgotten uint64
 
 	// last is the newest message, which a read receipt without an id
 	// marks; hasLast tells whether one was posted.
@@ -179,6 +183,18 @@ func (g *Group) Recent(sender, id string) (MessageRef, bool) {
 	return r, ok
 }
 
+// Forgotten returns the version of the newest message that left the
+// deduplication window; ok is false while every message is in it. A resend
+// of a message up to that version is not recognised by Recent: the caller
+// looks for it in the archive and names it in PostMessage.Resent.
+func (g *Group) Forgotten() (version uint64, ok bool) {
+	g = g.view()
+	if g.forgotten == 0 {
+		return 0, false
+	}
+	return g.forgotten - 1, true
+}
+
 // LastMessage returns the group's newest message, if one was posted.
 func (g *Group) LastMessage() (MessageRef, bool) {
 	g = g.view()
@@ -208,7 +224,7 @@ func DefaultLimits() Limits {
 		MaxMembers:      1000,
 		MaxMIDChars:     64,
 		MaxNickChars:    128,
-		DedupWindow:     4096,
+		DedupWindow:     256,
 	}
 }
 

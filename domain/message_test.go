@@ -178,6 +178,16 @@ func TestResendIsRecognised(t *testing.T) {
 			original: domain.MessageRef{ID: "m2", Version: 2, Sender: alice},
 		},
 		{
+			name: "a resend the window forgot is recognised by the original the caller found in the archive",
+			history: []domain.Command{
+				domain.PostMessage{Sender: alice, ID: "m1", Body: "1"},
+				domain.PostMessage{Sender: alice, ID: "m2", Body: "2"},
+				domain.PostMessage{Sender: alice, ID: "m3", Body: "3"},
+				domain.PostMessage{Sender: alice, ID: "m4", Body: "4"}},
+			resend:   domain.PostMessage{Sender: alice, OriginID: "o1", ID: "m9", Body: "1", Resent: &domain.MessageRef{ID: "m1", Version: 1, Sender: alice}},
+			original: domain.MessageRef{ID: "m1", Version: 1, Sender: alice},
+		},
+		{
 			name: "a member who left and came back is still recognised",
 			history: []domain.Command{
 				domain.PostMessage{Sender: bob, ID: "m1", Body: "1"},
@@ -209,6 +219,28 @@ func TestResendIsRecognised(t *testing.T) {
 			}
 		})
 	}
+
+	t.Run("an archived original of another sender is not a resend", func(t *testing.T) {
+		g := build(t, lim, createTeam(), domain.PostMessage{Sender: bob, ID: "m1", Body: "1"})
+		d := decideOK(t, g, domain.PostMessage{Sender: alice, ID: "m1", Body: "mine", Resent: &domain.MessageRef{ID: "m1", Version: 1, Sender: bob}}, lim)
+		if d.Duplicate != nil || len(d.Events) != 1 {
+			t.Errorf("alice's message was taken for bob's: duplicate %+v, events %+v", d.Duplicate, d.Events)
+		}
+	})
+
+	t.Run("the newest message out of the window is remembered as forgotten", func(t *testing.T) {
+		g := build(t, lim, createTeam())
+		for i, id := range []string{"m1", "m2", "m3", "m4", "m5"} {
+			g = apply(g, decideOK(t, g, domain.PostMessage{Sender: alice, ID: id, Body: id}, lim))
+			v, ok := g.Forgotten()
+			// createTeam is version 0; m1 is version 1.
+			wantOK := i >= lim.DedupWindow
+			wantV := uint64(i + 1 - lim.DedupWindow)
+			if ok != wantOK || (ok && v != wantV) {
+				t.Errorf("after %s, Forgotten() = %d, %v; want %d, %v", id, v, ok, wantV, wantOK)
+			}
+		}
+	})
 
 	t.Run("eviction is by age, one message at a time", func(t *testing.T) {
 		g := build(t, lim, createTeam())

@@ -35,6 +35,9 @@ type (
 		// Counted is false for a message that amends another (a
 		// correction, a reaction): it is never unread (domain.MessagePosted.Counted).
 		Counted bool
+		// ResendKey is the message's origin-id when it differs from its
+		// client id (what recognises a resend, domain.ResendKey); else "".
+		ResendKey string
 	}
 	// retractionRow says that the message at Version was withdrawn by the
 	// event at RetractedBy (both versions of the group's stream).
@@ -187,6 +190,9 @@ func applyEvent(t tables, ev eventstore.RecordedEvent, e domain.Event) error {
 		}
 	case domain.MessagePosted:
 		msg := messageRow{Version: ev.Version, ClientID: e.ID, Sender: e.Sender, MID: e.MID, Position: ev.Position, At: at, Counted: e.Counted()}
+		if key := domain.ResendKey(e.OriginID, e.ID); key != e.ID {
+			msg.ResendKey = key
+		}
 		if err := t.addMessage(id, msg, mentioned(e)); err != nil {
 			return err
 		}

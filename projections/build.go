@@ -148,7 +148,7 @@ func NewBuilder(ctx context.Context, path string) (*Builder, error) {
 	if err := exec(ctx, conn, "PRAGMA temp_store = MEMORY; PRAGMA threads = 2;"+tablesDDL+"BEGIN"); err != nil {
 		return fail(err)
 	}
-	msgs, err := newBulkInsert(ctx, conn, "messages", "group_id, version, client_id, sender, mid, position, at, counted", 8, 1)
+	msgs, err := newBulkInsert(ctx, conn, "messages", "group_id, version, client_id, sender, mid, position, at, counted, resend_key", 9, 1)
 	if err != nil {
 		return fail(err)
 	}
@@ -186,7 +186,7 @@ func writeChunk(msgs, notices *bulkInsert, c messageChunk) error {
 		return err
 	}
 	for _, m := range c.rows {
-		if err := msgs.add(int64(m.Version), m.ClientID, m.Sender, m.MID, int64(m.Position), m.At, m.Counted); err != nil {
+		if err := msgs.add(int64(m.Version), m.ClientID, m.Sender, m.MID, int64(m.Position), m.At, m.Counted, nullable(m.ResendKey)); err != nil {
 			return err
 		}
 	}

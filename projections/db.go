@@ -100,12 +100,15 @@ func (db *DB) init() error {
 		return fmt.Errorf("projections: open %s: %w", db.path, err)
 	}
 	switch version {
-	case schemaVersion, 2:
-		// Indexes added since the file was made are built on open; a
-		// version 2 file lacks only the retractions table.
+	case schemaVersion, 2, 3:
+		// Indexes added since the file was made are built on open; older
+		// files lack what later versions added (see schemaVersion).
 		ddl := indexesDDL
-		if version == 2 {
-			ddl = addedInVersion3 + indexesDDL + fmt.Sprintf("PRAGMA user_version = %d;", schemaVersion)
+		switch version {
+		case 2:
+			ddl = addedInVersion3 + addedInVersion4 + indexesDDL + fmt.Sprintf("PRAGMA user_version = %d;", schemaVersion)
+		case 3:
+			ddl = addedInVersion4 + indexesDDL + fmt.Sprintf("PRAGMA user_version = %d;", schemaVersion)
 		}
 		if _, err := db.w.ExecContext(ctx, ddl); err != nil {
 			return fmt.Errorf("projections: bring %s up to schema version %d: %w", db.path, schemaVersion, err)

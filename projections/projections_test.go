@@ -414,9 +414,9 @@ func TestMessageLookups(t *testing.T) {
 			t.Errorf("MessageByID(%q, same) = %+v, %d, %v, %v; want %+v, %v", c.sender, ref, p, ok, err, c.want, c.ok)
 		}
 	}
-	ref, _, ok, _ := db.MessageBySender(ctx, "g", bob, "same")
+	ref, _, ok, _ := db.MessageResent(ctx, "g", bob, "same")
 	if !ok || ref.Version != 2 {
-		t.Errorf("MessageBySender(bob, same) = %+v, %v; want version 2", ref, ok)
+		t.Errorf("MessageResent(bob, same) = %+v, %v; want version 2", ref, ok)
 	}
 	ref, p, ok, _ := db.MessageByVersion(ctx, "g", 1)
 	if !ok || ref != (domain.MessageRef{ID: "a1", Version: 1, Sender: alice}) || p != pos(1) {

@@ -228,15 +228,26 @@ func (db *DB) MessageByID(ctx context.Context, group, sender, clientID string) (
 		WHERE group_id = ? AND client_id = ? ORDER BY version LIMIT 1`, group, clientID)
 }
 
-// MessageBySender returns the newest message sender posted to a group with
-// the client id clientID: a resend, recognised after the domain's
-// deduplication window has passed.
-func (db *DB) MessageBySender(ctx context.Context, group, sender, clientID string) (ref domain.MessageRef, position uint64, ok bool, err error) {
-	if clientID == "" {
+// MessageResent returns the newest message sender posted to a group
+// whose resend key (domain.ResendKey: its origin-id, or else its id) is
+// key: a resend, recognised after the domain's window has passed.
+func (db *DB) MessageResent(ctx context.Context, group, sender, key string) (ref domain.MessageRef, position uint64, ok bool, err error) {
+	if key == "" {
 		return domain.MessageRef{}, 0, false, nil
 	}
-	return db.message(ctx, `SELECT client_id, version, sender, position FROM messages
-		WHERE group_id = ? AND client_id = ? AND sender = ? ORDER BY version DESC LIMIT 1`, group, clientID, sender)
+	// Two lookups, each on its own index: a message whose key is its
+	// client id, and one whose key is a different origin-id.
+	ref, pos, ok, err := db.message(ctx, `SELECT client_id, version, sender, position FROM messages
+		WHERE group_id = ? AND client_id = ? AND sender = ? AND resend_key IS NULL ORDER BY version DESC LIMIT 1`, group, key, sender)
+	if err != nil {
+		return ref, pos, ok, err
+	}
+	other, opos, found, err := db.message(ctx, `SELECT client_id, version, sender, position FROM messages
+		WHERE group_id = ? AND resend_key = ? AND sender = ? ORDER BY version DESC LIMIT 1`, group, key, sender)
+	if err != nil || !found || (ok && ref.Version > other.Version) {
+		return ref, pos, ok, err
+	}
+	return other, opos, true, nil
 }
 
 // MessageByVersion returns the message at an archive version of a group,

@@ -137,8 +137,8 @@ var writeSQL = [numStmts]string{
 	stDeleteCounter: `DELETE FROM counters WHERE group_id = ? AND jid = ?`,
 	stCloseSpan:     `UPDATE spans SET to_version = ?3 WHERE group_id = ?1 AND jid = ?2 AND to_version IS NULL`,
 	stSetRole:       `UPDATE members SET role = ?3 WHERE group_id = ?1 AND jid = ?2`,
-	stInsertMessage: `INSERT INTO messages (group_id, version, client_id, sender, mid, position, at, counted)
-		VALUES (?, ?, ?, ?, ?, ?, ?, ?)`,
+	stInsertMessage: `INSERT INTO messages (group_id, version, client_id, sender, mid, position, at, counted, resend_key)
+		VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?)`,
 	stInsertMention: `INSERT INTO mentions (group_id, jid, version) VALUES (?, ?, ?)`,
 	stCountUnread:   `UPDATE counters SET unread = unread + 1 WHERE group_id = ?1 AND jid <> ?2`,
 	stCountMention:  `UPDATE counters SET mentions = mentions + 1 WHERE group_id = ?1 AND jid = ?2`,
@@ -294,7 +294,7 @@ func (t *sqlTables) setRole(group, jid string, role domain.Role) error {
 }
 
 func (t *sqlTables) addMessage(group string, m messageRow, mentions []string) error {
-	if err := t.exec(stInsertMessage, group, int64(m.Version), m.ClientID, m.Sender, m.MID, int64(m.Position), m.At, m.Counted); err != nil {
+	if err := t.exec(stInsertMessage, group, int64(m.Version), m.ClientID, m.Sender, m.MID, int64(m.Position), m.At, m.Counted, nullable(m.ResendKey)); err != nil {
 		return err
 	}
 	if !m.Counted {
@@ -328,4 +328,12 @@ func (t *sqlTables) addNotice(group string, r noticeRow) error {
 
 func (t *sqlTables) addRetraction(group string, r retractionRow) error {
 	return t.exec(stInsertRetraction, group, int64(r.Version), int64(r.RetractedBy))
+}
+
+// nullable is NULL for "", else s.
+func nullable(s string) any {
+	if s == "" {
+		return nil
+	}
+	return s
 }

@@ -101,7 +101,7 @@ func (c *serveConfig) register(fs *flag.FlagSet) {
 	fs.IntVar(&lim.MaxMembers, "max-members", lim.MaxMembers, "most members per group")
 	fs.IntVar(&lim.MaxNickChars, "max-nick-chars", lim.MaxNickChars, "longest nick, in characters")
 	fs.IntVar(&lim.MaxMIDChars, "max-mid-chars", lim.MaxMIDChars, "longest member id, in characters")
-	fs.IntVar(&lim.DedupWindow, "dedup-window", lim.DedupWindow, "recent messages per group remembered to recognise a resend")
+	fs.IntVar(&lim.DedupWindow, "dedup-window", lim.DedupWindow, "recent messages per group kept in memory to recognise a resend at once (older ones are found in the projections' message index)")
 	fs.IntVar(&st.MaxBytes, "max-stanza-bytes", st.MaxBytes, "largest incoming stanza (text and attributes), in bytes")
 	fs.IntVar(&st.MaxDepth, "max-stanza-depth", st.MaxDepth, "deepest element nesting in an incoming stanza")
 	fs.IntVar(&st.MaxChildren, "max-stanza-elements", st.MaxChildren, "most elements in an incoming stanza")

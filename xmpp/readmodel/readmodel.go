@@ -117,3 +117,17 @@ func (r ReadModel) Timeline(ctx context.Context, q history.TimelineQuery) (histo
 func (r ReadModel) MemberCounts(ctx context.Context) (map[string]int, error) {
 	return r.DB.MemberCounts(ctx)
 }
+
+// MessageResent finds the newest message sender posted to a group with a
+// resend key.
+func (r ReadModel) MessageResent(ctx context.Context, group, sender, key string) (domain.MessageRef, bool, error) {
+	ref, _, ok, err := r.DB.MessageResent(ctx, group, sender, key)
+	return ref, ok, err
+}
+
+// HoldsMessage reports whether the projections hold a group's message at
+// version.
+func (r ReadModel) HoldsMessage(ctx context.Context, group string, version uint64) (bool, error) {
+	_, _, ok, err := r.DB.MessageByVersion(ctx, group, version)
+	return ok, err
+}

@@ -71,10 +71,10 @@ type ReadModel interface {
 // they are, the messages a receipt or a retraction names, and who may set
 // a push level.
 type Projected interface {
-	// WaitFor returns once everything up to the global position pos is
-	// projected.
-	WaitFor(ctx context.Context, pos uint64) error
-	history.MessageFinder
+	// Reads is what the shards read: how far the projections are (WaitFor
+	// returns once everything up to a global position is projected) and
+	// the messages a receipt, a retraction or a resend names.
+	shard.Reads
 	push.Membership
 	// MemberCounts is how many live groups each user is a member of.
 	MemberCounts(ctx context.Context) (map[string]int, error)

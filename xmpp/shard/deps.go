@@ -48,6 +48,13 @@ type Deps struct {
 type Reads interface {
 	WaitFor(ctx context.Context, pos uint64) error
 	history.MessageFinder
+	// MessageResent finds the newest message sender posted to a group
+	// with a resend key (domain.ResendKey), for a resend the group's
+	// window no longer holds.
+	MessageResent(ctx context.Context, group, sender, key string) (domain.MessageRef, bool, error)
+	// HoldsMessage reports whether the projections hold a group's message
+	// at version, and so every message before it.
+	HoldsMessage(ctx context.Context, group string, version uint64) (bool, error)
 }
 
 // Broadcaster delivers live-only signals and renders stored messages.

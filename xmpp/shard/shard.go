@@ -179,7 +179,13 @@ func (sh *shard) decide(ctx context.Context, j job, b *batchState) {
 	case protocol.GroupCommand:
 		group, cmd = r.Group, r.Command
 	case protocol.Post:
-		cmd = r.Command
+		c, err := sh.withResent(ctx, group, r.Command)
+		if err != nil {
+			s.Log.Error("looking for a resent message failed", "group", group, "err", err)
+			s.Reply(ctx, protocol.ErrorReply(j.st, protocol.ErrorFor(err)))
+			return
+		}
+		cmd = c
 	case protocol.Read:
 		sh.flush(ctx, b)
 		// Who may read comes before which message: a non-member learns
@@ -302,6 +308,44 @@ func (sh *shard) flush(ctx context.Context, b *batchState) {
 		f(ctx)
 	}
 	b.after = nil
+}
+
+// withResent names in c the original of a resend that the group's window
+// no longer holds, found in the projections' message index: the window
+// keeps the last few messages of a group in memory, the index every one.
+// The projections are waited for only when they do not yet hold the
+// newest message the window forgot.
+func (sh *shard) withResent(ctx context.Context, group string, c domain.PostMessage) (domain.PostMessage, error) {
+	key := domain.ResendKey(c.OriginID, c.ID)
+	if key == "" {
+		return c, nil
+	}
+	g, err := sh.state(ctx, group)
+	if err != nil || !g.Exists() {
+		return c, nil // deciding refuses it
+	}
+	if _, ok := g.Recent(c.Sender, key); ok {
+		return c, nil
+	}
+	forgotten, ok := g.Forgotten()
+	if !ok {
+		return c, nil
+	}
+	held, err := sh.s.Reads.HoldsMessage(ctx, group, forgotten)
+	if err != nil {
+		return c, err
+	}
+	if !held {
+		if err := sh.s.Reads.WaitFor(ctx, sh.lastPos); err != nil {
+			return c, err
+		}
+	}
+	ref, found, err := sh.s.Reads.MessageResent(ctx, group, c.Sender, key)
+	if err != nil || !found {
+		return c, err
+	}
+	c.Resent = &ref
+	return c, nil
 }
 
 // retraction turns a retraction or a moderation request into the domain's

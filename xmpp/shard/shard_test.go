@@ -49,6 +49,10 @@ func (noReads) MessageByID(context.Context, string, string, string) (domain.Mess
 func (noReads) MessageByPosition(context.Context, string, uint64) (domain.MessageRef, bool, error) {
 	return domain.MessageRef{}, false, nil
 }
+func (noReads) MessageResent(context.Context, string, string, string) (domain.MessageRef, bool, error) {
+	return domain.MessageRef{}, false, nil
+}
+func (noReads) HoldsMessage(context.Context, string, uint64) (bool, error) { return true, nil }
 
 type nobody struct{}
 
