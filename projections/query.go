@@ -221,10 +221,10 @@ func (db *DB) MessageByID(ctx context.Context, group, sender, clientID string) (
 		return domain.MessageRef{}, 0, false, nil
 	}
 	if sender != "" {
-		return db.message(ctx, `SELECT client_id, version, sender, position FROM messages
+		return db.message(ctx, `SELECT client_id, version, sender, position FROM messages INDEXED BY messages_client_id
 			WHERE group_id = ? AND client_id = ? AND sender = ? ORDER BY version LIMIT 1`, group, clientID, sender)
 	}
-	return db.message(ctx, `SELECT client_id, version, sender, position FROM messages
+	return db.message(ctx, `SELECT client_id, version, sender, position FROM messages INDEXED BY messages_client_id
 		WHERE group_id = ? AND client_id = ? ORDER BY version LIMIT 1`, group, clientID)
 }
 
@@ -236,13 +236,15 @@ func (db *DB) MessageResent(ctx context.Context, group, sender, key string) (ref
 		return domain.MessageRef{}, 0, false, nil
 	}
 	// Two lookups, each on its own index: a message whose key is its
-	// client id, and one whose key is a different origin-id.
-	ref, pos, ok, err := db.message(ctx, `SELECT client_id, version, sender, position FROM messages
+	// client id, and one whose key is a different origin-id. The indexes
+	// are named: SQLite would otherwise walk the group's messages newest
+	// first to satisfy the ORDER BY, a cost that grows with the group.
+	ref, pos, ok, err := db.message(ctx, `SELECT client_id, version, sender, position FROM messages INDEXED BY messages_client_id
 		WHERE group_id = ? AND client_id = ? AND sender = ? AND resend_key IS NULL ORDER BY version DESC LIMIT 1`, group, key, sender)
 	if err != nil {
 		return ref, pos, ok, err
 	}
-	other, opos, found, err := db.message(ctx, `SELECT client_id, version, sender, position FROM messages
+	other, opos, found, err := db.message(ctx, `SELECT client_id, version, sender, position FROM messages INDEXED BY messages_resend_key
 		WHERE group_id = ? AND resend_key = ? AND sender = ? ORDER BY version DESC LIMIT 1`, group, key, sender)
 	if err != nil || !found || (ok && ref.Version > other.Version) {
 		return ref, pos, ok, err
@@ -350,6 +352,10 @@ type TimelineQuery struct {
 	// events of the range instead of the first.
 	Max  int
 	Last bool
+	// CountUpTo, if positive, stops counting the range there: a range
+	// holding more has no Count or Index (both -1), so that a page of a
+	// long archive costs what a page of a short one does.
+	CountUpTo int
 }
 
 // TimelineEntry locates one event of a timeline in the log.
@@ -362,10 +368,13 @@ type TimelineEntry struct {
 }
 
 // TimelinePage is a page of a timeline: its events, how many the whole
-// range holds, and how many of those come before the page's first.
+// range holds, and how many of those come before the page's first (-1
+// when not counted, see CountUpTo); More tells whether the range holds
+// events beyond the page in the direction of paging.
 type TimelinePage struct {
 	Entries      []TimelineEntry
 	Count, Index int
+	More         bool
 }
 
 // Timeline returns a page of the events q selects, in position order, and
@@ -440,43 +449,50 @@ func (db *DB) Timeline(ctx context.Context, q TimelineQuery) (TimelinePage, erro
 	}
 	defer tx.Rollback()
 	var page TimelinePage
-	if err := tx.QueryRowContext(ctx, `SELECT count(*) FROM (`+union+`)`, args...).Scan(&page.Count); err != nil {
+	counted := `SELECT count(*) FROM (` + union + `)`
+	if q.CountUpTo > 0 {
+		counted = `SELECT count(*) FROM (SELECT 1 FROM (` + union + `) LIMIT ` + strconv.Itoa(q.CountUpTo+1) + `)`
+	}
+	if err := tx.QueryRowContext(ctx, counted, args...).Scan(&page.Count); err != nil {
 		return TimelinePage{}, db.queryErr("timeline", err)
 	}
-	sel := `SELECT group_id, version, position, retracted_by FROM (` + union + `) WHERE position > ?`
-	selArgs := append(slices.Clone(args), int64(q.PageAfter))
-	if q.PageBefore > 0 {
-		sel += " AND position < ?"
-		selArgs = append(selArgs, int64(q.PageBefore))
+	if q.CountUpTo > 0 && page.Count > q.CountUpTo {
+		page.Count, page.Index = -1, -1
 	}
-	sel += " ORDER BY position"
+	order := " ORDER BY position"
 	if q.Last {
-		sel += " DESC"
+		order += " DESC"
 	}
+	limit := ""
 	if q.Max > 0 {
-		sel += " LIMIT " + strconv.Itoa(q.Max)
+		// One more than the page: whether the range goes on.
+		limit = " LIMIT " + strconv.Itoa(q.Max+1)
 	}
-	rows, err := tx.QueryContext(ctx, sel, selArgs...)
+	pageCond, pageArgs := " AND x.position > ?", []any{int64(q.PageAfter)}
+	if q.PageBefore > 0 {
+		pageCond += " AND x.position < ?"
+		pageArgs = append(pageArgs, int64(q.PageBefore))
+	}
+	if q.Group != "" {
+		// One group: each kind of event is read from its own index in
+		// the order of the page and merged, so that a page costs its
+		// length, not the archive's.
+		page.Entries, err = groupPage(ctx, tx, q, pageCond, pageArgs, order, limit)
+	} else {
+		sel := `SELECT group_id, version, position, retracted_by FROM (` + union + `) x WHERE 1` + pageCond + order + limit
+		page.Entries, err = timelineEntries(ctx, tx, sel, append(slices.Clone(args), pageArgs...)...)
+	}
 	if err != nil {
 		return TimelinePage{}, db.queryErr("timeline", err)
 	}
-	defer rows.Close()
-	for rows.Next() {
-		var e TimelineEntry
-		var version, pos, retractedBy int64
-		if err := rows.Scan(&e.Group, &version, &pos, &retractedBy); err != nil {
-			return TimelinePage{}, db.queryErr("timeline", err)
-		}
-		e.Version, e.Position, e.RetractedBy = uint64(version), uint64(pos), uint64(retractedBy)
-		page.Entries = append(page.Entries, e)
-	}
-	if err := rows.Err(); err != nil {
-		return TimelinePage{}, db.queryErr("timeline", err)
+	if q.Max > 0 && len(page.Entries) > q.Max {
+		page.Entries, page.More = page.Entries[:q.Max], true
 	}
 	if q.Last {
 		slices.Reverse(page.Entries)
 	}
 	switch {
+	case page.Count < 0:
 	case len(page.Entries) > 0 && (q.PageAfter > 0 || q.Last):
 		err = tx.QueryRowContext(ctx, `SELECT count(*) FROM (`+union+`) WHERE position < ?`,
 			append(slices.Clone(args), int64(page.Entries[0].Position))...).Scan(&page.Index)
@@ -487,4 +503,100 @@ func (db *DB) Timeline(ctx context.Context, q TimelineQuery) (TimelinePage, erro
 		return TimelinePage{}, db.queryErr("timeline", err)
 	}
 	return page, nil
+}
+
+// groupPage reads a page of one group's timeline: the messages (newest or
+// oldest first, along messages_position) and the notices (along their key)
+// the user may see, each up to the page's limit, merged by position.
+func groupPage(ctx context.Context, tx *sql.Tx, q TimelineQuery, pageCond string, pageArgs []any, order, limit string) ([]TimelineEntry, error) {
+	var cond []string
+	args := []any{q.Group}
+	if q.After > 0 {
+		cond = append(cond, "x.position > ?")
+		args = append(args, int64(q.After))
+	}
+	if q.Before > 0 {
+		cond = append(cond, "x.position < ?")
+		args = append(args, int64(q.Before))
+	}
+	if !q.Start.IsZero() {
+		cond = append(cond, "x.at >= ?")
+		args = append(args, q.Start.UnixNano())
+	}
+	if !q.End.IsZero() {
+		cond = append(cond, "x.at <= ?")
+		args = append(args, q.End.UnixNano())
+	}
+	if q.Positions != nil {
+		marks := strings.TrimSuffix(strings.Repeat("?,", len(q.Positions)), ",")
+		if len(q.Positions) == 0 {
+			marks = "NULL"
+		}
+		cond = append(cond, "x.position IN ("+marks+")")
+		for _, p := range q.Positions {
+			args = append(args, int64(p))
+		}
+	}
+	cond = append(cond, `EXISTS (SELECT 1 FROM spans s WHERE s.group_id = x.group_id AND s.jid = ?
+		AND x.version >= s.from_version AND (s.to_version IS NULL OR x.version < s.to_version))`)
+	args = append(args, q.JID)
+	where := " WHERE x.group_id = ? AND " + strings.Join(cond, " AND ") + pageCond
+	args = append(args, pageArgs...)
+
+	msgWhere, msgArgs := where, slices.Clone(args)
+	if q.Sender != "" {
+		msgWhere += " AND x.sender = ?"
+		msgArgs = append(msgArgs, q.Sender)
+	}
+	if q.SenderMID != "" {
+		msgWhere += " AND x.mid = ?"
+		msgArgs = append(msgArgs, q.SenderMID)
+	}
+	out, err := timelineEntries(ctx, tx, `SELECT x.group_id, x.version, x.position, coalesce(r.retracted_by, 0) AS retracted_by
+		FROM messages x INDEXED BY messages_position
+		LEFT JOIN retractions r ON r.group_id = x.group_id AND r.version = x.version`+msgWhere+order+limit, msgArgs...)
+	if err != nil || q.Sender != "" || q.SenderMID != "" {
+		return out, err
+	}
+	noticeWhere, noticeArgs := where, slices.Clone(args)
+	if q.MessagesOnly {
+		// Retractions are archived with the messages (XEP-0424).
+		noticeWhere += " AND x.kind = '" + kindRetract + "'"
+	} else {
+		noticeWhere += " AND (x.kind <> 'read' OR x.receipt_to = ?)"
+		noticeArgs = append(noticeArgs, q.JID)
+	}
+	notices, err := timelineEntries(ctx, tx, `SELECT x.group_id, x.version, x.position, 0 FROM notices x`+noticeWhere+order+limit, noticeArgs...)
+	if err != nil {
+		return nil, err
+	}
+	merged := append(out, notices...)
+	slices.SortFunc(merged, func(a, b TimelineEntry) int {
+		if q.Last {
+			return compareUint(b.Position, a.Position)
+		}
+		return compareUint(a.Position, b.Position)
+	})
+	return merged, nil
+}
+
+// timelineEntries runs a query of (group, version, position, retracted
+// by) rows.
+func timelineEntries(ctx context.Context, tx *sql.Tx, query string, args ...any) ([]TimelineEntry, error) {
+	rows, err := tx.QueryContext(ctx, query, args...)
+	if err != nil {
+		return nil, err
+	}
+	defer rows.Close()
+	var out []TimelineEntry
+	for rows.Next() {
+		var e TimelineEntry
+		var version, pos, retractedBy int64
+		if err := rows.Scan(&e.Group, &version, &pos, &retractedBy); err != nil {
+			return nil, err
+		}
+		e.Version, e.Position, e.RetractedBy = uint64(version), uint64(pos), uint64(retractedBy)
+		out = append(out, e)
+	}
+	return out, rows.Err()
 }

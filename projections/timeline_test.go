@@ -79,11 +79,47 @@ func TestTimelineFollowsMembership(t *testing.T) {
 		{"a stranger sees nothing",
 			projections.TimelineQuery{JID: dave},
 			nil, 0},
+		{"one group, first page",
+			projections.TimelineQuery{JID: bob, Group: "g", Max: 2},
+			[]string{"g0", "g1"}, 6},
+		{"one group, last page, in position order",
+			projections.TimelineQuery{JID: bob, Group: "g", Max: 2, Last: true},
+			[]string{"g6", "g7"}, 6},
+		{"one group, a page after a position, past his absence",
+			projections.TimelineQuery{JID: bob, Group: "g", Max: 2, PageAfter: pos["g2"]},
+			[]string{"g4", "g6"}, 6},
+		{"one group, a page before a position",
+			projections.TimelineQuery{JID: bob, Group: "g", Max: 2, Last: true, PageBefore: pos["g6"]},
+			[]string{"g2", "g4"}, 6},
+		{"counting stops at CountUpTo: no count",
+			projections.TimelineQuery{JID: bob, Group: "g", Max: 2, Last: true, CountUpTo: 5},
+			[]string{"g6", "g7"}, -1},
+		{"a range within CountUpTo is counted",
+			projections.TimelineQuery{JID: bob, Group: "g", Max: 2, Last: true, CountUpTo: 6},
+			[]string{"g6", "g7"}, 6},
 	}
 	for _, tt := range tests {
 		got, total := entries(tt.q)
 		if !slices.Equal(got, tt.want) || total != tt.total {
 			t.Errorf("%s: %v (total %d), want %v (total %d)", tt.name, got, total, tt.want, tt.total)
+		}
+	}
+
+	// More says whether the range goes on in the direction of paging.
+	for _, c := range []struct {
+		q    projections.TimelineQuery
+		more bool
+	}{
+		{projections.TimelineQuery{JID: bob, Group: "g", Max: 2}, true},
+		{projections.TimelineQuery{JID: bob, Group: "g", Max: 2, PageAfter: pos["g4"]}, false},
+		{projections.TimelineQuery{JID: bob, Group: "g", Max: 2, Last: true}, true},
+		{projections.TimelineQuery{JID: bob, Group: "g", Max: 2, Last: true, PageBefore: pos["g2"]}, false},
+		{projections.TimelineQuery{JID: bob, Max: 8}, false},
+		{projections.TimelineQuery{JID: bob, Max: 7}, true},
+	} {
+		page, err := db.Timeline(ctx, c.q)
+		if err != nil || page.More != c.more {
+			t.Errorf("%+v: More = %v, %v; want %v", c.q, page.More, err, c.more)
 		}
 	}
 

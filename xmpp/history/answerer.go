@@ -54,6 +54,9 @@ type TimelineQuery struct {
 	// instead of the first.
 	Max  int
 	Last bool
+	// CountUpTo, if positive, stops counting the range there: a longer
+	// range has no Count or Index (-1).
+	CountUpTo int
 }
 
 // TimelineEntry locates one event of a timeline in the log.
@@ -71,6 +74,9 @@ type TimelineEntry struct {
 type TimelinePage struct {
 	Entries      []TimelineEntry
 	Count, Index int
+	// More tells whether the range goes on beyond the page, in the
+	// direction of paging.
+	More bool
 }
 
 // MessageFinder finds a group's messages by the ids clients name them with.

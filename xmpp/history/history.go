@@ -285,10 +285,7 @@ func (h *Answerer) Archive(ctx context.Context, st protocol.Stanza, r protocol.A
 	}
 	// Complete: this page reaches the end of the range in the direction
 	// of paging (the start, when paging back from the end).
-	complete := page.Index+len(recs) >= page.Count
-	if q.Last {
-		complete = page.Index == 0
-	}
+	complete := !page.More
 	payload := protocol.AppendStart(nil, "fin", false, protocol.A("xmlns", protocol.NSMAM), protocol.A("complete", strconv.FormatBool(complete)))
 	payload = appendPageSet(payload, recs, page.Count, page.Index)
 	payload = protocol.AppendEnd(payload, "fin")
@@ -296,10 +293,17 @@ func (h *Answerer) Archive(ctx context.Context, st protocol.Stanza, r protocol.A
 	return nil
 }
 
+// ArchiveCountLimit is the most messages an archive query counts: a range
+// that holds more is answered without <count/> and the index of its
+// first (XEP-0059 §2.6 lets a responder leave them out), so that a page of
+// a group's archive costs the same whatever the archive's length.
+const ArchiveCountLimit = 1000
+
 // archiveTimeline turns an archive query into the timeline it selects: the
 // form's filters make the range, RSM's after and before place the page.
 func (h *Answerer) archiveTimeline(ctx context.Context, user string, r protocol.ArchiveQuery) (TimelineQuery, error) {
-	q := TimelineQuery{JID: user, Group: r.Group, MessagesOnly: true, Start: r.Start, End: r.End, Max: r.Page.Max, Last: r.Page.Last}
+	q := TimelineQuery{JID: user, Group: r.Group, MessagesOnly: true, Start: r.Start, End: r.End, Max: r.Page.Max, Last: r.Page.Last,
+		CountUpTo: ArchiveCountLimit}
 	var err error
 	if q.After, err = parsePosition(r.AfterID, "after-id"); err != nil {
 		return q, err

@@ -248,10 +248,16 @@ func WithPublisher(o Outbound, jid string) Outbound {
 func AppendSet(buf []byte, first, last string, firstIndex, count int) []byte {
 	buf = AppendStart(buf, "set", false, A("xmlns", NSRSM))
 	if first != "" {
-		buf = AppendElementText(buf, "first", first, A("index", strconv.Itoa(firstIndex)))
+		if firstIndex >= 0 {
+			buf = AppendElementText(buf, "first", first, A("index", strconv.Itoa(firstIndex)))
+		} else {
+			buf = AppendElementText(buf, "first", first)
+		}
 		buf = AppendElementText(buf, "last", last)
 	}
-	buf = AppendElementText(buf, "count", strconv.Itoa(count))
+	if count >= 0 {
+		buf = AppendElementText(buf, "count", strconv.Itoa(count))
+	}
 	return AppendEnd(buf, "set")
 }
 

@@ -106,7 +106,7 @@ func (r ReadModel) Timeline(ctx context.Context, q history.TimelineQuery) (histo
 	if err != nil {
 		return history.TimelinePage{}, err
 	}
-	out := history.TimelinePage{Entries: make([]history.TimelineEntry, len(page.Entries)), Count: page.Count, Index: page.Index}
+	out := history.TimelinePage{Entries: make([]history.TimelineEntry, len(page.Entries)), Count: page.Count, Index: page.Index, More: page.More}
 	for i, e := range page.Entries {
 		out.Entries[i] = history.TimelineEntry(e)
 	}
