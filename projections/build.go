@@ -8,7 +8,6 @@ import (
 	"io/fs"
 	"os"
 	"slices"
-	"sort"
 	"strings"
 	"sync"
 
@@ -18,24 +17,38 @@ import (
 	"github.com/uuchat/groupchat/eventstore"
 )
 
-// chunkRows is how many messages (or notices) of one group the Builder
-// gathers before handing them to its writer: runs of consecutive keys, so
-// each run lands in one place of the table's B-tree. What is still pending
-// at the end is written while nothing else runs, hence not more.
-const chunkRows = 512
+// batchRows is how many rows the Builder gathers before handing them to
+// its writer goroutine, and batchesInFlight how many such batches may wait
+// for it: together they bound the memory the rows of the log take on their
+// way to the file, however long the log.
+const (
+	batchRows       = 4096
+	batchesInFlight = 4
+)
 
 // Builder folds a log into a fresh database file: the fast path of a
 // rebuild (package replay). It runs the same rules as Apply, so the file it
 // writes holds the same rows as one built by applying the same events
-// batch by batch, but it writes each row once, in key order, with SQLite's
-// journal off and the indexes built at the end.
+// batch by batch, but it writes each row once into its table, in key order,
+// with SQLite's journal off and the indexes built at the end.
 //
-// Messages and notices never change once written, so a goroutine of the
-// Builder inserts them while the fold goes on, in chunks of one group's
-// consecutive rows; everything else (groups, members, spans, counters,
-// mentions) is kept in memory and written by Finish. All rows go in one
-// transaction: a failed build leaves a file to delete, never a database to
-// trust.
+// A rebuild's memory does not grow with the log: the Builder keeps in
+// memory only the current state of each group (its row, its members and
+// how far each has read), which is what the rules consult. Every row that
+// only records history (messages, notices, mentions, retractions, closed
+// membership spans) is final when its event is folded, so a goroutine of
+// the Builder appends it, in log order, to a staging table while the fold
+// goes on; the staging tables are in a file of their own beside the one
+// built, removed at the end. Finish then copies each staging table into its
+// table sorted by key, with SQLite's external sort, which spills to
+// temporary files rather than holding the log in memory. The unread and
+// mention counters depend only on each member's final read-up-to version:
+// the fold writes the counted messages and mentions to a tally file, and
+// Finish counts them against the final read positions in one pass (see
+// tally).
+//
+// All rows go in one transaction: a failed build leaves a file to delete,
+// never a database to trust.
 //
 // The Builder talks to the driver's connection directly rather than
 // through database/sql: a bulk insert then binds a whole statement's rows
@@ -49,15 +62,22 @@ type Builder struct {
 	path string
 	conn *sqlite3.SQLiteConn
 
-	groups   map[string]*memGroup
+	groups map[string]*memGroup
+	// list holds the groups in the order they were created: a group's
+	// index in it names the group in the tally.
+	list     []*memGroup
+	tally    *tally
 	position uint64
 	events   uint64
 	messages int
 
-	// chunks carries rows to the writer goroutine, which reports on
-	// written when it has stopped. failed is closed if it stops early, so
-	// that Add does not block on a writer that no longer reads.
-	chunks  chan messageChunk
+	// batch gathers rows for the writer goroutine, which batches carries
+	// to it and free brings back for reuse; written reports when it has
+	// stopped. failed is closed if it stops early, so that Add does not
+	// block on a writer that no longer reads.
+	batch   *stageBatch
+	batches chan *stageBatch
+	free    chan *stageBatch
 	written chan error
 	failed  chan struct{}
 	werr    error
@@ -65,47 +85,106 @@ type Builder struct {
 	once    sync.Once
 }
 
-// messageChunk is a run of one group's messages and notices for the
-// writer goroutine.
-type messageChunk struct {
-	group   string
-	rows    []messageRow
-	notices []noticeRow
-}
-
-// memGroup is one group's rows. Counters are not kept as counts: a
-// member's unread and mention counts are, by definition, the others'
-// messages and its mentions after its read-up-to version, so Finish
-// computes them from the message versions kept here, and the incremental
-// counting in Apply is checked against that definition by the tests.
+// memGroup is one group's current state: its row and its members.
 type memGroup struct {
 	row     groupRow
+	index   uint32
 	members map[string]*memMember
-	spans   []spanRow
-	// open indexes spans by member for the member's current span.
-	open map[string]int
-	// versions are the versions of the group's counted messages; own each
-	// sender's, mentions each mentioned member's; all ascending.
-	versions []uint64
-	own      map[string][]uint64
-	mentions map[string][]uint64
-	// pending and pendingNotices are rows not yet handed to the writer.
-	pending        []messageRow
-	pendingNotices []noticeRow
-	// retracted maps a withdrawn message's version to the retraction's.
-	retracted map[uint64]uint64
 }
 
+// memMember is a member's row, how far it has read and, in Finish, its
+// counts (see tally). Its open membership span starts at JoinedVersion.
 type memMember struct {
 	memberRow
-	readUpto uint64
+	readUpto               uint64
+	unread, own, mentioned int
 }
 
-type spanRow struct {
-	JID      string
-	From, To uint64
-	Closed   bool
+// stageBatch is a run of rows, in log order, for the staging tables.
+type stageBatch struct {
+	messages    []stagedMessage
+	notices     []stagedNotice
+	mentions    []stagedMention
+	spans       []stagedSpan
+	retractions []stagedRetraction
 }
+
+type (
+	stagedMessage struct {
+		group string
+		messageRow
+	}
+	stagedNotice struct {
+		group string
+		noticeRow
+	}
+	stagedMention struct {
+		group, jid string
+		version    uint64
+	}
+	stagedSpan struct {
+		group, jid string
+		from, to   uint64
+		closed     bool
+	}
+	stagedRetraction struct {
+		group string
+		retractionRow
+	}
+)
+
+func (s *stageBatch) rows() int {
+	return len(s.messages) + len(s.notices) + len(s.mentions) + len(s.spans) + len(s.retractions)
+}
+
+// reset empties the batch for reuse, dropping the strings it held.
+func (s *stageBatch) reset() {
+	clear(s.messages)
+	clear(s.notices)
+	clear(s.mentions)
+	clear(s.spans)
+	clear(s.retractions)
+	s.messages, s.notices, s.mentions = s.messages[:0], s.notices[:0], s.mentions[:0]
+	s.spans, s.retractions = s.spans[:0], s.retractions[:0]
+}
+
+// The staging tables, in a database file of their own beside the one
+// built (attached as staging, removed at the end): rowid tables filled in
+// log order, which only ever appends.
+const stagingDDL = `
+PRAGMA staging.journal_mode = OFF; PRAGMA staging.synchronous = OFF; PRAGMA staging.cache_size = -8192;
+CREATE TABLE staging.messages (group_id, version, client_id, sender, mid, position, at, counted, resend_key);
+CREATE TABLE staging.notices (group_id, position, version, at, kind, receipt_to);
+CREATE TABLE staging.mentions (group_id, jid, version);
+CREATE TABLE staging.spans (group_id, jid, from_version, to_version);
+CREATE TABLE staging.retractions (group_id, version, retracted_by);
+`
+
+// unstageSQL copies the staging tables into the tables, sorted by key. The first retraction of a message stands: the one with
+// the least version.
+const unstageSQL = `
+INSERT INTO main.messages (group_id, version, client_id, sender, mid, position, at, counted, resend_key)
+	SELECT group_id, version, client_id, sender, mid, position, at, counted, resend_key FROM staging.messages ORDER BY group_id, version;
+INSERT INTO main.notices (group_id, position, version, at, kind, receipt_to)
+	SELECT group_id, position, version, at, kind, receipt_to FROM staging.notices ORDER BY group_id, position;
+INSERT INTO main.mentions (group_id, jid, version)
+	SELECT group_id, jid, version FROM staging.mentions ORDER BY group_id, jid, version;
+INSERT INTO main.spans (group_id, jid, from_version, to_version)
+	SELECT group_id, jid, from_version, to_version FROM staging.spans ORDER BY group_id, jid, from_version;
+INSERT INTO main.retractions (group_id, version, retracted_by)
+	SELECT group_id, version, min(retracted_by) FROM staging.retractions GROUP BY group_id, version ORDER BY group_id, version;
+`
+
+// buildPragmas set up the connection of a build. The sorts (copying the
+// staging tables out, building the indexes) go to temporary files, in
+// SQLite's temporary directory, not to memory: they are as large as the log.
+// SQLite's page cache, which also sizes the sorts' in-memory runs, is
+// bounded. Sorting may use a helper thread: the fold is over by then, and a
+// core would otherwise sit idle. That includes the index of messages by
+// position: keeping it while the message rows go in made the fold about a
+// fifth slower, more than the sort at the end costs (measured: 10% faster
+// rebuilds without it, BENCHMARKS.md).
+const buildPragmas = `PRAGMA temp_store = FILE; PRAGMA threads = 2;`
 
 // NewBuilder creates a database file at path, which must not exist, and
 // returns a Builder folding events into it, in the state before the first
@@ -117,7 +196,10 @@ func NewBuilder(ctx context.Context, path string) (*Builder, error) {
 	if _, err := os.Lstat(path); !errors.Is(err, fs.ErrNotExist) {
 		return nil, fmt.Errorf("projections: build %s: file exists", path)
 	}
-	c, err := (&sqlite3.SQLiteDriver{}).Open(path + "?_journal_mode=OFF&_synchronous=OFF&_locking_mode=EXCLUSIVE&_cache_size=-65536")
+	if err := removeDB(stagingPath(path)); err != nil {
+		return nil, fmt.Errorf("projections: build %s: %w", path, err)
+	}
+	c, err := (&sqlite3.SQLiteDriver{}).Open(path + "?_journal_mode=OFF&_synchronous=OFF&_locking_mode=EXCLUSIVE&_cache_size=-16384")
 	if err != nil {
 		removeDB(path)
 		return nil, fmt.Errorf("projections: build %s: %w", path, err)
@@ -127,7 +209,9 @@ func NewBuilder(ctx context.Context, path string) (*Builder, error) {
 		path:    path,
 		conn:    conn,
 		groups:  make(map[string]*memGroup),
-		chunks:  make(chan messageChunk, 16),
+		batch:   &stageBatch{},
+		batches: make(chan *stageBatch, batchesInFlight),
+		free:    make(chan *stageBatch, batchesInFlight+1),
 		written: make(chan error, 1),
 		failed:  make(chan struct{}),
 	}
@@ -137,68 +221,104 @@ func NewBuilder(ctx context.Context, path string) (*Builder, error) {
 		}
 		conn.Close()
 		removeDB(path)
+		removeDB(stagingPath(path))
+		if b.tally != nil {
+			b.tally.close()
+		}
 		return nil, fmt.Errorf("projections: build %s: %w", path, err)
 	}
-	// Sorting for the indexes at the end may use a helper thread: the
-	// fold is over by then, and a core would otherwise sit idle. That
-	// includes the index of messages by position: keeping it while the
-	// message rows go in made the writer goroutine, the longest part of
-	// the fold, about a fifth slower, more than the sort at the end costs
-	// (measured: 10% faster rebuilds without it, BENCHMARKS.md).
-	if err := exec(ctx, conn, "PRAGMA temp_store = MEMORY; PRAGMA threads = 2;"+tablesDDL+"BEGIN"); err != nil {
+	if b.tally, err = newTally(path); err != nil {
 		return fail(err)
 	}
-	msgs, err := newBulkInsert(ctx, conn, "messages", "group_id, version, client_id, sender, mid, position, at, counted, resend_key", 9, 1)
-	if err != nil {
+	if _, err := conn.ExecContext(ctx, "ATTACH DATABASE ? AS staging", []driver.NamedValue{{Ordinal: 1, Value: stagingPath(path)}}); err != nil {
 		return fail(err)
 	}
-	notices, err := newBulkInsert(ctx, conn, "notices", "group_id, position, version, at, kind, receipt_to", 6, 1)
-	if err != nil {
-		msgs.close()
+	if err := exec(ctx, conn, buildPragmas+tablesDDL+stagingDDL+"BEGIN"); err != nil {
 		return fail(err)
 	}
-	go b.writeMessages(msgs, notices)
+	var ins [5]*bulkInsert
+	for i, t := range []struct {
+		table, cols string
+		ncol        int
+	}{
+		{"staging.messages", "group_id, version, client_id, sender, mid, position, at, counted, resend_key", 9},
+		{"staging.notices", "group_id, position, version, at, kind, receipt_to", 6},
+		{"staging.mentions", "group_id, jid, version", 3},
+		{"staging.spans", "group_id, jid, from_version, to_version", 4},
+		{"staging.retractions", "group_id, version, retracted_by", 3},
+	} {
+		if ins[i], err = newBulkInsert(ctx, conn, t.table, t.cols, t.ncol, 0); err != nil {
+			for _, in := range ins[:i] {
+				in.close()
+			}
+			return fail(err)
+		}
+	}
+	go b.writeStaged(ins)
 	return b, nil
 }
 
-// writeMessages is the writer goroutine: it inserts the chunks it is
-// handed until the channel closes.
-func (b *Builder) writeMessages(msgs, notices *bulkInsert) {
+// writeStaged is the writer goroutine: it appends the batches it is handed
+// to the staging tables until the channel closes.
+func (b *Builder) writeStaged(ins [5]*bulkInsert) {
 	var err error
 	defer func() { b.written <- err }()
-	defer msgs.close()
-	defer notices.close()
-	for c := range b.chunks {
-		if err = writeChunk(msgs, notices, c); err != nil {
+	defer func() {
+		for _, in := range ins {
+			in.close()
+		}
+	}()
+	for s := range b.batches {
+		if err = writeBatch(ins, s); err != nil {
 			close(b.failed)
-			for range b.chunks {
+			for range b.batches {
 			}
 			return
 		}
+		s.reset()
+		select {
+		case b.free <- s:
+		default:
+		}
 	}
-	if err = msgs.flush(); err == nil {
-		err = notices.flush()
+	for _, in := range ins {
+		if err = in.flush(); err != nil {
+			return
+		}
 	}
 }
 
-func writeChunk(msgs, notices *bulkInsert, c messageChunk) error {
-	if err := msgs.share(c.group); err != nil {
-		return err
-	}
-	for _, m := range c.rows {
-		if err := msgs.add(int64(m.Version), m.ClientID, m.Sender, m.MID, int64(m.Position), m.At, m.Counted, nullable(m.ResendKey)); err != nil {
+func writeBatch(ins [5]*bulkInsert, s *stageBatch) error {
+	for _, m := range s.messages {
+		if err := ins[0].add(m.group, int64(m.Version), m.ClientID, m.Sender, m.MID, int64(m.Position), m.At, m.Counted, nullable(m.ResendKey)); err != nil {
 			return err
 		}
 	}
-	if err := notices.share(c.group); err != nil {
-		return err
-	}
-	for _, r := range c.notices {
+	for _, r := range s.notices {
 		var to any
 		if r.ReceiptTo != "" {
 			to = r.ReceiptTo
 		}
-		if err := notices.add(int64(r.Position), int64(r.Version), r.At, r.Kind, to); err != nil {
+		if err := ins[1].add(r.group, int64(r.Position), int64(r.Version), r.At, r.Kind, to); err != nil {
+			return err
+		}
+	}
+	for _, m := range s.mentions {
+		if err := ins[2].add(m.group, m.jid, int64(m.version)); err != nil {
+			return err
+		}
+	}
+	for _, sp := range s.spans {
+		var to any
+		if sp.closed {
+			to = int64(sp.to)
+		}
+		if err := ins[3].add(sp.group, sp.jid, int64(sp.from), to); err != nil {
+			return err
+		}
+	}
+	for _, r := range s.retractions {
+		if err := ins[4].add(r.group, int64(r.Version), int64(r.RetractedBy)); err != nil {
 			return err
 		}
 	}
@@ -216,6 +336,11 @@ func (b *Builder) Add(ev eventstore.RecordedEvent, e domain.Event) error {
 	}
 	if err := applyEvent(b, ev, e); err != nil {
 		return err
+	}
+	if b.batch.rows() >= batchRows {
+		if err := b.handOver(); err != nil {
+			return err
+		}
 	}
 	b.position = ev.Position
 	b.events++
@@ -245,13 +370,9 @@ func (b *Builder) group(id string) (groupRow, bool, error) {
 
 func (b *Builder) putGroup(row groupRow, isNew bool) error {
 	if isNew {
-		b.groups[row.ID] = &memGroup{
-			row:      row,
-			members:  make(map[string]*memMember),
-			open:     make(map[string]int),
-			own:      make(map[string][]uint64),
-			mentions: make(map[string][]uint64),
-		}
+		g := &memGroup{row: row, index: uint32(len(b.list)), members: make(map[string]*memMember)}
+		b.groups[row.ID] = g
+		b.list = append(b.list, g)
 		return nil
 	}
 	b.groups[row.ID].row = row
@@ -264,21 +385,17 @@ func (b *Builder) addMember(group string, m memberRow) (bool, error) {
 		return false, nil
 	}
 	g.members[m.JID] = &memMember{memberRow: m, readUpto: m.JoinedVersion}
-	g.open[m.JID] = len(g.spans)
-	g.spans = append(g.spans, spanRow{JID: m.JID, From: m.JoinedVersion})
 	return true, nil
 }
 
 func (b *Builder) removeMember(group, jid string, end uint64) (bool, error) {
 	g := b.groups[group]
-	if _, ok := g.members[jid]; !ok {
+	m, ok := g.members[jid]
+	if !ok {
 		return false, nil
 	}
 	delete(g.members, jid)
-	if i, ok := g.open[jid]; ok {
-		g.spans[i].To, g.spans[i].Closed = end, true
-		delete(g.open, jid)
-	}
+	b.batch.spans = append(b.batch.spans, stagedSpan{group: g.row.ID, jid: m.JID, from: m.JoinedVersion, to: end, closed: true})
 	return true, nil
 }
 
@@ -293,59 +410,50 @@ func (b *Builder) addMessage(group string, row messageRow, mentions []string) er
 	g := b.groups[group]
 	b.messages++
 	if row.Counted {
-		g.versions = append(g.versions, row.Version)
-		g.own[row.Sender] = append(g.own[row.Sender], row.Version)
+		if err := b.tally.add(tallyMessage, g.index, row.Version, b.tally.user(row.Sender)); err != nil {
+			return err
+		}
 	}
 	for _, j := range mentions {
-		g.mentions[j] = append(g.mentions[j], row.Version)
+		if err := b.tally.add(tallyMention, g.index, row.Version, b.tally.user(j)); err != nil {
+			return err
+		}
+		b.batch.mentions = append(b.batch.mentions, stagedMention{group: g.row.ID, jid: j, version: row.Version})
 	}
-	if g.pending == nil {
-		g.pending = make([]messageRow, 0, chunkRows)
-	}
-	g.pending = append(g.pending, row)
-	if len(g.pending) == chunkRows {
-		return b.handOver(group, g)
-	}
+	b.batch.messages = append(b.batch.messages, stagedMessage{group: g.row.ID, messageRow: row})
 	return nil
 }
 
 func (b *Builder) addNotice(group string, r noticeRow) error {
-	g := b.groups[group]
-	if g.pendingNotices == nil {
-		g.pendingNotices = make([]noticeRow, 0, chunkRows)
-	}
-	g.pendingNotices = append(g.pendingNotices, r)
-	if len(g.pendingNotices) == chunkRows {
-		return b.handOver(group, g)
-	}
+	b.batch.notices = append(b.batch.notices, stagedNotice{group: b.groups[group].row.ID, noticeRow: r})
 	return nil
 }
 
 func (b *Builder) addRetraction(group string, r retractionRow) error {
-	g := b.groups[group]
-	if g.retracted == nil {
-		g.retracted = map[uint64]uint64{}
-	}
-	if _, done := g.retracted[r.Version]; !done {
-		g.retracted[r.Version] = r.RetractedBy
-	}
+	b.batch.retractions = append(b.batch.retractions, stagedRetraction{group: b.groups[group].row.ID, retractionRow: r})
 	return nil
 }
 
-func (b *Builder) handOver(group string, g *memGroup) error {
+// handOver passes the batch gathered to the writer goroutine and starts
+// another.
+func (b *Builder) handOver() error {
 	select {
-	case b.chunks <- messageChunk{group: group, rows: g.pending, notices: g.pendingNotices}:
-		g.pending, g.pendingNotices = nil, nil
-		return nil
+	case b.batches <- b.batch:
 	case <-b.failed:
 		return b.stopWriter()
 	}
+	select {
+	case b.batch = <-b.free:
+	default:
+		b.batch = &stageBatch{}
+	}
+	return nil
 }
 
 // stopWriter closes the writer's channel and waits for it, once.
 func (b *Builder) stopWriter() error {
 	b.once.Do(func() {
-		close(b.chunks)
+		close(b.batches)
 		b.werr = <-b.written
 	})
 	if b.werr != nil {
@@ -361,29 +469,24 @@ func (b *Builder) markRead(group, jid string, upto uint64) error {
 	return nil
 }
 
-// counters computes a member's counts from their definition.
-func (g *memGroup) counters(m *memMember) (unread, mentions int) {
-	after := func(vs []uint64) int {
-		return len(vs) - sort.Search(len(vs), func(i int) bool { return vs[i] > m.readUpto })
-	}
-	return after(g.versions) - after(g.own[m.JID]), after(g.mentions[m.JID])
-}
-
-// Finish writes the messages still pending and every other table, builds
-// the indexes, commits and closes the file, switched to WAL mode so that
-// Open takes it like any other. On error the file is removed.
+// Finish writes the rows still pending, copies the staging tables into
+// the tables, writes the groups, members and counters, builds the
+// indexes, commits and closes the file, switched to WAL mode so that Open
+// takes it like any other. On error the file is removed.
 func (b *Builder) Finish(ctx context.Context) (err error) {
 	if b.done {
 		return errors.New("projections: build: Finish after Finish or Abort")
 	}
 	b.done = true
 	defer func() {
+		b.tally.close()
 		if err != nil {
 			if !b.conn.AutoCommit() {
 				exec(context.Background(), b.conn, "ROLLBACK")
 			}
 			b.conn.Close()
 			removeDB(b.path)
+			removeDB(stagingPath(b.path))
 			err = fmt.Errorf("projections: build %s: %w", b.path, err)
 		}
 	}()
@@ -392,14 +495,28 @@ func (b *Builder) Finish(ctx context.Context) (err error) {
 		ids = append(ids, id)
 	}
 	slices.Sort(ids)
+	// The spans still open are the members'.
 	for _, id := range ids {
-		if g := b.groups[id]; len(g.pending)+len(g.pendingNotices) > 0 {
-			if err := b.handOver(id, g); err != nil {
-				return err
+		g := b.groups[id]
+		for _, m := range g.members {
+			b.batch.spans = append(b.batch.spans, stagedSpan{group: id, jid: m.JID, from: m.JoinedVersion})
+			if b.batch.rows() >= batchRows {
+				if err := b.handOver(); err != nil {
+					return err
+				}
 			}
 		}
 	}
+	if err := b.handOver(); err != nil {
+		return err
+	}
 	if err := b.stopWriter(); err != nil {
+		return err
+	}
+	if err := exec(ctx, b.conn, unstageSQL); err != nil {
+		return err
+	}
+	if err := b.tally.count(b.list); err != nil {
 		return err
 	}
 	for _, w := range b.tableWriters() {
@@ -409,6 +526,12 @@ func (b *Builder) Finish(ctx context.Context) (err error) {
 	}
 	if err := exec(ctx, b.conn, fmt.Sprintf("INSERT INTO checkpoint (id, position) VALUES (1, %d);", b.position)+
 		indexesDDL+fmt.Sprintf("PRAGMA user_version = %d; COMMIT;", schemaVersion)); err != nil {
+		return err
+	}
+	if err := exec(ctx, b.conn, "DETACH DATABASE staging"); err != nil {
+		return err
+	}
+	if err := removeDB(stagingPath(b.path)); err != nil {
 		return err
 	}
 	// journal_mode is stored in the file: the live database it becomes
@@ -461,12 +584,17 @@ func (b *Builder) Abort() {
 	}
 	b.done = true
 	b.stopWriter()
+	b.tally.close()
 	if !b.conn.AutoCommit() {
 		exec(context.Background(), b.conn, "ROLLBACK")
 	}
 	b.conn.Close()
 	removeDB(b.path)
+	removeDB(stagingPath(b.path))
 }
+
+// stagingPath is the file of the staging tables of a build of path.
+func stagingPath(path string) string { return path + ".staging" }
 
 // tableWriter writes one table of the rebuilt database: its rows come
 // group by group, and all but the groups table share the group id column.
@@ -479,7 +607,8 @@ type tableWriter struct {
 	rows func(id string, add func(args ...any) error) error
 }
 
-// tableWriters lists the tables a rebuild writes after the fold, in order.
+// tableWriters lists the tables a rebuild writes from memory after the
+// fold, in order.
 func (b *Builder) tableWriters() []tableWriter {
 	return []tableWriter{
 		{"groups", "id, name, type, deleted, created_at, updated_at, version, members, owner", 9, false,
@@ -498,60 +627,12 @@ func (b *Builder) tableWriters() []tableWriter {
 				}
 				return nil
 			}},
-		{"spans", "group_id, jid, from_version, to_version", 4, true,
-			func(id string, add func(...any) error) error {
-				spans := slices.Clone(b.groups[id].spans)
-				slices.SortFunc(spans, func(x, y spanRow) int {
-					if c := strings.Compare(x.JID, y.JID); c != 0 {
-						return c
-					}
-					return compareUint(x.From, y.From)
-				})
-				for _, s := range spans {
-					var to any
-					if s.Closed {
-						to = int64(s.To)
-					}
-					if err := add(s.JID, int64(s.From), to); err != nil {
-						return err
-					}
-				}
-				return nil
-			}},
 		{"counters", "group_id, jid, unread, mentions, read_upto", 5, true,
 			func(id string, add func(...any) error) error {
 				g := b.groups[id]
 				for _, jid := range sortedKeys(g.members) {
 					m := g.members[jid]
-					unread, mentions := g.counters(m)
-					if err := add(m.JID, unread, mentions, int64(m.readUpto)); err != nil {
-						return err
-					}
-				}
-				return nil
-			}},
-		{"mentions", "group_id, jid, version", 3, true,
-			func(id string, add func(...any) error) error {
-				g := b.groups[id]
-				for _, jid := range sortedKeys(g.mentions) {
-					for _, v := range g.mentions[jid] {
-						if err := add(jid, int64(v)); err != nil {
-							return err
-						}
-					}
-				}
-				return nil
-			}},
-		{"retractions", "group_id, version, retracted_by", 3, true,
-			func(id string, add func(...any) error) error {
-				g := b.groups[id]
-				versions := make([]uint64, 0, len(g.retracted))
-				for v := range g.retracted {
-					versions = append(versions, v)
-				}
-				slices.Sort(versions)
-				for _, v := range versions {
-					if err := add(int64(v), int64(g.retracted[v])); err != nil {
+					if err := add(m.JID, m.unread, m.mentioned, int64(m.readUpto)); err != nil {
 						return err
 					}
 				}
@@ -591,16 +672,6 @@ func sortedKeys[V any](m map[string]V) []string {
 	}
 	slices.Sort(keys)
 	return keys
-}
-
-func compareUint(a, b uint64) int {
-	switch {
-	case a < b:
-		return -1
-	case a > b:
-		return 1
-	}
-	return 0
 }
 
 // bulkInsert inserts rows many at a time: one statement with a VALUES list

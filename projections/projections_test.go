@@ -3,6 +3,7 @@ package projections_test
 import (
 	"context"
 	"errors"
+	"os"
 	"path/filepath"
 	"reflect"
 	"slices"
@@ -210,6 +211,38 @@ func TestCounters(t *testing.T) {
 				l.Must(t, "g", domain.AddMembers{By: alice, Members: []domain.Member{{JID: bob}}}) // 4
 			},
 			want: []want{{bob, projections.Counters{ReadUpto: 4}}, {carol, projections.Counters{Unread: 2, Mentions: 1}}},
+		},
+		{
+			name: "members who read up to different messages count what is after each",
+			steps: func(l *projectionstest.Log, t *testing.T) {
+				l.Must(t, "g", domain.AddMembers{By: alice, Members: []domain.Member{{JID: dave}}}) // 1
+				post(l, t, alice, "1", carol)
+				m3 := post(l, t, bob, "2", dave)
+				post(l, t, carol, "3", bob, dave)
+				m5 := post(l, t, dave, "4")
+				post(l, t, alice, "5", bob)
+				read(l, t, bob, &m3)
+				read(l, t, dave, &m3)
+				read(l, t, carol, &m5)
+			},
+			want: []want{
+				{alice, projections.Counters{Unread: 3}},
+				{bob, projections.Counters{Unread: 3, Mentions: 2, ReadUpto: 3}},
+				{carol, projections.Counters{Unread: 1, ReadUpto: 5}},
+				{dave, projections.Counters{Unread: 2, Mentions: 1, ReadUpto: 3}},
+			},
+		},
+		{
+			name: "a member's messages count for others after it left, its own never for it",
+			steps: func(l *projectionstest.Log, t *testing.T) {
+				post(l, t, bob, "1")
+				l.Must(t, "g", domain.RemoveMembers{By: alice, Members: []domain.MemberSelector{{JID: bob}}}) // 2
+				post(l, t, alice, "2", bob)
+				l.Must(t, "g", domain.AddMembers{By: alice, Members: []domain.Member{{JID: bob}}}) // 4
+				post(l, t, bob, "3", carol)
+				post(l, t, alice, "4")
+			},
+			want: []want{{bob, projections.Counters{Unread: 1, ReadUpto: 4}}, {carol, projections.Counters{Unread: 4, Mentions: 1}}},
 		},
 	}
 	for _, tt := range tests {
@@ -558,5 +591,49 @@ func TestRoleChanges(t *testing.T) {
 	items, err := db.GroupsOf(ctx, carol)
 	if err != nil || len(items) != 1 || items[0].Role != domain.RoleMember {
 		t.Errorf("GroupsOf(carol) = %+v, %v; want g as a member again", items, err)
+	}
+}
+
+// TestBuilderLeavesOnlyItsFile checks that a build removes its staging and
+// tally files, whether it finishes or is aborted.
+func TestBuilderLeavesOnlyItsFile(t *testing.T) {
+	l := newGroup(t)
+	post(l, t, alice, "1", bob)
+	read(l, t, bob, nil)
+	for _, finish := range []bool{true, false} {
+		dir := t.TempDir()
+		b, err := projections.NewBuilder(context.Background(), filepath.Join(dir, "built.db"))
+		if err != nil {
+			t.Fatal(err)
+		}
+		for _, ev := range l.Events {
+			e, err := projections.Decode(ev)
+			if err != nil {
+				t.Fatal(err)
+			}
+			if err := b.Add(ev, e); err != nil {
+				t.Fatal(err)
+			}
+		}
+		want := []string{}
+		if finish {
+			if err := b.Finish(context.Background()); err != nil {
+				t.Fatal(err)
+			}
+			want = []string{"built.db"}
+		} else {
+			b.Abort()
+		}
+		entries, err := os.ReadDir(dir)
+		if err != nil {
+			t.Fatal(err)
+		}
+		got := []string{}
+		for _, e := range entries {
+			got = append(got, e.Name())
+		}
+		if !slices.Equal(got, want) {
+			t.Errorf("finish %v: the directory holds %v, want %v", finish, got, want)
+		}
 	}
 }

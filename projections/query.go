@@ -1,6 +1,7 @@
 package projections
 
 import (
+	"cmp"
 	"context"
 	"database/sql"
 	"errors"
@@ -573,9 +574,9 @@ func groupPage(ctx context.Context, tx *sql.Tx, q TimelineQuery, pageCond string
 	merged := append(out, notices...)
 	slices.SortFunc(merged, func(a, b TimelineEntry) int {
 		if q.Last {
-			return compareUint(b.Position, a.Position)
+			return cmp.Compare(b.Position, a.Position)
 		}
-		return compareUint(a.Position, b.Position)
+		return cmp.Compare(a.Position, b.Position)
 	})
 	return merged, nil
 }
