@@ -463,7 +463,8 @@ func (h *Answerer) timeline(ctx context.Context, q TimelineQuery) (TimelinePage,
 	if q.Max > 0 {
 		return h.Reads.Timeline(ctx, q)
 	}
-	q.Max = 1
+	// The count was asked for: it is counted, however long.
+	q.Max, q.CountUpTo = 1, 0
 	page, err := h.Reads.Timeline(ctx, q)
 	return TimelinePage{Count: page.Count}, err
 }
