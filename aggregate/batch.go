@@ -112,11 +112,17 @@ func (b *Batch[A]) Commit(ctx context.Context) []Result {
 		wg.Wait()
 	}
 	for _, res := range results {
-		if e, ok := r.states[res.ID]; ok {
+		e, ok := r.states[res.ID]
+		if ok {
 			e.pins--
 		}
 		if res.Err != nil {
 			r.Evict(res.ID)
+			continue
+		}
+		if ok {
+			events := b.pending[res.ID].events
+			e.snapped = r.snapshot(ctx, res.ID, e.a, e.snapped, events[len(events)-1].ID)
 		}
 	}
 	clear(b.pending)

@@ -11,6 +11,7 @@ import (
 
 	"github.com/uuchat/groupchat/domain"
 	"github.com/uuchat/groupchat/eventstore"
+	"github.com/uuchat/groupchat/snapshot"
 )
 
 // readPage is how many events Get reads from a stream at a time.
@@ -69,7 +70,27 @@ type Config[A Aggregate] struct {
 	// Evicted, if set, is called with the id of every state dropped from
 	// memory, by the bound or by Evict.
 	Evicted func(id string)
+	// Snapshots, if set (with Encode and Decode), keeps the states of long
+	// streams: a state is read from the newest snapshot that matches the
+	// log and the events after it, and one is stored whenever
+	// SnapshotEvery events (default 1000) were folded or appended since.
+	// A snapshot that cannot be read or stored costs a longer fold, never
+	// an error.
+	Snapshots     Snapshots
+	Encode        func(A) ([]byte, error)
+	Decode        func(id string, data []byte) (A, error)
+	SnapshotEvery uint64
 }
+
+// Snapshots is where a repository keeps snapshots (package snapshot).
+type Snapshots interface {
+	// Latest is the newest snapshot of stream at a version of at most max.
+	Latest(ctx context.Context, stream string, max uint64) (snapshot.Snapshot, bool, error)
+	Put(ctx context.Context, snap snapshot.Snapshot) error
+}
+
+// defaultSnapshotEvery is Config.SnapshotEvery's default.
+const defaultSnapshotEvery = 1000
 
 // Repository holds the states of the aggregates it loaded, keyed by id,
 // least recently used first out when Config.MaxBytes is reached. It is
@@ -92,7 +113,9 @@ type entry[A Aggregate] struct {
 	a    A
 	size int
 	// pins counts the batches changing the state: it is not dropped then.
-	pins       int
+	pins int
+	// snapped is the version of the state's newest snapshot (0: none).
+	snapped    uint64
 	prev, next *entry[A]
 }
 
@@ -123,13 +146,13 @@ func (r *Repository[A]) Get(ctx context.Context, id string) (A, error) {
 		r.touch(e)
 		return e.a, nil
 	}
-	a := r.cfg.New(id)
-	if err := r.fold(ctx, id, a, math.MaxUint64); err != nil {
+	a, snapped, err := r.load(ctx, id, math.MaxUint64)
+	if err != nil {
 		var zero A
 		return zero, err
 	}
 	if r.keep(a) {
-		r.put(id, a)
+		r.put(id, a).snapped = snapped
 	}
 	return a, nil
 }
@@ -146,25 +169,95 @@ func (r *Repository[A]) GetAt(ctx context.Context, id string, version uint64) (A
 		return e.a, nil
 	}
 	var a A
+	var snapped uint64
+	var err error
 	if ok && e.a.Version() < version {
-		a = e.a
+		a, snapped = e.a, e.snapped
+		var last string
+		if last, err = r.fold(ctx, id, a, version); err == nil {
+			snapped = r.snapshot(ctx, id, a, snapped, last)
+		}
 	} else {
-		a = r.cfg.New(id)
+		a, snapped, err = r.load(ctx, id, version)
 	}
-	if err := r.fold(ctx, id, a, version); err != nil {
+	if err != nil {
 		r.Evict(id)
 		var zero A
 		return zero, err
 	}
 	if r.keep(a) {
-		r.put(id, a)
+		r.put(id, a).snapped = snapped
 	}
 	return a, nil
 }
 
+// load folds id's state from its stream up to (not including) version
+// upto, starting from the newest snapshot that matches the log, and
+// stores a snapshot if it folded many events; snapped is the version of
+// the state's newest snapshot.
+func (r *Repository[A]) load(ctx context.Context, id string, upto uint64) (a A, snapped uint64, err error) {
+	a = r.cfg.New(id)
+	var last string
+	if r.cfg.Snapshots != nil && upto >= r.every() {
+		a, snapped, last = r.fromSnapshot(ctx, id, a, upto)
+	}
+	folded, err := r.fold(ctx, id, a, upto)
+	if err != nil {
+		return a, 0, err
+	}
+	if folded != "" {
+		last = folded
+	}
+	return a, r.snapshot(ctx, id, a, snapped, last), nil
+}
+
+// fromSnapshot returns the state of id's newest snapshot at a version
+// below upto, if the stream holds the event the snapshot was taken after;
+// else a as it is.
+func (r *Repository[A]) fromSnapshot(ctx context.Context, id string, a A, upto uint64) (A, uint64, string) {
+	stream := r.stream(id)
+	snap, ok, err := r.cfg.Snapshots.Latest(ctx, stream, upto)
+	if err != nil || !ok || snap.Version == 0 {
+		return a, 0, ""
+	}
+	evs, err := r.store.ReadStream(ctx, stream, snap.Version-1, 1)
+	if err != nil || len(evs) != 1 || evs[0].Version != snap.Version-1 || evs[0].ID != snap.EventID {
+		return a, 0, "" // not this log's: fold from the start
+	}
+	b, err := r.cfg.Decode(id, snap.Data)
+	if err != nil || b.Version() != snap.Version {
+		return a, 0, ""
+	}
+	return b, snap.Version, snap.EventID
+}
+
+// snapshot stores a's state, whose last event has the id last, if
+// SnapshotEvery events came since the snapshot at version snapped; it
+// returns the version of the newest snapshot.
+func (r *Repository[A]) snapshot(ctx context.Context, id string, a A, snapped uint64, last string) uint64 {
+	if r.cfg.Snapshots == nil || last == "" || a.Version() < snapped+r.every() {
+		return snapped
+	}
+	data, err := r.cfg.Encode(a)
+	if err != nil {
+		return snapped
+	}
+	if r.cfg.Snapshots.Put(ctx, snapshot.Snapshot{Stream: r.stream(id), Version: a.Version(), EventID: last, Data: data}) != nil {
+		return snapped
+	}
+	return a.Version()
+}
+
+func (r *Repository[A]) every() uint64 {
+	if r.cfg.SnapshotEvery > 0 {
+		return r.cfg.SnapshotEvery
+	}
+	return defaultSnapshotEvery
+}
+
 // fold applies the events of id's stream from a's version on, up to (not
-// including) version upto.
-func (r *Repository[A]) fold(ctx context.Context, id string, a A, upto uint64) error {
+// including) version upto, and returns the last one's id ("" for none).
+func (r *Repository[A]) fold(ctx context.Context, id string, a A, upto uint64) (last string, err error) {
 	stream := r.stream(id)
 	for from := a.Version(); from < upto; {
 		n := uint64(readPage)
@@ -173,21 +266,21 @@ func (r *Repository[A]) fold(ctx context.Context, id string, a A, upto uint64) e
 		}
 		evs, err := r.store.ReadStream(ctx, stream, from, int(n))
 		if err != nil {
-			return err
+			return last, err
 		}
 		for _, re := range evs {
 			e, err := domain.DecodeEvent(re.Type, re.Data)
 			if err != nil {
-				return fmt.Errorf("aggregate: %s version %d: %w", stream, re.Version, err)
+				return last, fmt.Errorf("aggregate: %s version %d: %w", stream, re.Version, err)
 			}
 			a.Apply(e)
-			from = re.Version + 1
+			from, last = re.Version+1, re.ID
 		}
 		if uint64(len(evs)) < n {
-			return nil
+			return last, nil
 		}
 	}
-	return nil
+	return last, nil
 }
 
 // Update decides a change of id's state, appends the events decided
@@ -220,7 +313,8 @@ func (r *Repository[A]) Update(ctx context.Context, id string, meta eventstore.M
 		a.Apply(e)
 	}
 	r.unlock()
-	r.put(id, a)
+	en := r.put(id, a)
+	en.snapped = r.snapshot(ctx, id, a, en.snapped, data[len(data)-1].ID)
 	return res, nil
 }
 
@@ -233,7 +327,7 @@ func (r *Repository[A]) Evict(id string) {
 
 // put keeps a as id's state, the most recently used, and drops the least
 // recently used states beyond the bound.
-func (r *Repository[A]) put(id string, a A) {
+func (r *Repository[A]) put(id string, a A) *entry[A] {
 	r.lock()
 	e, ok := r.states[id]
 	if !ok {
@@ -243,6 +337,7 @@ func (r *Repository[A]) put(id string, a A) {
 	e.a = a
 	r.unlock()
 	r.touch(e)
+	return e
 }
 
 // touch measures e again and makes it the most recently used, then drops

@@ -23,6 +23,7 @@ import (
 	"github.com/uuchat/groupchat/internal/metrics"
 	"github.com/uuchat/groupchat/projections"
 	"github.com/uuchat/groupchat/replay"
+	"github.com/uuchat/groupchat/snapshot"
 	"github.com/uuchat/groupchat/xmpp/address"
 	"github.com/uuchat/groupchat/xmpp/link"
 	"github.com/uuchat/groupchat/xmpp/presence"
@@ -302,6 +303,14 @@ func serve(ctx context.Context, cfg serveConfig, log *slog.Logger, ready func())
 	}
 	defer proj.Close()
 
+	// Snapshots of long groups: a cache beside the projections, for any
+	// store.
+	snaps, err := snapshot.Open(filepath.Join(cfg.Data, "snapshots.db"))
+	if err != nil {
+		return fmt.Errorf("opening the snapshots: %w", err)
+	}
+	defer snaps.Close()
+
 	var admins []string
 	for _, a := range strings.Split(cfg.Admins, ",") {
 		if a = strings.TrimSpace(a); a != "" {
@@ -316,7 +325,7 @@ func serve(ctx context.Context, cfg serveConfig, log *slog.Logger, ready func())
 	svc := service.New(service.Config{
 		Domain: cfg.Domain, Name: cfg.Name, Limits: cfg.Limits, SystemAdmins: admins,
 		MessageRate: cfg.MessageRate, MessageBurst: cfg.MessageBurst, MaxOutboundBytes: cfg.MaxOutbound,
-		MaxRoomOccupants: cfg.MaxOnlineResources, GroupCacheBytes: cfg.GroupCacheBytes,
+		MaxRoomOccupants: cfg.MaxOnlineResources, GroupCacheBytes: cfg.GroupCacheBytes, Snapshots: snaps,
 	}, store, readmodel.ReadModel{DB: proj}, online, log)
 	pushCfg := cfg.Push
 	pushCfg.Domain = cfg.Domain

@@ -29,6 +29,9 @@ type Config struct {
 	// broadcasts (0: every group's); a view not in memory is folded from
 	// the group's stream.
 	CacheBytes int
+	// Snapshots, if set, holds the states of groups with long streams,
+	// which a view is folded from.
+	Snapshots aggregate.Snapshots
 }
 
 // Changes is where the read model says a group's changes are.
@@ -112,10 +115,12 @@ func New(cfg Config, online Online, log Log, reply func(ctx context.Context, o p
 		New: func(string) *domain.Group { return domain.NewGroup(cfg.Limits) },
 		// A group's creation is applied to the view after it is handed
 		// out, so even an empty view is worth keeping.
-		Keep:     func(*domain.Group) bool { return true },
-		MaxBytes: cfg.CacheBytes,
-		Size:     (*domain.Group).Size,
-		Evicted:  func(group string) { delete(b.lastChange, group) },
+		Keep:      func(*domain.Group) bool { return true },
+		MaxBytes:  cfg.CacheBytes,
+		Size:      (*domain.Group).Size,
+		Evicted:   func(group string) { delete(b.lastChange, group) },
+		Snapshots: cfg.Snapshots, Encode: (*domain.Group).Snapshot,
+		Decode: func(_ string, data []byte) (*domain.Group, error) { return domain.RestoreGroup(cfg.Limits, data) },
 	})
 	return b
 }

@@ -3,7 +3,6 @@ package service_test
 import (
 	"bytes"
 	"context"
-	"fmt"
 	"log/slog"
 	"os"
 	"path/filepath"
@@ -17,6 +16,7 @@ import (
 	"github.com/uuchat/groupchat/eventstore/sqlite"
 	"github.com/uuchat/groupchat/projections"
 	"github.com/uuchat/groupchat/replay"
+	"github.com/uuchat/groupchat/snapshot"
 	"github.com/uuchat/groupchat/xmpp/presence"
 	"github.com/uuchat/groupchat/xmpp/protocol"
 	"github.com/uuchat/groupchat/xmpp/readmodel"
@@ -35,9 +35,10 @@ import (
 //   - MAM: bob asks the group's archive for its last page of 50.
 //
 // The service is started on the log as after a restart; its first request
-// folds the group from its stream (first-request-ms, once, not timed
-// with the ops). With CATCHUP_BENCH_DIR set, the logs are kept there and
-// reused by later runs.
+// folds the group from its stream, or from the snapshot an earlier run
+// stored (first-request-ms, once, not timed with the ops). With
+// CATCHUP_BENCH_DIR set, the logs and snapshots are kept there and reused
+// by later runs.
 func BenchmarkOneGroupsHistory(b *testing.B) {
 	dir := os.Getenv("CATCHUP_BENCH_DIR")
 	if dir == "" {
@@ -105,7 +106,16 @@ func benchLongGroup(b *testing.B, lg builtLog) {
 		b.Fatal(err)
 	}
 	defer proj.Close()
-	svc := service.New(service.Config{Domain: benchDomain, Limits: domain.DefaultLimits(), GroupCacheBytes: 64 << 20},
+	// The snapshots are kept with the log: the first run folds the long
+	// group from its stream and stores one, later runs start from it.
+	snapPath := filepath.Join(filepath.Dir(lg.events), "snapshots.db")
+	_, statErr := os.Stat(snapPath)
+	snaps, err := snapshot.Open(snapPath)
+	if err != nil {
+		b.Fatal(err)
+	}
+	defer snaps.Close()
+	svc := service.New(service.Config{Domain: benchDomain, Limits: domain.DefaultLimits(), GroupCacheBytes: 64 << 20, Snapshots: snaps},
 		store, readmodel.ReadModel{DB: proj}, presence.NewTracker(), slog.New(slog.DiscardHandler))
 	if err := svc.Load(ctx); err != nil {
 		b.Fatal(err)
@@ -148,6 +158,7 @@ func benchLongGroup(b *testing.B, lg builtLog) {
 	start := time.Now()
 	post()
 	first := time.Since(start)
+	b.Logf("first request after the start: %v (snapshots file there before: %v)", first.Round(time.Millisecond), statErr == nil)
 	runtime.GC()
 
 	b.Run("Post", func(b *testing.B) {
@@ -228,4 +239,3 @@ func waitFor(b *testing.B, c chan protocol.Outbound, what string) protocol.Outbo
 	}
 }
 
-var _ = fmt.Sprint

@@ -9,6 +9,7 @@ import (
 	"sync"
 	"time"
 
+	"github.com/uuchat/groupchat/aggregate"
 	"github.com/uuchat/groupchat/domain"
 	"github.com/uuchat/groupchat/eventstore"
 	"github.com/uuchat/groupchat/internal/ratelimit"
@@ -50,6 +51,9 @@ type Config struct {
 	// half for broadcasting; 0 keeps every group used since the start.
 	// A group not in memory is folded from its stream when next needed.
 	GroupCacheBytes int
+	// Snapshots, if set, keeps the states of groups with long streams, so
+	// that such a group is not folded from its start when first needed.
+	Snapshots aggregate.Snapshots
 }
 
 // Sender delivers outgoing stanzas (the component link).
@@ -142,6 +146,7 @@ func New(cfg Config, store eventstore.Store, reads ReadModel, online *presence.T
 	// answer: one too large for the server becomes an error.
 	s.broadcaster = broadcast.New(broadcast.Config{
 		Addresses: s.addr, Limits: cfg.Limits, Logger: log, Changes: reads, CacheBytes: shareOf(cfg.GroupCacheBytes, 2),
+		Snapshots: cfg.Snapshots,
 	}, online, store, s.reply)
 	// History replays events as the broadcaster rendered them and sends
 	// MAM's results through the same edge as every reply.
@@ -164,7 +169,7 @@ func New(cfg Config, store eventstore.Store, reads ReadModel, online *presence.T
 		Store: store, Reads: reads, Limits: cfg.Limits, Now: func() time.Time { return s.now() }, Addr: s.addr, Log: log,
 		Reply: s.reply, Broadcaster: s.broadcaster, Directory: s.directory, History: s.history,
 		Rooms: s.rooms, Online: online, CatchUp: s.catchUpProjections, Queries: s.queries,
-		CacheBytes: shareOf(cfg.GroupCacheBytes/2, cfg.Shards),
+		CacheBytes: shareOf(cfg.GroupCacheBytes/2, cfg.Shards), Snapshots: cfg.Snapshots,
 	}
 	for i := 0; i < cfg.Shards; i++ {
 		s.shards = append(s.shards, shard.New(deps))

@@ -2,6 +2,8 @@ package shard
 
 import (
 	"context"
+
+	"github.com/uuchat/groupchat/aggregate"
 	"log/slog"
 	"time"
 
@@ -41,6 +43,8 @@ type Deps struct {
 	// CacheBytes bounds the memory of each shard's group states (0: no
 	// bound); the least recently used are folded again when next needed.
 	CacheBytes int
+	// Snapshots, if set, keeps the states of groups with long streams.
+	Snapshots aggregate.Snapshots
 }
 
 // Reads is what the shards read of the projections: how far they are, and

@@ -49,9 +49,11 @@ func New(d *Deps) *Shard {
 		New: func(string) *domain.Group { return domain.NewGroup(d.Limits) },
 		// A group id stays taken once created, even deleted; a stream
 		// without a creation is not worth remembering.
-		Keep:     (*domain.Group).Created,
-		MaxBytes: d.CacheBytes,
-		Size:     (*domain.Group).Size,
+		Keep:      (*domain.Group).Created,
+		MaxBytes:  d.CacheBytes,
+		Size:      (*domain.Group).Size,
+		Snapshots: d.Snapshots, Encode: (*domain.Group).Snapshot,
+		Decode: func(_ string, data []byte) (*domain.Group, error) { return domain.RestoreGroup(d.Limits, data) },
 	})
 	return &Shard{&shard{s: d, jobs: make(chan job, 4096), groups: groups}}
 }
