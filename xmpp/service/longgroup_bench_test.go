@@ -238,4 +238,3 @@ func waitFor(b *testing.B, c chan protocol.Outbound, what string) protocol.Outbo
 		return protocol.Outbound{}
 	}
 }
-
