@@ -415,7 +415,8 @@ func BenchmarkReadStreamLast10k(b *testing.B) {
 	for _, size := range readSizes {
 		variants = append(variants, variant{size.name, size.total, Options{}})
 	}
-	variants = append(variants, variant{"log=1M/cache=64MiB", 1_000_000, Options{CacheSizeKiB: 4 * 65536}})
+	variants = append(variants, variant{"log=1M/cache=64MiB", 1_000_000, Options{CacheSizeKiB: 4 * 65536}},
+		variant{"log=1M/mmap=none", 1_000_000, Options{MmapBytes: -1}})
 	for _, v := range variants {
 		path := sharedLog(b, v.size)
 		b.Run(v.name, func(b *testing.B) {

@@ -31,12 +31,15 @@ type reader struct {
 	log    *sqlite3.SQLiteStmt
 	args   [3]driver.NamedValue
 	dest   [8]driver.Value
+	// mmap is the mapping stream reads use; mapped is the connection's
+	// now (a log read maps nothing).
+	mmap, mapped int64
 }
 
-func openReaders(dsn string, n int) (*readers, error) {
+func openReaders(dsn string, n int, mmap int64) (*readers, error) {
 	rs := &readers{pool: make(chan *reader, n)}
 	for i := 0; i < n; i++ {
-		r, err := openReader(dsn)
+		r, err := openReader(dsn, mmap)
 		if err != nil {
 			rs.close()
 			return nil, err
@@ -47,17 +50,17 @@ func openReaders(dsn string, n int) (*readers, error) {
 	return rs, nil
 }
 
-func openReader(dsn string) (*reader, error) {
+func openReader(dsn string, mmap int64) (*reader, error) {
 	c, err := (&sqlite3.SQLiteDriver{}).Open(dsn)
 	if err != nil {
 		return nil, fmt.Errorf("eventstore/sqlite: open reader: %w", err)
 	}
-	r := &reader{conn: c.(*sqlite3.SQLiteConn)}
+	r := &reader{conn: c.(*sqlite3.SQLiteConn), mmap: mmap}
 	// Memory-mapped pages skip a copy per page read, which is most of the
 	// cost of a long stream read whose rows are spread over the file.
-	if _, err = r.conn.Exec("PRAGMA mmap_size = 1073741824", nil); err != nil {
+	if err = r.mapping(mmap); err != nil {
 		r.close()
-		return nil, fmt.Errorf("eventstore/sqlite: reader: %w", err)
+		return nil, err
 	}
 	var st driver.Stmt
 	if st, err = r.conn.Prepare(`SELECT position, version, id, type, data, metadata, recorded
@@ -115,8 +118,27 @@ func (rs *readers) close() error {
 	return errors.Join(errs...)
 }
 
+// mapping sets how much of the file the connection maps. A read of the
+// log in position order (a rebuild, a subscription) maps nothing: it
+// reads each page once, and the pages it touched would stay mapped,
+// counting in the process's memory as much as the log's length; unmapping
+// them after stream reads gives that memory back.
+func (r *reader) mapping(n int64) error {
+	if r.mapped == n {
+		return nil
+	}
+	if _, err := r.conn.Exec(fmt.Sprintf("PRAGMA mmap_size = %d", n), nil); err != nil {
+		return fmt.Errorf("eventstore/sqlite: reader: %w", err)
+	}
+	r.mapped = n
+	return nil
+}
+
 // readStream returns up to limit events of stream from version from on.
 func (r *reader) readStream(ctx context.Context, stream string, from int64, limit int) ([]eventstore.RecordedEvent, error) {
+	if err := r.mapping(r.mmap); err != nil {
+		return nil, err
+	}
 	r.args[0].Value, r.args[1].Value, r.args[2].Value = stream, from, int64(limit)
 	return r.query(ctx, r.stream, r.args[:3], limit, stream)
 }
@@ -182,6 +204,9 @@ func prefixEnd(prefix string) (string, bool) {
 
 // readLog returns up to limit events with position above after.
 func (r *reader) readLog(ctx context.Context, after int64, limit int) ([]eventstore.RecordedEvent, error) {
+	if err := r.mapping(0); err != nil {
+		return nil, err
+	}
 	r.args[0].Value, r.args[1].Value = after, int64(limit)
 	return r.query(ctx, r.log, r.args[:2], limit, "")
 }

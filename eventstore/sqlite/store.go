@@ -51,6 +51,13 @@ type Options struct {
 	// benefits from keeping the index pages it updates in memory. Default
 	// 65536 (64 MiB) for the writer; readers use a quarter of it.
 	CacheSizeKiB int
+
+	// MmapBytes is how much of the file each read connection maps into
+	// memory (SQLite's mmap_size), for reads without a copy per page; -1
+	// maps none. The pages a read touched stay mapped and count in the
+	// process's resident memory until the kernel drops them. Default
+	// 1 GiB.
+	MmapBytes int64
 }
 
 func (o Options) withDefaults() (Options, error) {
@@ -73,6 +80,12 @@ func (o Options) withDefaults() (Options, error) {
 	}
 	if o.SubscriptionPage <= 0 {
 		o.SubscriptionPage = 1000
+	}
+	if o.MmapBytes == 0 {
+		o.MmapBytes = 1 << 30
+	}
+	if o.MmapBytes < 0 {
+		o.MmapBytes = 0
 	}
 	if o.CacheSizeKiB <= 0 {
 		o.CacheSizeKiB = 65536
@@ -144,7 +157,7 @@ func Open(path string, opts Options) (*Store, error) {
 
 	rdsn := fmt.Sprintf("%s?_busy_timeout=5000&_query_only=true&_cache_size=-%d",
 		path, max(opts.CacheSizeKiB/4, 2000))
-	rd, err := openReaders(rdsn, opts.ReadConns)
+	rd, err := openReaders(rdsn, opts.ReadConns, opts.MmapBytes)
 	if err != nil {
 		w.close()
 		return nil, err
