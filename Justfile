@@ -44,10 +44,11 @@ test-short:
 bench *ARGS: deps
     go run ./cmd/groupchat-bench --scenario all --markdown docs/bench/load.md --chart docs/bench/load.png {{ARGS}}
 
-# What the log's length costs at start: build logs of 1M and 10M events (Chat mix; 10,000 groups and 20,000 users, 100,000 and 200,000 at 10M), start the service on each, report start-up time and peak memory (the 10M log takes a while to build).
+# What the log's length costs: build logs of 1M and 10M events (Chat mix; 10,000 groups and 20,000 users, 100,000 and 200,000 at 10M), start the service on each (projections rebuilt, then a restart), report start-up time and peak memory; then what one group's length costs its post, catch-up and MAM page (100 against 1,000,000 messages). The 10M log takes a while to build.
 bench-scale:
     go run ./cmd/groupchat-scale --events 1000000 --groups 10000 --users 20000
     go run ./cmd/groupchat-scale --events 10000000 --groups 100000 --users 200000
+    go test -run '^$' -bench 'BenchmarkOneGroupsHistory' -benchtime 2000x ./xmpp/service/
 
 # Go benchmarks of the store, projections, service and domain.
 bench-go:
