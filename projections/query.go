@@ -388,35 +388,13 @@ func (db *DB) Timeline(ctx context.Context, q TimelineQuery) (TimelinePage, erro
 		"s.jid = ?",
 		"x.version >= s.from_version",
 		"(s.to_version IS NULL OR x.version < s.to_version)",
-		"x.position > ?",
 	}
-	condArgs := []any{q.JID, int64(q.After)}
+	condArgs := []any{q.JID}
 	if q.Group != "" {
 		cond = append(cond, "s.group_id = ?")
 		condArgs = append(condArgs, q.Group)
 	}
-	if q.Before > 0 {
-		cond = append(cond, "x.position < ?")
-		condArgs = append(condArgs, int64(q.Before))
-	}
-	if !q.Start.IsZero() {
-		cond = append(cond, "x.at >= ?")
-		condArgs = append(condArgs, q.Start.UnixNano())
-	}
-	if !q.End.IsZero() {
-		cond = append(cond, "x.at <= ?")
-		condArgs = append(condArgs, q.End.UnixNano())
-	}
-	if q.Positions != nil {
-		marks := strings.TrimSuffix(strings.Repeat("?,", len(q.Positions)), ",")
-		if len(q.Positions) == 0 {
-			marks = "NULL"
-		}
-		cond = append(cond, "x.position IN ("+marks+")")
-		for _, p := range q.Positions {
-			condArgs = append(condArgs, int64(p))
-		}
-	}
+	cond, condArgs = rangeConds(q, cond, condArgs)
 	where := strings.Join(cond, " AND ")
 	// A withdrawn message carries the version of the retraction, which
 	// history shows as a tombstone in its place.
@@ -510,34 +488,7 @@ func (db *DB) Timeline(ctx context.Context, q TimelineQuery) (TimelinePage, erro
 // oldest first, along messages_position) and the notices (along their key)
 // the user may see, each up to the page's limit, merged by position.
 func groupPage(ctx context.Context, tx *sql.Tx, q TimelineQuery, pageCond string, pageArgs []any, order, limit string) ([]TimelineEntry, error) {
-	var cond []string
-	args := []any{q.Group}
-	if q.After > 0 {
-		cond = append(cond, "x.position > ?")
-		args = append(args, int64(q.After))
-	}
-	if q.Before > 0 {
-		cond = append(cond, "x.position < ?")
-		args = append(args, int64(q.Before))
-	}
-	if !q.Start.IsZero() {
-		cond = append(cond, "x.at >= ?")
-		args = append(args, q.Start.UnixNano())
-	}
-	if !q.End.IsZero() {
-		cond = append(cond, "x.at <= ?")
-		args = append(args, q.End.UnixNano())
-	}
-	if q.Positions != nil {
-		marks := strings.TrimSuffix(strings.Repeat("?,", len(q.Positions)), ",")
-		if len(q.Positions) == 0 {
-			marks = "NULL"
-		}
-		cond = append(cond, "x.position IN ("+marks+")")
-		for _, p := range q.Positions {
-			args = append(args, int64(p))
-		}
-	}
+	cond, args := rangeConds(q, nil, []any{q.Group})
 	cond = append(cond, `EXISTS (SELECT 1 FROM spans s WHERE s.group_id = x.group_id AND s.jid = ?
 		AND x.version >= s.from_version AND (s.to_version IS NULL OR x.version < s.to_version))`)
 	args = append(args, q.JID)
@@ -600,4 +551,34 @@ func timelineEntries(ctx context.Context, tx *sql.Tx, query string, args ...any)
 		out = append(out, e)
 	}
 	return out, rows.Err()
+}
+
+// rangeConds appends the conditions on an event x of the range q asks for
+// (positions, times, archive ids), and their arguments.
+func rangeConds(q TimelineQuery, cond []string, args []any) ([]string, []any) {
+	cond = append(cond, "x.position > ?")
+	args = append(args, int64(q.After))
+	if q.Before > 0 {
+		cond = append(cond, "x.position < ?")
+		args = append(args, int64(q.Before))
+	}
+	if !q.Start.IsZero() {
+		cond = append(cond, "x.at >= ?")
+		args = append(args, q.Start.UnixNano())
+	}
+	if !q.End.IsZero() {
+		cond = append(cond, "x.at <= ?")
+		args = append(args, q.End.UnixNano())
+	}
+	if q.Positions != nil {
+		marks := strings.TrimSuffix(strings.Repeat("?,", len(q.Positions)), ",")
+		if len(q.Positions) == 0 {
+			marks = "NULL"
+		}
+		cond = append(cond, "x.position IN ("+marks+")")
+		for _, p := range q.Positions {
+			args = append(args, int64(p))
+		}
+	}
+	return cond, args
 }

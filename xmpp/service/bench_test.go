@@ -21,6 +21,7 @@ import (
 	"github.com/uuchat/groupchat/eventstore/sqlite"
 	"github.com/uuchat/groupchat/projections"
 	"github.com/uuchat/groupchat/replay"
+	"github.com/uuchat/groupchat/snapshot"
 	"github.com/uuchat/groupchat/xmpp/presence"
 	"github.com/uuchat/groupchat/xmpp/protocol"
 	"github.com/uuchat/groupchat/xmpp/readmodel"
@@ -105,41 +106,9 @@ func BenchmarkCatchUp(b *testing.B) {
 }
 
 func benchCatchUp(b *testing.B, lg builtLog) {
-	ctx, cancel := context.WithCancel(context.Background())
-	defer cancel()
-	store, err := sqlite.Open(lg.events, sqlite.Options{})
-	if err != nil {
-		b.Fatal(err)
-	}
-	defer store.Close()
-	proj, err := projections.Open(lg.projections)
-	if err != nil {
-		b.Fatal(err)
-	}
-	defer proj.Close()
-	svc := service.New(service.Config{Domain: benchDomain, Limits: domain.DefaultLimits()},
-		store, readmodel.ReadModel{DB: proj}, presence.NewTracker(), slog.New(slog.DiscardHandler))
-	if err := svc.Load(ctx); err != nil {
-		b.Fatal(err)
-	}
+	ctx := context.Background()
 	rec := &recorder{done: make(chan arrival, 1)}
-	svc.Attach(rec)
-
-	// The service and the projector run as they do in serve; both stop when
-	// ctx is cancelled, before the deferred closes run.
-	var wg sync.WaitGroup
-	defer wg.Wait()
-	defer cancel()
-	wg.Go(func() {
-		if err := svc.Run(ctx); err != nil {
-			b.Error(err)
-		}
-	})
-	wg.Go(func() {
-		if err := proj.Run(ctx, store, projections.RunOptions{OnApplied: svc.OnApplied}); err != nil && ctx.Err() == nil {
-			b.Error(err)
-		}
-	})
+	svc, _, _ := runService(b, lg, service.Config{Domain: benchDomain, Limits: domain.DefaultLimits()}, nil, rec)
 
 	// One untimed catch-up first: the figures are for warm caches.
 	c := catchUpClient{svc: svc, rec: rec}
@@ -162,6 +131,48 @@ func benchCatchUp(b *testing.B, lg builtLog) {
 	events := float64(b.N) * float64(lg.missed)
 	b.ReportMetric(server.Seconds()*1e3/(events/1000), "ms/1000events")
 	b.ReportMetric(float64(pages)/float64(b.N), "pages/op")
+}
+
+// runService starts a service and its projector, as serve wires them, on
+// a built log, sending to out; snaps may be nil. Both stop when the
+// benchmark ends.
+func runService(b *testing.B, lg builtLog, cfg service.Config, snaps *snapshot.Store, out service.Sender) (*service.Service, eventstore.Store, *projections.DB) {
+	b.Helper()
+	ctx, cancel := context.WithCancel(context.Background())
+	store, err := sqlite.Open(lg.events, sqlite.Options{})
+	if err != nil {
+		b.Fatal(err)
+	}
+	proj, err := projections.Open(lg.projections)
+	if err != nil {
+		b.Fatal(err)
+	}
+	if snaps != nil {
+		cfg.Snapshots = snaps
+	}
+	svc := service.New(cfg, store, readmodel.ReadModel{DB: proj}, presence.NewTracker(), slog.New(slog.DiscardHandler))
+	if err := svc.Load(ctx); err != nil {
+		b.Fatal(err)
+	}
+	svc.Attach(out)
+	var wg sync.WaitGroup
+	wg.Go(func() {
+		if err := svc.Run(ctx); err != nil {
+			b.Error(err)
+		}
+	})
+	wg.Go(func() {
+		if err := proj.Run(ctx, store, projections.RunOptions{OnApplied: svc.OnApplied}); err != nil && ctx.Err() == nil {
+			b.Error(err)
+		}
+	})
+	b.Cleanup(func() {
+		cancel()
+		wg.Wait()
+		proj.Close()
+		store.Close()
+	})
+	return svc, store, proj
 }
 
 // catchUpClient plays bob's phone: it sends catch-up IQs and reads the

@@ -3,7 +3,6 @@ package service_test
 import (
 	"bytes"
 	"context"
-	"log/slog"
 	"os"
 	"path/filepath"
 	"runtime"
@@ -14,12 +13,9 @@ import (
 
 	"github.com/uuchat/groupchat/domain"
 	"github.com/uuchat/groupchat/eventstore/sqlite"
-	"github.com/uuchat/groupchat/projections"
 	"github.com/uuchat/groupchat/replay"
 	"github.com/uuchat/groupchat/snapshot"
-	"github.com/uuchat/groupchat/xmpp/presence"
 	"github.com/uuchat/groupchat/xmpp/protocol"
-	"github.com/uuchat/groupchat/xmpp/readmodel"
 	"github.com/uuchat/groupchat/xmpp/service"
 	"github.com/uuchat/groupchat/xmpp/xmlnode"
 )
@@ -94,18 +90,7 @@ func longGroupLog(b *testing.B, dir string, n int) builtLog {
 }
 
 func benchLongGroup(b *testing.B, lg builtLog) {
-	ctx, cancel := context.WithCancel(context.Background())
-	defer cancel()
-	store, err := sqlite.Open(lg.events, sqlite.Options{})
-	if err != nil {
-		b.Fatal(err)
-	}
-	defer store.Close()
-	proj, err := projections.Open(lg.projections)
-	if err != nil {
-		b.Fatal(err)
-	}
-	defer proj.Close()
+	ctx := context.Background()
 	// The snapshots are kept with the log: the first run folds the long
 	// group from its stream and stores one, later runs start from it.
 	snapPath := filepath.Join(filepath.Dir(lg.events), "snapshots.db")
@@ -114,27 +99,9 @@ func benchLongGroup(b *testing.B, lg builtLog) {
 	if err != nil {
 		b.Fatal(err)
 	}
-	defer snaps.Close()
-	svc := service.New(service.Config{Domain: benchDomain, Limits: domain.DefaultLimits(), GroupCacheBytes: 64 << 20, Snapshots: snaps},
-		store, readmodel.ReadModel{DB: proj}, presence.NewTracker(), slog.New(slog.DiscardHandler))
-	if err := svc.Load(ctx); err != nil {
-		b.Fatal(err)
-	}
+	b.Cleanup(func() { snaps.Close() })
 	rec := &replyRecorder{}
-	svc.Attach(rec)
-	var wg sync.WaitGroup
-	defer wg.Wait()
-	defer cancel()
-	wg.Go(func() {
-		if err := svc.Run(ctx); err != nil {
-			b.Error(err)
-		}
-	})
-	wg.Go(func() {
-		if err := proj.Run(ctx, store, projections.RunOptions{OnApplied: svc.OnApplied}); err != nil && ctx.Err() == nil {
-			b.Error(err)
-		}
-	})
+	svc, store, proj := runService(b, lg, service.Config{Domain: benchDomain, Limits: domain.DefaultLimits(), GroupCacheBytes: 64 << 20}, snaps, rec)
 	const alice, bob = benchAlice + "/desk", benchBob + "/phone"
 	group := longGroup + "@" + benchDomain
 	send := func(stanza string) {
