@@ -1,6 +1,10 @@
 package projections
 
-import "context"
+import (
+	"context"
+	"database/sql"
+	"errors"
+)
 
 // ListGroups returns up to limit groups, live ones only, the most recently
 // changed first: the directory an operator's view shows.
@@ -38,26 +42,16 @@ func (db *DB) CountGroups(ctx context.Context) (int, error) {
 // of *sql.Rows.
 type rowScanner interface{ Scan(dest ...any) error }
 
-// MemberCounts is how many live groups each user is a member of, for
-// everyone who is a member of one: who is online for broadcasts.
-func (db *DB) MemberCounts(ctx context.Context) (map[string]int, error) {
-	rows, err := db.r.QueryContext(ctx, `SELECT m.jid, COUNT(*) FROM members m
-		JOIN groups g ON g.id = m.group_id WHERE g.deleted = 0 GROUP BY m.jid`)
+// IsMember reports whether jid is a member of some live group.
+func (db *DB) IsMember(ctx context.Context, jid string) (bool, error) {
+	var one int
+	err := db.r.QueryRowContext(ctx, `SELECT 1 FROM members m INDEXED BY members_jid
+		JOIN groups g ON g.id = m.group_id WHERE m.jid = ? AND g.deleted = 0 LIMIT 1`, jid).Scan(&one)
+	if errors.Is(err, sql.ErrNoRows) {
+		return false, nil
+	}
 	if err != nil {
-		return nil, db.queryErr("member counts", err)
+		return false, db.queryErr("membership", err)
 	}
-	defer rows.Close()
-	out := map[string]int{}
-	for rows.Next() {
-		var jid string
-		var n int
-		if err := rows.Scan(&jid, &n); err != nil {
-			return nil, db.queryErr("member counts", err)
-		}
-		out[jid] = n
-	}
-	if err := rows.Err(); err != nil {
-		return nil, db.queryErr("member counts", err)
-	}
-	return out, nil
+	return true, nil
 }

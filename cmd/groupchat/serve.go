@@ -336,8 +336,8 @@ func serve(ctx context.Context, cfg serveConfig, log *slog.Logger, ready func())
 		return fmt.Errorf("loading groups from the event log: %w", err)
 	}
 	log.Info("groups loaded from the event log", "took", time.Since(started).Round(time.Millisecond))
-	// Loading counted who is a member of what: restored members' resources
-	// are online again, others' are not.
+	// The projections say who is a member of some group: restored
+	// members' resources are online again, others' are not.
 	restoreOnline(cfg.Data, online, log)
 	lnk := link.New(link.Config{
 		Addr: cfg.Server, Domain: cfg.Domain, Secret: cfg.Secret, QueueSize: cfg.QueueSize,

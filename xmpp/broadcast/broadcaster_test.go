@@ -221,8 +221,9 @@ func newWorldBounded(t *testing.T, before []domain.Event, logger *slog.Logger, c
 		w.online, logOf{w}, w.link.reply)
 	w.b.Attach(w.link)
 	w.b.AttachPush(w.push)
-	// The service counts memberships from the read model at start; the
-	// broadcaster folds the group from its stream when it first needs it.
+	// The online set knows who is a member of a group (the service asks
+	// the read model); the broadcaster folds the group from its stream
+	// when it first needs it.
 	counts := map[string]int{}
 	for _, e := range before {
 		switch e := e.(type) {
@@ -240,7 +241,11 @@ func newWorldBounded(t *testing.T, before []domain.Event, logger *slog.Logger, c
 			}
 		}
 	}
-	w.online.Memberships(counts)
+	for jid, n := range counts {
+		for range n {
+			w.online.Join(jid)
+		}
+	}
 	return w
 }
 

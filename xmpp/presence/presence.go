@@ -34,8 +34,12 @@ type Tracker struct {
 	lim        Limits
 	members    resourceSet
 	candidates resourceSet
-	// groups counts the groups each bare JID is a member of.
-	groups map[string]int
+	// groups counts the groups each bare JID is a member of, unless
+	// isMember is set: then the read model is asked instead, when a
+	// user's first resource is seen and when the user leaves a group, so
+	// that nothing about every member is held or loaded at start.
+	groups   map[string]int
+	isMember func(bare string) bool
 	// tick orders the sightings of resources, for least-recently-seen
 	// eviction.
 	tick    uint64
@@ -143,12 +147,33 @@ func NewTrackerWithLimits(lim Limits) *Tracker {
 	return &Tracker{lim: lim, members: newSet(lim.Total), candidates: newSet(lim.Candidates), groups: map[string]int{}}
 }
 
-// setOf is the set a bare JID's resources belong to.
-func (t *Tracker) setOf(bare string) *resourceSet {
-	if t.groups[bare] > 0 {
+// AskMembership makes the tracker ask isMember whether a user is a member
+// of some group instead of counting the groups from Join and Leave: call
+// it before anything else. isMember should answer true when it cannot
+// tell (a member's resources must not miss broadcasts; the online set is
+// bounded either way).
+func (t *Tracker) AskMembership(isMember func(bare string) bool) {
+	t.isMember = isMember
+}
+
+// setOf is the set a bare JID's resources belong to; member is the
+// answer to whether it is a member of some group, if the resources are
+// in neither set yet and the read model is asked.
+func (t *Tracker) setOf(bare string, member bool) *resourceSet {
+	switch {
+	case len(t.members.byBare[bare]) > 0:
+		return &t.members
+	case len(t.candidates.byBare[bare]) > 0:
+		return &t.candidates
+	case t.isMember != nil && member, t.isMember == nil && t.groups[bare] > 0:
 		return &t.members
 	}
 	return &t.candidates
+}
+
+// known reports whether a bare JID has resources in either set.
+func (t *Tracker) known(bare string) bool {
+	return len(t.members.byBare[bare]) > 0 || len(t.candidates.byBare[bare]) > 0
 }
 
 // Online marks a full JID as seen online: among the online resources if
@@ -160,16 +185,21 @@ func (t *Tracker) Online(full address.JID) {
 	}
 	bare, f := full.Bare().String(), full.String()
 	t.mu.RLock()
-	set := t.setOf(bare)
-	latest := set.newest != nil && set.newest.full == f
+	latest := t.members.newest != nil && t.members.newest.full == f || t.candidates.newest != nil && t.candidates.newest.full == f
+	known := t.known(bare)
 	t.mu.RUnlock()
 	if latest {
 		return
 	}
+	// The read model is asked outside the lock, for a user not seen yet.
+	member := false
+	if !known && t.isMember != nil {
+		member = t.isMember(bare)
+	}
 	t.mu.Lock()
 	defer t.mu.Unlock()
 	t.tick++
-	set = t.setOf(bare)
+	set := t.setOf(bare, member)
 	if r := set.byFull[f]; r != nil {
 		r.seen = t.tick
 		set.unlink(r)
@@ -216,37 +246,16 @@ func (t *Tracker) Offline(j address.JID) {
 	}
 }
 
-// Memberships sets how many groups each bare JID is a member of, as the
-// read model counts them when the service starts (users left out are in
-// no group); resources already seen move to the set they now belong to.
-func (t *Tracker) Memberships(counts map[string]int) {
-	t.mu.Lock()
-	defer t.mu.Unlock()
-	t.groups = make(map[string]int, len(counts))
-	for bare, n := range counts {
-		if n > 0 {
-			t.groups[bare] = n
-		}
-	}
-	for _, from := range []*resourceSet{&t.candidates, &t.members} {
-		var move []string
-		for bare := range from.byBare {
-			if t.setOf(bare) != from {
-				move = append(move, bare)
-			}
-		}
-		for _, bare := range move {
-			t.move(bare, from, t.setOf(bare))
-		}
-	}
-}
-
 // Join counts a group a bare JID became a member of. When it is its first,
 // its candidate resources become online ones: call it before the event
 // that adds the member is broadcast.
 func (t *Tracker) Join(bare string) {
 	t.mu.Lock()
 	defer t.mu.Unlock()
+	if t.isMember != nil {
+		t.move(bare, &t.candidates, &t.members)
+		return
+	}
 	t.groups[bare]++
 	if t.groups[bare] == 1 {
 		t.move(bare, &t.candidates, &t.members)
@@ -257,6 +266,17 @@ func (t *Tracker) Join(bare string) {
 // last, its online resources become candidates: call it after the event
 // that removes the member is broadcast.
 func (t *Tracker) Leave(bare string) {
+	if t.isMember != nil {
+		// The read model holds the removal already: it says whether
+		// another group still counts the user in.
+		if t.isMember(bare) {
+			return
+		}
+		t.mu.Lock()
+		defer t.mu.Unlock()
+		t.move(bare, &t.members, &t.candidates)
+		return
+	}
 	t.mu.Lock()
 	defer t.mu.Unlock()
 	switch n := t.groups[bare]; n {
@@ -340,8 +360,9 @@ func (t *Tracker) Changes() uint64 {
 
 // Restore marks full JIDs online, as saved by Snapshot before a restart:
 // those that left meanwhile bounce the next delivery and are forgotten.
-// Call it once the memberships are counted (Join), or every one of them is
-// a candidate.
+// Asking the read model (AskMembership), it is asked once per user;
+// counting the groups, call it once the memberships are counted (Join),
+// or every one of them is a candidate.
 func (t *Tracker) Restore(fulls []string) {
 	for _, f := range fulls {
 		if j, err := address.Parse(f); err == nil {

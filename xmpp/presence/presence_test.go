@@ -126,13 +126,6 @@ func TestOnlyMembersAreOnline(t *testing.T) {
 			{"leaves the last", func(tr *Tracker) { tr.Leave(dave) }, nil},
 			{"joins again", func(tr *Tracker) { tr.Join(dave) }, []string{dave + "/laptop"}},
 		}},
-		{"memberships counted at start place the resources already seen", []step{
-			{"seen", func(tr *Tracker) { tr.Online(laptop) }, nil},
-			{"counted a member of two groups", func(tr *Tracker) { tr.Memberships(map[string]int{dave: 2, "x@example.test": 1}) }, []string{dave + "/laptop"}},
-			{"leaves one", func(tr *Tracker) { tr.Leave(dave) }, []string{dave + "/laptop"}},
-			{"counted again, in none", func(tr *Tracker) { tr.Memberships(map[string]int{"x@example.test": 1}) }, nil},
-			{"joins", func(tr *Tracker) { tr.Join(dave) }, []string{dave + "/laptop"}},
-		}},
 		{"a member's resource is online at once", []step{
 			{"joins", func(tr *Tracker) { tr.Join(dave) }, nil},
 			{"seen", func(tr *Tracker) { tr.Online(laptop) }, []string{dave + "/laptop"}},
@@ -240,5 +233,56 @@ func TestLimitsForgetTheLeastRecentlySeen(t *testing.T) {
 				t.Fatalf("Count = %d, want %d", tr.Count(), len(tc.want))
 			}
 		})
+	}
+}
+
+// TestAskingTheReadModel: a tracker that asks whether a user is a member
+// (AskMembership) instead of counting places a user's first resource by
+// the answer, keeps a leaving user online while the read model still
+// counts it in another group, and places restored resources as it says.
+func TestAskingTheReadModel(t *testing.T) {
+	const dave, erin = "dave@example.test", "erin@example.test"
+	member := map[string]bool{dave: true}
+	asked := 0
+	tr := NewTracker()
+	tr.AskMembership(func(bare string) bool { asked++; return member[bare] })
+	online := func(bare string) bool { return tr.IsOnline(bare) }
+
+	tr.Online(address.MustParse(dave + "/laptop"))
+	tr.Online(address.MustParse(erin + "/phone"))
+	if !online(dave) || online(erin) {
+		t.Fatalf("dave (a member) online %v, erin (none) online %v", online(dave), online(erin))
+	}
+	before := asked
+	tr.Online(address.MustParse(dave + "/desk"))
+	if asked != before {
+		t.Error("the read model was asked again for a user whose resources are known")
+	}
+	// dave leaves a group but is still in another.
+	tr.Leave(dave)
+	if !online(dave) {
+		t.Error("dave went offline while still a member of a group")
+	}
+	member[dave] = false
+	tr.Leave(dave)
+	if online(dave) {
+		t.Error("dave is online after leaving his last group")
+	}
+	tr.Join(dave)
+	if got := tr.Resources(nil, dave); len(got) != 2 {
+		t.Errorf("after joining again dave's resources are %v, want both", got)
+	}
+	tr.Join(erin)
+	if !online(erin) {
+		t.Error("erin is not online after joining a group")
+	}
+
+	// Restored resources are placed as the read model says, once per user.
+	restored := NewTracker()
+	n := 0
+	restored.AskMembership(func(bare string) bool { n++; return bare == erin })
+	restored.Restore([]string{dave + "/laptop", dave + "/desk", erin + "/phone"})
+	if n != 2 || restored.IsOnline(dave) || !restored.IsOnline(erin) || restored.Count() != 1 {
+		t.Errorf("restored: asked %d times, %d online, dave online %v; want 2 asked, erin's one resource online", n, restored.Count(), restored.IsOnline(dave))
 	}
 }

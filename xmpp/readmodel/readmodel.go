@@ -113,9 +113,9 @@ func (r ReadModel) Timeline(ctx context.Context, q history.TimelineQuery) (histo
 	return out, nil
 }
 
-// MemberCounts is how many live groups each user is a member of.
-func (r ReadModel) MemberCounts(ctx context.Context) (map[string]int, error) {
-	return r.DB.MemberCounts(ctx)
+// IsMember reports whether a user is a member of some live group.
+func (r ReadModel) IsMember(ctx context.Context, jid string) (bool, error) {
+	return r.DB.IsMember(ctx, jid)
 }
 
 // MessageResent finds the newest message sender posted to a group with a

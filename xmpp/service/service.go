@@ -80,8 +80,8 @@ type Projected interface {
 	// the messages a receipt, a retraction or a resend names.
 	shard.Reads
 	push.Membership
-	// MemberCounts is how many live groups each user is a member of.
-	MemberCounts(ctx context.Context) (map[string]int, error)
+	// IsMember reports whether a user is a member of some live group.
+	IsMember(ctx context.Context, jid string) (bool, error)
 	// PreviousChange is the position of a group's last change before a
 	// position.
 	PreviousChange(ctx context.Context, group string, position uint64) (uint64, error)
@@ -142,6 +142,13 @@ func New(cfg Config, store eventstore.Store, reads ReadModel, online *presence.T
 	}
 	s.domain, _ = address.Parse(cfg.Domain)
 	s.addr = protocol.Addresses{Domain: cfg.Domain}
+	// Who is a member of some group is the projections' to say: nothing
+	// about every member is loaded at start. A failed read counts the
+	// user in, so that a member misses no broadcast.
+	online.AskMembership(func(bare string) bool {
+		member, err := reads.IsMember(context.Background(), bare)
+		return member || err != nil
+	})
 	// The requester's reply to an update goes through reply, like every
 	// answer: one too large for the server becomes an error.
 	s.broadcaster = broadcast.New(broadcast.Config{
@@ -199,12 +206,11 @@ func (s *Service) OnApplied(ctx context.Context, events []eventstore.RecordedEve
 
 // Load prepares the service to start, reading neither the whole log nor
 // any group's stream: each shard learns the log's last position (for
-// read-your-writes), the online set how many groups each user is a
-// member of (from the projections, before the projector resumes), and the
-// push notifier the settings of every user who registered (their streams
-// only). A group's state is folded from its stream when a request or a
-// broadcast first needs it. Call it before Run and before the projector
-// runs.
+// read-your-writes) and the push notifier the settings of every user who
+// registered (their streams only). A group's state is folded from its
+// stream when a request or a broadcast first needs it, and the online set
+// asks the projections whether a user is a member of some group when it
+// first sees one. Call it before Run and before the projector runs.
 func (s *Service) Load(ctx context.Context) error {
 	last, err := s.store.LastPosition(ctx)
 	if err != nil {
@@ -213,11 +219,6 @@ func (s *Service) Load(ctx context.Context) error {
 	for _, sh := range s.shards {
 		sh.Seen(last)
 	}
-	counts, err := s.reads.MemberCounts(ctx)
-	if err != nil {
-		return err
-	}
-	s.online.Memberships(counts)
 	if s.push == nil {
 		return nil
 	}
