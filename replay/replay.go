@@ -8,6 +8,7 @@ import (
 	"os"
 	"path/filepath"
 	"runtime"
+	"runtime/debug"
 	"sync"
 	"time"
 
@@ -50,8 +51,18 @@ func Rebuild(ctx context.Context, store eventstore.Store, path string, progress 
 	return rebuild(ctx, store, path, last, progress)
 }
 
+// rebuildMemoryLimit is the Go runtime's soft memory limit while a
+// rebuild runs, unless GOMEMLIMIT sets one: the fold keeps every group's
+// members and read positions, a heap the collector would otherwise let
+// grow to twice its live size. At this limit a rebuild of 10M events is as
+// fast as without one (BENCHMARKS.md, "Rebuild memory").
+const rebuildMemoryLimit = 300 << 20
+
 // rebuild is Rebuild up to position upto.
 func rebuild(ctx context.Context, store eventstore.Store, path string, upto uint64, progress func(done, total uint64)) (Stats, error) {
+	if os.Getenv("GOMEMLIMIT") == "" {
+		defer debug.SetMemoryLimit(debug.SetMemoryLimit(rebuildMemoryLimit))
+	}
 	if _, err := os.Lstat(path); !errors.Is(err, fs.ErrNotExist) {
 		return Stats{}, fmt.Errorf("replay: %s exists; rebuild into a new file and Swap it in", path)
 	}
