@@ -293,10 +293,11 @@ func (h *Answerer) Archive(ctx context.Context, st protocol.Stanza, r protocol.A
 	return nil
 }
 
-// ArchiveCountLimit is the most messages an archive query counts: a range
-// that holds more is answered without <count/> and the index of its
-// first (XEP-0059 §2.6 lets a responder leave them out; 500 is the largest page), so that a page of
-// a group's archive costs the same whatever the archive's length.
+// ArchiveCountLimit is the most messages an archive query counts, the
+// largest page: a range that holds more is answered without <count/> and
+// the index of its first (XEP-0059 §2.6 lets a responder leave them out),
+// so that a page of a group's archive costs the same whatever the
+// archive's length.
 const ArchiveCountLimit = 500
 
 // archiveTimeline turns an archive query into the timeline it selects: the
