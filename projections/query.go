@@ -405,14 +405,7 @@ func (db *DB) Timeline(ctx context.Context, q TimelineQuery) (TimelinePage, erro
 	notices := `SELECT x.group_id, x.version, x.position, 0 FROM spans s JOIN notices x ON x.group_id = s.group_id WHERE ` + where
 	switch {
 	case q.Sender != "" || q.SenderMID != "":
-		if q.Sender != "" {
-			union += " AND x.sender = ?"
-			args = append(args, q.Sender)
-		}
-		if q.SenderMID != "" {
-			union += " AND x.mid = ?"
-			args = append(args, q.SenderMID)
-		}
+		union, args = senderConds(q, union, args)
 	case q.MessagesOnly:
 		// Retractions are archived with the messages (XEP-0424).
 		union += " UNION ALL " + notices + " AND x.kind = '" + kindRetract + "'"
@@ -495,15 +488,7 @@ func groupPage(ctx context.Context, tx *sql.Tx, q TimelineQuery, pageCond string
 	where := " WHERE x.group_id = ? AND " + strings.Join(cond, " AND ") + pageCond
 	args = append(args, pageArgs...)
 
-	msgWhere, msgArgs := where, slices.Clone(args)
-	if q.Sender != "" {
-		msgWhere += " AND x.sender = ?"
-		msgArgs = append(msgArgs, q.Sender)
-	}
-	if q.SenderMID != "" {
-		msgWhere += " AND x.mid = ?"
-		msgArgs = append(msgArgs, q.SenderMID)
-	}
+	msgWhere, msgArgs := senderConds(q, where, slices.Clone(args))
 	out, err := timelineEntries(ctx, tx, `SELECT x.group_id, x.version, x.position, coalesce(r.retracted_by, 0) AS retracted_by
 		FROM messages x INDEXED BY messages_position
 		LEFT JOIN retractions r ON r.group_id = x.group_id AND r.version = x.version`+msgWhere+order+limit, msgArgs...)
@@ -581,4 +566,19 @@ func rangeConds(q TimelineQuery, cond []string, args []any) ([]string, []any) {
 		}
 	}
 	return cond, args
+}
+
+// senderConds appends to a query the conditions on a message x's
+// publisher (a bare JID, a member id) that q asks for, and their
+// arguments.
+func senderConds(q TimelineQuery, query string, args []any) (string, []any) {
+	if q.Sender != "" {
+		query += " AND x.sender = ?"
+		args = append(args, q.Sender)
+	}
+	if q.SenderMID != "" {
+		query += " AND x.mid = ?"
+		args = append(args, q.SenderMID)
+	}
+	return query, args
 }
