@@ -26,6 +26,7 @@ import (
 	"github.com/uuchat/groupchat/snapshot"
 	"github.com/uuchat/groupchat/xmpp/address"
 	"github.com/uuchat/groupchat/xmpp/link"
+	"github.com/uuchat/groupchat/xmpp/multicast"
 	"github.com/uuchat/groupchat/xmpp/presence"
 	"github.com/uuchat/groupchat/xmpp/protocol"
 	"github.com/uuchat/groupchat/xmpp/push"
@@ -80,6 +81,12 @@ type serveConfig struct {
 	// ("" for none); Pprof adds /debug/pprof/ to it.
 	HTTP  string
 	Pprof bool
+	// Multicast turns on sending broadcasts through the XMPP server's
+	// multicast service (XEP-0033) when it offers one, with at most
+	// MulticastMaxAddresses recipients per stanza unless the service
+	// states its own limit.
+	Multicast             bool
+	MulticastMaxAddresses int
 }
 
 func (c *serveConfig) register(fs *flag.FlagSet) {
@@ -122,6 +129,8 @@ func (c *serveConfig) register(fs *flag.FlagSet) {
 	fs.IntVar(&c.PushLimits.MaxRegistrations, "push-max-registrations", c.PushLimits.MaxRegistrations, "push registrations (devices) per user")
 	fs.IntVar(&c.PushLimits.MaxPublishOptionsBytes, "push-max-options-bytes", c.PushLimits.MaxPublishOptionsBytes, "largest publish-options form kept with a push registration, in bytes")
 	fs.StringVar(&c.HTTP, "http", "", "HOST:PORT of the HTTP listener for /metrics, /healthz and the web view, e.g. 127.0.0.1:9090 (empty: none)")
+	fs.BoolVar(&c.Multicast, "multicast", true, "send a broadcast as one stanza per batch of recipients through the XMPP server's multicast service (XEP-0033, ejabberd's mod_multicast) when the server offers one; one stanza per recipient otherwise")
+	fs.IntVar(&c.MulticastMaxAddresses, "multicast-max-addresses", 20, "recipients per stanza to the multicast service when it does not state its limit (ejabberd's default for a component is 20; its mod_multicast option limits: remote: message raises it, and is then stated)")
 	fs.BoolVar(&c.Pprof, "pprof", false, "serve Go's profiler under /debug/pprof/ on the --http listener")
 }
 
@@ -139,7 +148,7 @@ func (c *serveConfig) check(src sources) error {
 		{"max-stanza-depth", c.Stanza.MaxDepth}, {"max-stanza-elements", c.Stanza.MaxChildren},
 		{"queue-size", c.QueueSize}, {"message-burst", c.MessageBurst}, {"max-outbound-stanza-bytes", c.MaxOutbound},
 		{"max-resources-per-user", c.MaxResourcesPerUser}, {"max-online-resources", c.MaxOnlineResources},
-		{"group-cache-bytes", c.GroupCacheBytes},
+		{"group-cache-bytes", c.GroupCacheBytes}, {"multicast-max-addresses", c.MulticastMaxAddresses},
 		{"push-max-failures", c.Push.MaxFailures}, {"push-queue-size", c.Push.QueueSize},
 		{"push-max-registrations", c.PushLimits.MaxRegistrations}, {"push-max-options-bytes", c.PushLimits.MaxPublishOptionsBytes},
 	} {
@@ -326,6 +335,7 @@ func serve(ctx context.Context, cfg serveConfig, log *slog.Logger, ready func())
 		Domain: cfg.Domain, Name: cfg.Name, Limits: cfg.Limits, SystemAdmins: admins,
 		MessageRate: cfg.MessageRate, MessageBurst: cfg.MessageBurst, MaxOutboundBytes: cfg.MaxOutbound,
 		MaxRoomOccupants: cfg.MaxOnlineResources, GroupCacheBytes: cfg.GroupCacheBytes, Snapshots: snaps,
+		Multicast: multicastConfig(cfg),
 	}, store, readmodel.ReadModel{DB: proj}, online, log)
 	pushCfg := cfg.Push
 	pushCfg.Domain = cfg.Domain
@@ -472,4 +482,16 @@ func rebuildIfMissing(ctx context.Context, store eventstore.Store, path string, 
 	}
 	log.Info("projections rebuilt", "events", stats.Events, "took", (stats.Fold + stats.Write).Round(time.Millisecond))
 	return nil
+}
+
+// multicastConfig is the search for the XMPP server's multicast service,
+// nil when --multicast is off. The server is the component domain's parent
+// (groupchat.example.org → example.org): ejabberd relays only for a
+// sender in a subdomain of its host (mod_multicast's check_relay).
+func multicastConfig(cfg serveConfig) *multicast.Config {
+	_, server, ok := strings.Cut(cfg.Domain, ".")
+	if !cfg.Multicast || !ok || server == "" {
+		return nil
+	}
+	return &multicast.Config{Domain: cfg.Domain, Server: server, MaxAddresses: cfg.MulticastMaxAddresses}
 }

@@ -16,18 +16,22 @@ import (
 
 // The metric names, for the README and for readers of Gather's output.
 const (
-	EventsAppended   = "groupchat_events_appended_total"
-	AppendSeconds    = "groupchat_append_duration_seconds"
-	AppendErrors     = "groupchat_append_errors_total"
-	FanoutStanzas    = "groupchat_fanout_stanzas_total"
-	ErrorsAnswered   = "groupchat_errors_total"
-	CatchupRequests  = "groupchat_catchup_requests_total"
-	OutboundRefused  = "groupchat_outbound_refused_total"
-	OnlineResources  = "groupchat_online_resources"
-	ProjectionLag    = "groupchat_projection_lag_events"
-	Groups           = "groupchat_groups"
-	LinkConnected    = "groupchat_link_connected"
-	OutgoingQueueLen = "groupchat_outgoing_queue_length"
+	EventsAppended = "groupchat_events_appended_total"
+	AppendSeconds  = "groupchat_append_duration_seconds"
+	AppendErrors   = "groupchat_append_errors_total"
+	FanoutStanzas  = "groupchat_fanout_stanzas_total"
+	// MulticastAddresses counts the recipients of the stanzas sent
+	// through the server's multicast service (XEP-0033): the deliveries
+	// those stanzas (counted in FanoutStanzas) stand for.
+	MulticastAddresses = "groupchat_multicast_addresses_total"
+	ErrorsAnswered     = "groupchat_errors_total"
+	CatchupRequests    = "groupchat_catchup_requests_total"
+	OutboundRefused    = "groupchat_outbound_refused_total"
+	OnlineResources    = "groupchat_online_resources"
+	ProjectionLag      = "groupchat_projection_lag_events"
+	Groups             = "groupchat_groups"
+	LinkConnected      = "groupchat_link_connected"
+	OutgoingQueueLen   = "groupchat_outgoing_queue_length"
 
 	PushQueued    = "groupchat_push_queued_total"
 	PushDropped   = "groupchat_push_dropped_total"
@@ -47,6 +51,7 @@ type Metrics struct {
 	appendSeconds prometheus.Histogram
 	appendErrors  prometheus.Counter
 	fanout        prometheus.Counter
+	mcAddresses   prometheus.Counter
 	errors        *prometheus.CounterVec
 	catchups      prometheus.Counter
 	refused       *prometheus.CounterVec
@@ -70,6 +75,9 @@ func New() *Metrics {
 		fanout: prometheus.NewCounter(prometheus.CounterOpts{
 			Name: FanoutStanzas, Help: "Messages and presences handed to the server link for members' resources (broadcasts, reflections, forwarded receipts).",
 		}),
+		mcAddresses: prometheus.NewCounter(prometheus.CounterOpts{
+			Name: MulticastAddresses, Help: "Recipients of the stanzas sent through the XMPP server's multicast service (XEP-0033), each one delivery by the server.",
+		}),
 		errors: prometheus.NewCounterVec(prometheus.CounterOpts{
 			Name: ErrorsAnswered, Help: "Error stanzas answered, by RFC 6120 condition.",
 		}, []string{"condition"}),
@@ -77,10 +85,10 @@ func New() *Metrics {
 			Name: CatchupRequests, Help: "Catch-up requests (#catchup IQs) received.",
 		}),
 		refused: prometheus.NewCounterVec(prometheus.CounterOpts{
-			Name: OutboundRefused, Help: "Stanzas the link refused to write because the XMPP server would refuse them, by reason (from, to, size); none should ever be.",
+			Name: OutboundRefused, Help: "Stanzas the link refused to write because the XMPP server would refuse them, by reason (from, to, address, size); none should ever be.",
 		}, []string{"reason"}),
 	}
-	m.Registry.MustRegister(m.appended, m.appendSeconds, m.appendErrors, m.fanout, m.errors, m.catchups, m.refused,
+	m.Registry.MustRegister(m.appended, m.appendSeconds, m.appendErrors, m.fanout, m.mcAddresses, m.errors, m.catchups, m.refused,
 		collectors.NewGoCollector(), collectors.NewProcessCollector(collectors.ProcessCollectorOpts{}))
 	return m
 }
@@ -253,6 +261,9 @@ func (s *sender) Send(ctx context.Context, o protocol.Outbound) error {
 		s.m.errors.WithLabelValues(cond).Inc()
 	} else if bytes.HasPrefix(o.Head, messageHead) || bytes.HasPrefix(o.Head, presenceHead) {
 		s.m.fanout.Inc()
+		if len(o.Bcc) > 0 {
+			s.m.mcAddresses.Add(float64(len(o.Bcc)))
+		}
 	}
 	return nil
 }
@@ -266,6 +277,8 @@ func refusal(err error) string {
 		return "to"
 	case errors.Is(err, protocol.ErrOutboundTooLarge):
 		return "size"
+	case errors.Is(err, protocol.ErrOutboundAddress):
+		return "address"
 	}
 	return ""
 }

@@ -7,6 +7,7 @@ import (
 	"github.com/uuchat/groupchat/aggregate"
 	"github.com/uuchat/groupchat/domain"
 	"github.com/uuchat/groupchat/eventstore"
+	"github.com/uuchat/groupchat/xmpp/address"
 	"github.com/uuchat/groupchat/xmpp/muc"
 	"github.com/uuchat/groupchat/xmpp/protocol"
 )
@@ -14,6 +15,16 @@ import (
 // LogDroppedBroadcast is logged for a broadcast copy the link refused to
 // write (the edge's check) or could not queue; tests watch for it.
 const LogDroppedBroadcast = "dropping a broadcast"
+
+// LogMulticast is logged (debug) for each stanza sent through the server's
+// multicast service, with the group and the number of its addresses.
+const LogMulticast = "broadcast through the multicast service"
+
+// Multicaster names the XMPP server's multicast service (XEP-0033), if
+// any: its JID ("" for none) and the most addresses one stanza may carry.
+type Multicaster interface {
+	Service() (jid string, limit int)
+}
 
 // Config is what the broadcaster needs to know about the service.
 type Config struct {
@@ -90,6 +101,7 @@ type Broadcaster struct {
 	out   Sender
 	push  Pusher
 	rooms Rooms
+	mc    Multicaster
 
 	changes Changes
 	// views are the groups as of the last applied event, those used
@@ -135,6 +147,10 @@ func (b *Broadcaster) AttachRooms(r Rooms) { b.rooms = r }
 // AttachPush sets who is offered each message for push notifications; nil
 // is none. Call it before OnApplied.
 func (b *Broadcaster) AttachPush(p Pusher) { b.push = p }
+
+// AttachMulticast sets where the server's multicast service is found; nil
+// (the default) sends one stanza per recipient. Call it before OnApplied.
+func (b *Broadcaster) AttachMulticast(m Multicaster) { b.mc = m }
 
 // view returns a group as it was before the event re: the view in memory,
 // or else folded from the group's stream, with the position of its last
@@ -282,8 +298,23 @@ func (b *Broadcaster) leave(ms []domain.Member) {
 // FanOut sends one rendered message of group to every online resource of
 // members, native clients and MUC occupants of the group's room alike. A
 // recipient the edge refuses is skipped; only the end of ctx stops it.
+//
+// With a multicast service, the copies go out as stanzas to the service,
+// each with up to its limit of bcc addresses; see sendMulticast.
 func (b *Broadcaster) FanOut(ctx context.Context, group string, o protocol.Outbound, members []domain.Member) {
 	var to []string
+	if b.mc != nil {
+		if svc, limit := b.mc.Service(); svc != "" {
+			for _, m := range members {
+				to = b.online.Resources(to, m.JID)
+				if b.rooms != nil {
+					to = b.rooms.Occupants(to, group, m.JID)
+				}
+			}
+			b.sendMulticast(ctx, group, o, to, svc, limit)
+			return
+		}
+	}
 	for _, m := range members {
 		to = b.online.Resources(to[:0], m.JID)
 		if b.rooms != nil {
@@ -325,6 +356,55 @@ func (b *Broadcaster) toRooms(ctx context.Context, group string, e domain.Event,
 			}
 		}
 	}
+}
+
+// sendMulticast sends o to each full JID of to through the multicast
+// service svc: ceil(n/limit) stanzas, each carrying up to limit bcc
+// addresses. An address the edge's rules refuse is never written in one:
+// it is sent on its own (and refused there, logged as a dropped
+// broadcast); a batch the edge or the link refuses is sent one by one.
+// Even a lone recipient's copy goes through the service, so that a
+// group's messages reach every resource by one path, in order. False once
+// ctx has ended.
+func (b *Broadcaster) sendMulticast(ctx context.Context, group string, o protocol.Outbound, to []string, svc string, limit int) bool {
+	single, batches := Batches(to, limit)
+	for _, bcc := range batches {
+		m, ok := o.Multicast(svc, bcc)
+		if ok {
+			err := b.out.Send(ctx, m)
+			if err == nil {
+				b.log.Debug(LogMulticast, "group", group, "service", svc, "addresses", len(bcc))
+				continue
+			}
+			if ctx.Err() != nil {
+				return false
+			}
+			b.log.Warn("a multicast stanza was refused; sent one by one", "service", svc, "addresses", len(bcc), "err", err)
+		}
+		if !b.sendAll(ctx, o, bcc) {
+			return false
+		}
+	}
+	return b.sendAll(ctx, o, single)
+}
+
+// Batches splits recipients into the ones sent on their own (an address
+// the edge's rules refuse) and batches of at most limit addresses (limit
+// < 1 counts as 1) for the multicast service, in their order.
+func Batches(to []string, limit int) (single []string, batches [][]string) {
+	limit = max(limit, 1)
+	valid := make([]string, 0, len(to))
+	for _, full := range to {
+		if address.Check(full) != nil {
+			single = append(single, full)
+		} else {
+			valid = append(valid, full)
+		}
+	}
+	for i := 0; i < len(valid); i += limit {
+		batches = append(batches, valid[i:min(i+limit, len(valid)):min(i+limit, len(valid))])
+	}
+	return single, batches
 }
 
 // sendAll sends o to each full JID; false once ctx has ended.

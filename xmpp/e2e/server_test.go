@@ -68,6 +68,8 @@ func startServer(ctx context.Context, kind, dir string, extra serverOptions) (xm
 			Components:   map[string]string{service: secret},
 			PubSub:       extra.PubSub,
 			PubSubAdmins: extra.PubSubAdmins,
+			// Small, so that a group's broadcast takes several stanzas.
+			MulticastLimit: multicastLimit,
 		})
 	}
 	return prosody.Start(ctx, prosody.Options{

@@ -17,13 +17,16 @@ var (
 	ErrOutboundFrom     = errors.New("the from address is not a prepared address of the component")
 	ErrOutboundTo       = errors.New("the to address is not a prepared address")
 	ErrOutboundTooLarge = errors.New("the stanza is larger than the server accepts from the component")
+	ErrOutboundAddress  = errors.New("an XEP-0033 address is not a prepared address")
 )
 
 // CheckOutbound reports why the XMPP server would refuse o from the
 // component serving domain, or nil: its from must be in the component's
 // domain (Prosody closes the stream otherwise) and, like its to, pass the
 // server's address rules in their prepared form; it must not be longer
-// than maxBytes (0: unlimited).
+// than maxBytes (0: unlimited). A multicast stanza (Bcc set) goes to the
+// multicast service (its to) and each of its addresses must pass the same
+// rules: the service would bounce a bad one, or refuse the whole stanza.
 func CheckOutbound(o Outbound, domain string, maxBytes int) error {
 	if o.Env == nil {
 		return fmt.Errorf("%w: the stanza has no envelope", ErrOutboundFrom)
@@ -39,6 +42,11 @@ func CheckOutbound(o Outbound, domain string, maxBytes int) error {
 	}
 	if err := address.Check(o.To); err != nil {
 		return fmt.Errorf("%w: %q: %v", ErrOutboundTo, o.To, err)
+	}
+	for _, a := range o.Bcc {
+		if err := address.Check(a); err != nil {
+			return fmt.Errorf("%w: %q: %v", ErrOutboundAddress, a, err)
+		}
 	}
 	if n := o.Size(); maxBytes > 0 && n > maxBytes {
 		return fmt.Errorf("%w: %d bytes, the limit is %s", ErrOutboundTooLarge, n, strconv.Itoa(maxBytes))

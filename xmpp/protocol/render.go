@@ -18,6 +18,10 @@ type Outbound struct {
 	// Env is what Head says, kept for the checks at the edge (CheckOutbound)
 	// and for turning a result too large to send into an error.
 	Env *Envelope
+	// Bcc, when set, makes the stanza one to a multicast service (To)
+	// carrying XEP-0033 <addresses/> with a bcc address per JID, written
+	// before the stanza's end tag; see Multicast.
+	Bcc []string
 }
 
 // Envelope is the routing of an outbound stanza as its head renders it.
@@ -30,14 +34,14 @@ type Envelope struct {
 
 // Size is the length of the stanza once written.
 func (o Outbound) Size() int {
-	return len(o.Head) + xmlnode.AttrValueLen(o.To) + len(o.Tail)
+	return len(o.Head) + xmlnode.AttrValueLen(o.To) + o.tailLen()
 }
 
 // AppendTo appends the whole stanza to buf.
 func (o Outbound) AppendTo(buf []byte) []byte {
 	buf = append(buf, o.Head...)
 	buf = xmlnode.AppendAttrValue(buf, o.To)
-	return append(buf, o.Tail...)
+	return o.appendTail(buf)
 }
 
 // String is the whole stanza as text.
@@ -51,7 +55,7 @@ func (o Outbound) WithID(id string) Outbound {
 }
 
 // For returns a copy of o addressed to another recipient.
-func (o Outbound) For(to string) Outbound { o.To = to; return o }
+func (o Outbound) For(to string) Outbound { o.To = to; o.Bcc = nil; return o }
 
 // Attr is one attribute to render; empty values are left out.
 type Attr struct{ Name, Value string }

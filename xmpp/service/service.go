@@ -18,6 +18,7 @@ import (
 	"github.com/uuchat/groupchat/xmpp/directory"
 	"github.com/uuchat/groupchat/xmpp/history"
 	"github.com/uuchat/groupchat/xmpp/muc"
+	"github.com/uuchat/groupchat/xmpp/multicast"
 	"github.com/uuchat/groupchat/xmpp/presence"
 	"github.com/uuchat/groupchat/xmpp/protocol"
 	"github.com/uuchat/groupchat/xmpp/push"
@@ -54,6 +55,10 @@ type Config struct {
 	// Snapshots, if set, keeps the states of groups with long streams, so
 	// that such a group is not folded from its start when first needed.
 	Snapshots aggregate.Snapshots
+	// Multicast, if set, looks for the XMPP server's multicast service
+	// (XEP-0033) each time the link comes up; broadcasts of messages go
+	// through it when it is found.
+	Multicast *multicast.Config
 }
 
 // Sender delivers outgoing stanzas (the component link).
@@ -118,6 +123,8 @@ type Service struct {
 	// rooms is who is in which group's room through the XEP-0045 front
 	// door.
 	rooms *muc.Rooms
+	// multicast finds the server's multicast service (nil: not looked for).
+	multicast *multicast.Finder
 	// directory answers discovery and the queries about groups and members.
 	directory *directory.Answerer
 }
@@ -162,6 +169,14 @@ func New(cfg Config, store eventstore.Store, reads ReadModel, online *presence.T
 		MaxOutboundBytes: cfg.MaxOutboundBytes, Send: s.reply,
 	}
 	s.rooms = muc.NewRooms(cfg.MaxRoomOccupants)
+	if cfg.Multicast != nil {
+		mc := *cfg.Multicast
+		if mc.Logger == nil {
+			mc.Logger = log
+		}
+		s.multicast = multicast.New(mc)
+		s.broadcaster.AttachMulticast(s.multicast)
+	}
 	s.broadcaster.AttachRooms(s.rooms)
 	s.directory = &directory.Answerer{Addr: s.addr, Name: cfg.Name, MaxOutboundBytes: cfg.MaxOutboundBytes, Reads: reads}
 	for _, a := range cfg.SystemAdmins {
@@ -196,6 +211,9 @@ func shareOf(bound, n int) int {
 func (s *Service) Attach(out Sender) {
 	s.out = out
 	s.broadcaster.Attach(out)
+	if s.multicast != nil {
+		s.multicast.Attach(out)
+	}
 }
 
 // OnApplied broadcasts events the projections have just applied; the
@@ -268,8 +286,15 @@ func (s *Service) shardOf(group string) *shard.Shard {
 // kept: a resource that left meanwhile (no unavailable presence arrives
 // after a server restart) bounces the next delivery and is forgotten then,
 // while one still connected keeps receiving without having to announce
-// itself again.
-func (s *Service) Connected(ctx context.Context) {}
+// itself again. The search for the server's multicast service starts
+// again: until it answers, broadcasts go one stanza per recipient.
+func (s *Service) Connected(ctx context.Context) {
+	if s.multicast != nil {
+		// Not on the link's goroutine: the writer starts after this
+		// returns, and the queue may be full after an outage.
+		go s.multicast.Start(ctx)
+	}
+}
 
 // HandleOversized answers a stanza that broke a size limit.
 func (s *Service) HandleOversized(ctx context.Context, top *xmlnode.Node, err error) {
@@ -303,6 +328,15 @@ func (s *Service) HandleStanza(ctx context.Context, n *xmlnode.Node) {
 	st, err := protocol.ParseStanza(n)
 	if err != nil {
 		s.refuse(ctx, st, protocol.ErrorFor(err))
+		return
+	}
+	if protocol.IsMulticastReply(st) {
+		if s.multicast != nil {
+			s.multicast.Reply(ctx, st)
+		}
+		return
+	}
+	if s.multicast != nil && s.multicast.Refused(st) {
 		return
 	}
 	if protocol.IsPushReply(st) {

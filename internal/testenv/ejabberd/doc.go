@@ -17,7 +17,9 @@
 // are off; server-to-server traffic is refused. Options.PubSub adds
 // ejabberd's own mod_pubsub on a local domain, where only
 // Options.PubSubAdmins create nodes, as a stand-in for an XEP-0357 app
-// server.
+// server. mod_multicast (XEP-0033) is always on, at "multicast." and the
+// domain, taking Options.MulticastLimit addresses per stanza from a
+// component in a subdomain (its relay rule lets such a sender through).
 //
 // Typical test usage:
 //

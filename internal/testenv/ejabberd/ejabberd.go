@@ -45,6 +45,11 @@ const DefaultMaxStanzaSize = 256 << 10
 // component meets the same bound behind either server.
 const DefaultComponentMaxStanzaSize = 512 << 10
 
+// DefaultMulticastLimit is the multicast service's limit of addresses per
+// stanza from a component when Options.MulticastLimit is zero (ejabberd's
+// own default for a sender outside the host is 20).
+const DefaultMulticastLimit = 100
+
 // libGlobs are where Debian (and a make install) put ejabberd's Erlang
 // application; the directory above ejabberd-VERSION/ goes into ERL_LIBS, as
 // Debian's ejabberdctl does.
@@ -84,6 +89,13 @@ type Options struct {
 	// Prosody's mod_pubsub does by default.
 	PubSub       string
 	PubSubAdmins []string
+
+	// MulticastLimit is the most addresses the XEP-0033 multicast service
+	// (mod_multicast, always enabled, at "multicast." + Domain) takes in
+	// one message or presence from a sender outside Domain, such as a
+	// component: its "remote" limits, stated in the service's disco#info.
+	// Zero means DefaultMulticastLimit.
+	MulticastLimit int
 
 	// C2SPort, ComponentPort and DistPort are the TCP ports on 127.0.0.1 for
 	// clients, external components and Erlang distribution (which Ctl and
@@ -623,6 +635,18 @@ func Config(o Options) string {
 	}
 	w("  mod_version:")
 	w("    show_os: false")
+	// XEP-0033: a component in a subdomain of the host passes the
+	// service's relay check; the "remote" limits are a component's.
+	limit := o.MulticastLimit
+	if limit <= 0 {
+		limit = DefaultMulticastLimit
+	}
+	w("  mod_multicast:")
+	w("    access: all")
+	w("    limits:")
+	w("      remote:")
+	w("        message: %d", limit)
+	w("        presence: %d", limit)
 	if o.PubSub != "" {
 		// The pep plugin needs mod_caps. A publish to a missing node
 		// would create it (the flat plugin's auto-create feature) if the

@@ -330,6 +330,16 @@ func TestConfig(t *testing.T) {
 			o:    ejabberd.Options{Dir: "/d", Domain: domain, PubSub: "push.elsewhere.test"},
 			want: []string{"extra_domains:\n      - \"push.elsewhere.test\"", "      - \"push.elsewhere.test\"\n    access_createnode"},
 		},
+		{
+			name: "multicast service with the default limit for components",
+			o:    ejabberd.Options{Dir: "/d", Domain: domain},
+			want: []string{"  mod_multicast:\n    access: all\n    limits:\n      remote:\n        message: 100\n        presence: 100\n"},
+		},
+		{
+			name: "multicast service with a set limit",
+			o:    ejabberd.Options{Dir: "/d", Domain: domain, MulticastLimit: 3},
+			want: []string{"      remote:\n        message: 3\n        presence: 3\n"},
+		},
 	}
 	for _, c := range cases {
 		t.Run(c.name, func(t *testing.T) {
@@ -461,6 +471,109 @@ func TestPubSubServesAnAppServer(t *testing.T) {
 		res := publish(id, "missing", "lost")
 		if res.Type() != "error" || res.Find("error/{urn:ietf:params:xml:ns:xmpp-stanzas}item-not-found") == nil {
 			t.Errorf("publish %s to a missing node: %s", id, res.Raw)
+		}
+	}
+}
+
+// TestMulticastServesAComponent: mod_multicast as the configuration sets it
+// up is what server-side fan-out needs. Its disco#info offers the XEP-0033
+// feature and states the component's limit (XEP-0128 form); a message from
+// the component with bcc addresses reaches each address once, without the
+// addresses (XEP-0033 §4.6.3), from the component's address; one with more
+// addresses than the limit is refused back to the component.
+func TestMulticastServesAComponent(t *testing.T) {
+	t.Parallel()
+	const (
+		mc    = "multicast." + domain
+		nsAdr = "http://jabber.org/protocol/address"
+		from  = "g@" + compDomain + "/hag"
+	)
+	srv := start(t, ejabberd.Options{Components: map[string]string{compDomain: compSecret}, MulticastLimit: 3})
+	ctx := launcher.Context(t)
+	if err := srv.RegisterMany(ctx, map[string]string{"alice": "pw", "bob": "pw"}); err != nil {
+		t.Fatal(err)
+	}
+	sess, got, _, err := servertest.ComponentSession(t, ctx, srv, compDomain, compSecret)
+	if err != nil {
+		t.Fatal(err)
+	}
+	send := func(s string) {
+		t.Helper()
+		if err := sess.Send(ctx, xml.NewDecoder(strings.NewReader(s))); err != nil {
+			t.Fatal(err)
+		}
+	}
+	next := func(what string, m func(*xmppclient.Stanza) bool) *xmppclient.Stanza {
+		t.Helper()
+		for {
+			select {
+			case s := <-got:
+				if m(s) {
+					return s
+				}
+			case <-ctx.Done():
+				t.Fatalf("the component got no %s", what)
+			}
+		}
+	}
+	send(`<iq type='get' id='mc-info' from='` + compDomain + `' to='` + mc + `'><query xmlns='http://jabber.org/protocol/disco#info'/></iq>`)
+	info := next("disco#info answer", func(s *xmppclient.Stanza) bool { return s.ID() == "mc-info" })
+	feature, limit := false, ""
+	for _, f := range info.FindAll("{http://jabber.org/protocol/disco#info}query/feature") {
+		feature = feature || f.Attr("var") == nsAdr
+	}
+	for _, x := range info.FindAll("{http://jabber.org/protocol/disco#info}query/{jabber:x:data}x") {
+		fields := map[string]string{}
+		for _, f := range x.FindAll("{jabber:x:data}field") {
+			fields[f.Attr("var")] = f.ChildText("jabber:x:data", "value")
+		}
+		if fields["FORM_TYPE"] == nsAdr {
+			limit = fields["message"]
+		}
+	}
+	if info.Type() != "result" || !feature || limit != "3" {
+		t.Fatalf("disco#info of %s: feature %v, limit %q: %s", mc, feature, limit, info.Raw)
+	}
+
+	recipients := []*xmppclient.Client{
+		servertest.Dial(t, ctx, srv, "alice@example.test/a", "pw", xmppclient.Options{InitialPresence: true}),
+		servertest.Dial(t, ctx, srv, "alice@example.test/b", "pw", xmppclient.Options{InitialPresence: true}),
+		servertest.Dial(t, ctx, srv, "bob@example.test/a", "pw", xmppclient.Options{InitialPresence: true}),
+	}
+	var addrs strings.Builder
+	for _, c := range recipients {
+		addrs.WriteString(`<address type='bcc' jid='` + c.JID().String() + `'/>`)
+	}
+	send(`<message type='groupchat' id='mc-1' from='` + from + `' to='` + mc + `'><body>to three</body><addresses xmlns='` + nsAdr + `'>` + addrs.String() + `</addresses></message>`)
+	for _, c := range recipients {
+		m, err := c.Expect(ctx, servertest.ByID("mc-1"))
+		if err != nil {
+			t.Fatalf("%s: %v", c.JID(), err)
+		}
+		if m.From() != from || m.ChildText("", "body") != "to three" || strings.Contains(m.Raw, nsAdr) {
+			t.Errorf("%s got %s", c.JID(), m.Raw)
+		}
+	}
+	// One over the limit: refused to the sender, delivered to no one.
+	send(`<message type='groupchat' id='mc-2' from='` + from + `' to='` + mc + `'><body>to four</body><addresses xmlns='` + nsAdr + `'>` + addrs.String() +
+		`<address type='bcc' jid='bob@example.test/b'/></addresses></message>`)
+	refused := next("the refusal of four addresses", func(s *xmppclient.Stanza) bool { return s.ID() == "mc-2" })
+	if refused.Type() != "error" || !strings.Contains(refused.Raw, "<not-acceptable xmlns='urn:ietf:params:xml:ns:xmpp-stanzas'") && !strings.Contains(refused.Raw, `<not-acceptable xmlns="urn:ietf:params:xml:ns:xmpp-stanzas"`) {
+		t.Errorf("over the limit: %s", refused.Raw)
+	}
+	// Each recipient got mc-1 once: a second copy would come before an
+	// answer to a ping the server itself answers after it.
+	for _, c := range recipients {
+		if err := c.SendRaw(ctx, `<iq type='get' id='p' to='`+domain+`'><ping xmlns='urn:xmpp:ping'/></iq>`); err != nil {
+			t.Fatal(err)
+		}
+		if _, err := c.Expect(ctx, servertest.ByID("p")); err != nil {
+			t.Fatal(err)
+		}
+		for _, s := range c.Pending() {
+			if s.ID() == "mc-1" || s.ID() == "mc-2" {
+				t.Errorf("%s got another %s", c.JID(), s.Raw)
+			}
 		}
 	}
 }

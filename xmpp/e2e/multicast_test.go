@@ -1,0 +1,128 @@
+package e2e
+
+import (
+	"regexp"
+	"strconv"
+	"strings"
+	"testing"
+
+	"github.com/uuchat/groupchat/internal/testenv/xmppclient"
+)
+
+const (
+	nsAddress = "http://jabber.org/protocol/address"
+	// multicastLimit is the addresses per stanza ejabberd's multicast
+	// service takes from the component (mod_multicast's limits: remote),
+	// stated in its disco#info.
+	multicastLimit = 4
+	// multicastService is where ejabberd's mod_multicast answers by
+	// default: "multicast." and the host.
+	multicastService = "multicast." + xmppDomain
+)
+
+var multicastSent = regexp.MustCompile(`broadcast through the multicast service.*?group"?[=:]"?([^" ]+)"?.*?addresses"?[=:]"?([0-9]+)`)
+
+// multicastStanzas is what the component logged of the stanzas it sent
+// through the multicast service for group: how many, and how many
+// addresses they carried.
+func multicastStanzas(h *harness, group string) (stanzas, addresses int) {
+	for _, m := range multicastSent.FindAllStringSubmatch(h.comp.log(), -1) {
+		if m[1] != group {
+			continue
+		}
+		n, _ := strconv.Atoi(m[2])
+		stanzas++
+		addresses += n
+	}
+	return stanzas, addresses
+}
+
+// TestMulticastBroadcast: a group message reaches every resource of every
+// member exactly once, as it would one stanza per recipient: from the
+// sender's occupant JID, with its body and the group's stanza-id, and
+// without XEP-0033 addresses (§4.6.3: bcc addresses are removed before
+// delivery; recipients must not learn of each other). Behind ejabberd,
+// whose mod_multicast is a multicast service, the component sends the
+// 7 deliveries as ceil(7/4) = 2 stanzas; behind Prosody, which has none,
+// as 7.
+func TestMulticastBroadcast(t *testing.T) {
+	h := shared
+	logins := []struct{ user, resource string }{
+		{"alice", "mc1"}, {"alice", "mc2"},
+		{"bob", "mc1"}, {"bob", "mc2"},
+		{"carol", "mc1"}, {"carol", "mc2"}, {"carol", "mc3"},
+	}
+	var clients []*client
+	for _, l := range logins {
+		clients = append(clients, h.login(t, l.user, l.resource))
+	}
+	if kind == serverEjabberd {
+		waitFor(t, "the component to find the multicast service", func() bool {
+			return strings.Contains(h.comp.log(), "multicast service found")
+		})
+		found := regexp.MustCompile(`multicast service found.*?service"?[=:]"?([^" ]+)"?.*?max_addresses"?[=:]"?([0-9]+)`).FindStringSubmatch(h.comp.log())
+		if found == nil || found[1] != multicastService || found[2] != strconv.Itoa(multicastLimit) {
+			t.Fatalf("the component found %q, want %s with the limit its disco#info states, %d", found, multicastService, multicastLimit)
+		}
+	} else {
+		waitFor(t, "the component to find no multicast service", func() bool {
+			return strings.Contains(h.comp.log(), "no multicast service")
+		})
+	}
+
+	group := groupID("multicast")
+	createGroup(clients[0], group, "Multicast "+group, "bob", "carol")
+	for _, c := range clients {
+		c.drain()
+	}
+	clients[0].send(`<message type="groupchat" id="mc-hello" to="` + gjid(group) + `"><body>one for all</body></message>`)
+
+	isIt := func(s *xmppclient.Stanza) bool { return s.Is("", "message") && s.ID() == "mc-hello" }
+	var sid string
+	for _, c := range clients {
+		m := c.expect("the group message", isIt)
+		if m.From() != gjid(group)+"/alice" || m.Type() != "groupchat" || m.ChildText("", "body") != "one for all" {
+			t.Errorf("%s got %s, want a groupchat message from %s/alice with the body", c.full(), m.Raw, gjid(group))
+		}
+		if a := m.Child(nsAddress, "addresses"); a != nil {
+			t.Errorf("%s got the addresses of the multicast: %s", c.full(), m.Raw)
+		}
+		if strings.Contains(m.Raw, nsAddress) {
+			t.Errorf("%s got XEP-0033 addressing: %s", c.full(), m.Raw)
+		}
+		s := m.Child(nsSID, "stanza-id")
+		if s == nil || s.Attr("by") != gjid(group) || s.Attr("id") == "" {
+			t.Fatalf("%s: no stanza-id by the group in %s", c.full(), m.Raw)
+		}
+		if sid == "" {
+			sid = s.Attr("id")
+		} else if s.Attr("id") != sid {
+			t.Errorf("%s got stanza-id %s, another resource %s", c.full(), s.Attr("id"), sid)
+		}
+	}
+	// Exactly once: a second copy would have arrived by now or come
+	// behind this one, and nothing else of it is pending.
+	for _, c := range clients {
+		c.expectNone("a second copy", isIt)
+	}
+
+	deliveries := len(clients)
+	stanzas, addresses := multicastStanzas(h, group)
+	switch kind {
+	case serverEjabberd:
+		// Only the message was multicast: group presences (the
+		// creation) go one stanza per recipient.
+		want := (deliveries + multicastLimit - 1) / multicastLimit
+		if stanzas != want || addresses != deliveries {
+			t.Errorf("the component sent %d stanzas with %d addresses through the multicast service, want %d with %d", stanzas, addresses, want, deliveries)
+		}
+		if stanzas >= deliveries {
+			t.Errorf("%d stanzas for %d deliveries: no saving", stanzas, deliveries)
+		}
+	default:
+		if stanzas != 0 {
+			t.Errorf("behind %s the component sent %d stanzas through a multicast service", kind, stanzas)
+		}
+	}
+	t.Logf("%s: %d deliveries, %d stanzas through a multicast service", kind, deliveries, stanzas)
+}
