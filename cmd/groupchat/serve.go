@@ -358,8 +358,9 @@ func serve(ctx context.Context, cfg serveConfig, log *slog.Logger, ready func())
 		Online:    online.Count,
 		Lag:       func(ctx context.Context) (uint64, error) { return projectionLag(ctx, store, proj) },
 		Groups:    proj.CountGroups,
-		Connected: lnk.Connected,
-		QueueLen:  lnk.QueueLen,
+		Connected:    lnk.Connected,
+		QueueLen:     lnk.QueueLen,
+		BytesWritten: lnk.BytesWritten,
 	})
 	var web *console.Server
 	if cfg.HTTP != "" {

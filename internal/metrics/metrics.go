@@ -32,6 +32,7 @@ const (
 	Groups             = "groupchat_groups"
 	LinkConnected      = "groupchat_link_connected"
 	OutgoingQueueLen   = "groupchat_outgoing_queue_length"
+	LinkBytesWritten   = "groupchat_link_bytes_written_total"
 
 	PushQueued    = "groupchat_push_queued_total"
 	PushDropped   = "groupchat_push_dropped_total"
@@ -106,6 +107,8 @@ type Gauges struct {
 	Connected func() bool
 	// QueueLen is the number of stanzas waiting to be written to the link.
 	QueueLen func() int
+	// BytesWritten is the number of stanza bytes written to the link.
+	BytesWritten func() uint64
 }
 
 // gaugeTimeout bounds a gauge that queries a database during a scrape.
@@ -159,6 +162,11 @@ func (m *Metrics) Watch(g Gauges) {
 		m.Registry.MustRegister(prometheus.NewGaugeFunc(prometheus.GaugeOpts{
 			Name: OutgoingQueueLen, Help: "Stanzas waiting to be written to the server link.",
 		}, func() float64 { return float64(g.QueueLen()) }))
+	}
+	if g.BytesWritten != nil {
+		m.Registry.MustRegister(prometheus.NewCounterFunc(prometheus.CounterOpts{
+			Name: LinkBytesWritten, Help: "Stanza bytes written to the XMPP server over the component link, over every connection.",
+		}, func() float64 { return float64(g.BytesWritten()) }))
 	}
 }
 

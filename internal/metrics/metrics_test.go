@@ -294,3 +294,31 @@ func TestStoreListsStreamsWhenTheStoreCan(t *testing.T) {
 		t.Errorf("Streams = %q, %v", names, err)
 	}
 }
+
+// TestWatchReadsTheLinksBytes: the link's byte count is a counter read on
+// each scrape, so a rate of it is the link's throughput.
+func TestWatchReadsTheLinksBytes(t *testing.T) {
+	m := New()
+	var written uint64 = 1234
+	m.Watch(Gauges{BytesWritten: func() uint64 { return written }})
+	read := func() float64 {
+		fams, err := m.Registry.Gather()
+		if err != nil {
+			t.Fatal(err)
+		}
+		for _, f := range fams {
+			if f.GetName() == LinkBytesWritten {
+				return f.GetMetric()[0].GetCounter().GetValue()
+			}
+		}
+		t.Fatalf("%s is not gathered", LinkBytesWritten)
+		return 0
+	}
+	if got := read(); got != 1234 {
+		t.Fatalf("%s = %v, want 1234", LinkBytesWritten, got)
+	}
+	written = 5000
+	if got := read(); got != 5000 {
+		t.Fatalf("after more writes %s = %v, want 5000", LinkBytesWritten, got)
+	}
+}

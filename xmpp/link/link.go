@@ -11,6 +11,7 @@ import (
 	"net"
 	"strings"
 	"sync"
+	"sync/atomic"
 	"time"
 
 	"mellium.im/xmpp/component"
@@ -74,6 +75,8 @@ type Link struct {
 
 	mu        sync.Mutex
 	connected bool
+
+	written atomic.Uint64 // stanza bytes written to the server
 }
 
 // New returns a link; Run connects it.
@@ -121,6 +124,10 @@ func (l *Link) Connected() bool {
 
 // QueueLen is the number of stanzas waiting to be written.
 func (l *Link) QueueLen() int { return len(l.out) }
+
+// BytesWritten is the number of stanza bytes written to the server since
+// the start, over every connection: what fan-out costs the link.
+func (l *Link) BytesWritten() uint64 { return l.written.Load() }
 
 // Run connects and serves until ctx ends, reconnecting with backoff. It
 // returns ErrAuth (wrapped) if the very first handshake is refused, and nil
@@ -294,6 +301,7 @@ func (l *Link) write(ctx context.Context, conn net.Conn) error {
 			if _, err := w.Write(buf); err != nil {
 				return err
 			}
+			l.written.Add(uint64(len(buf)))
 			select {
 			case o = <-l.out:
 				continue

@@ -247,3 +247,32 @@ func TestRefusesWhatTheServerWouldRefuse(t *testing.T) {
 	default:
 	}
 }
+
+// TestCountsTheBytesItWrites: BytesWritten is what the server read of the
+// stanzas, byte for byte, over reconnections.
+func TestCountsTheBytesItWrites(t *testing.T) {
+	srv := newFakeServer(t, "s3cret")
+	l, h, _ := startLink(t, srv, "s3cret", 8)
+	var read int64
+	for conn := range 2 {
+		<-h.connected
+		c := (<-srv.conns).(*decodedConn)
+		start := c.d.InputOffset()
+		for i := range 3 {
+			if err := l.Send(context.Background(), stanza(10*conn+i)); err != nil {
+				t.Fatal(err)
+			}
+			var m struct {
+				ID string `xml:"id,attr"`
+			}
+			if err := c.d.Decode(&m); err != nil {
+				t.Fatal(err)
+			}
+		}
+		read += c.d.InputOffset() - start
+		if got := l.BytesWritten(); got != uint64(read) {
+			t.Fatalf("connection %d: BytesWritten = %d, the server read %d", conn, got, read)
+		}
+		c.Close()
+	}
+}
