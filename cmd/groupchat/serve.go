@@ -355,9 +355,9 @@ func serve(ctx context.Context, cfg serveConfig, log *slog.Logger, ready func())
 	}, m.Handler(svc))
 	svc.Attach(m.Sender(lnk))
 	m.Watch(metrics.Gauges{
-		Online:    online.Count,
-		Lag:       func(ctx context.Context) (uint64, error) { return projectionLag(ctx, store, proj) },
-		Groups:    proj.CountGroups,
+		Online:       online.Count,
+		Lag:          func(ctx context.Context) (uint64, error) { return projectionLag(ctx, store, proj) },
+		Groups:       proj.CountGroups,
 		Connected:    lnk.Connected,
 		QueueLen:     lnk.QueueLen,
 		BytesWritten: lnk.BytesWritten,
