@@ -102,6 +102,9 @@ type Broadcaster struct {
 	push  Pusher
 	rooms Rooms
 	mc    Multicaster
+	// sent are the last multicast stanzas, sent again one by one if the
+	// service refuses them.
+	sent sentMulticast
 
 	changes Changes
 	// views are the groups as of the last applied event, those used
@@ -390,6 +393,7 @@ func (b *Broadcaster) sendMulticast(ctx context.Context, group string, o protoco
 		if ok {
 			err := b.out.Send(ctx, m)
 			if err == nil {
+				b.sent.add(o, bcc)
 				b.log.Debug(LogMulticast, "group", group, "service", svc, "addresses", len(bcc))
 				continue
 			}

@@ -171,3 +171,48 @@ func TestFanOutThroughMulticast(t *testing.T) {
 		}
 	})
 }
+
+// TestRefusedMulticastIsSentAgain: each refusal by the service (its error
+// names the stanza's from and id) sends the oldest batch of that from and
+// id again, one stanza per recipient, once; other broadcasts are not
+// touched.
+func TestRefusedMulticastIsSentAgain(t *testing.T) {
+	w := newWorld(t, []domain.Event{created}, nil)
+	link := &edge{}
+	w.b.Attach(link)
+	w.b.AttachMulticast(fixedService{mcService, 2})
+	msg := protocol.GroupMessage(covenJID+"/alice", covenJID, aliceSays, "9")
+	other := protocol.GroupMessage(covenJID+"/bob", covenJID, domain.MessagePosted{ID: "other", Sender: bob.JID, MID: "bob", Body: "x", At: at}, "10")
+	w.b.FanOut(context.Background(), coven, msg, []domain.Member{alice, bob})
+	w.b.FanOut(context.Background(), coven, other, []domain.Member{alice, bob})
+	if len(link.sent) != 4 {
+		t.Fatalf("%d stanzas through the service, want 2 batches of each message", len(link.sent))
+	}
+	link.sent = nil
+
+	for i, want := range []int{2, 1} {
+		if n := w.b.MulticastRefused(context.Background(), covenJID+"/alice", aliceSays.ID); n != want {
+			t.Errorf("refusal %d: sent %d copies again, want the batch's %d", i, n, want)
+		}
+	}
+	var got []string
+	for _, o := range link.sent {
+		if len(o.Bcc) > 0 || !strings.Contains(o.String(), `id="`+aliceSays.ID+`"`) {
+			t.Errorf("sent again: %s, want alice's message to one recipient", o)
+		}
+		got = append(got, o.To)
+	}
+	slices.Sort(got)
+	if want := []string{aliceDesk, alicePhone, bobPDA}; !slices.Equal(got, want) {
+		t.Errorf("sent again to %v, want %v", got, want)
+	}
+	// Once: a second error of the same stanza, or one naming another
+	// from, sends nothing.
+	link.sent = nil
+	if n := w.b.MulticastRefused(context.Background(), covenJID+"/alice", aliceSays.ID); n != 0 || len(link.sent) != 0 {
+		t.Errorf("a second refusal sent %d copies again", n)
+	}
+	if n := w.b.MulticastRefused(context.Background(), covenJID+"/mallory", "other"); n != 0 {
+		t.Errorf("a refusal naming another sender sent %d copies", n)
+	}
+}

@@ -150,3 +150,57 @@ func broadcastOnce(t *testing.T, h *harness, withService bool) {
 	}
 	t.Logf("%s: %d deliveries, %d stanzas through a multicast service", kind, deliveries, stanzas)
 }
+
+// TestRefusedMulticastStillDelivered: a multicast service that is found
+// but refuses the component (Prosody's module not listing it, ejabberd's
+// mod_multicast access rule denying it) answers the first broadcast with
+// forbidden. That broadcast still reaches every resource, once, sent
+// again one stanza per recipient; the next goes one stanza per recipient
+// from the start, and the link stays up.
+func TestRefusedMulticastStillDelivered(t *testing.T) {
+	if testing.Short() {
+		t.Skip("starts its own server and component")
+	}
+	h, err := newHarnessWith(t.TempDir(), serverOptions{RefuseMulticast: true})
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(h.close)
+	h.watch(t)
+	alice, bob, bob2 := h.login(t, "alice", "rf1"), h.login(t, "bob", "rf1"), h.login(t, "bob", "rf2")
+	clients := []*client{alice, bob, bob2}
+	waitFor(t, "the component to find the multicast service", func() bool {
+		return strings.Contains(h.comp.log(), "multicast service found")
+	})
+	group := groupID("refused")
+	// The creation's presence is the first broadcast, and refused; it
+	// still reaches every resource.
+	t.Cleanup(func() {
+		if t.Failed() {
+			t.Log(h.comp.log())
+		}
+	})
+	createGroup(alice, group, "Refused "+group, "bob")
+	for _, c := range []*client{bob, bob2} {
+		c.expect("the group's creation", presenceWith(group, nsCreate))
+	}
+	if !strings.Contains(h.comp.log(), "the multicast service refused") {
+		t.Errorf("the service did not refuse the component:\n%s", h.comp.log())
+	}
+	for i, id := range []string{"rf-1", "rf-2"} {
+		alice.send(`<message type="groupchat" id="` + id + `" to="` + gjid(group) + `"><body>message ` + strconv.Itoa(i) + `</body></message>`)
+		isIt := func(s *xmppclient.Stanza) bool { return s.Is("", "message") && s.ID() == id }
+		for _, c := range clients {
+			m := c.expect(id, isIt)
+			if m.From() != gjid(group)+"/alice" || strings.Contains(m.Raw, nsAddress) {
+				t.Errorf("%s got %s", c.full(), m.Raw)
+			}
+		}
+		for _, c := range clients {
+			c.expectNone("a second copy of "+id, isIt)
+		}
+	}
+	if !strings.Contains(h.comp.log(), "sent a refused multicast stanza again") {
+		t.Errorf("the component did not send the refused broadcast again:\n%s", h.comp.log())
+	}
+}

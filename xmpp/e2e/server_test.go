@@ -61,6 +61,9 @@ type serverOptions struct {
 	// service: without the project's module behind Prosody, without
 	// mod_multicast behind ejabberd.
 	NoMulticast bool
+	// RefuseMulticast makes the server's multicast service refuse the
+	// component: it is found, then answers forbidden.
+	RefuseMulticast bool
 }
 
 // startServer starts the chosen server under dir with the component
@@ -73,11 +76,12 @@ func startServer(ctx context.Context, kind, dir string, extra serverOptions) (xm
 			PubSub:       extra.PubSub,
 			PubSubAdmins: extra.PubSubAdmins,
 			// Small, so that a group's broadcast takes several stanzas.
-			MulticastLimit: multicastLimit,
-			NoMulticast:    extra.NoMulticast,
+			MulticastLimit:  multicastLimit,
+			NoMulticast:     extra.NoMulticast,
+			MulticastDenied: extra.RefuseMulticast,
 		})
 	}
-	return prosody.Start(ctx, prosody.Options{
+	o := prosody.Options{
 		Dir: filepath.Join(dir, "prosody"), Domain: xmppDomain,
 		Components:     map[string]string{service: secret},
 		ComponentNames: map[string]string{service: "Group Chat Service"},
@@ -87,7 +91,11 @@ func startServer(ctx context.Context, kind, dir string, extra serverOptions) (xm
 		// same small limit as behind ejabberd.
 		Multicast:      !extra.NoMulticast,
 		MulticastLimit: multicastLimit,
-	})
+	}
+	if extra.RefuseMulticast {
+		o.MulticastSenders = []string{"nobody." + xmppDomain}
+	}
+	return prosody.Start(ctx, o)
 }
 
 // registerUsers creates the accounts (password = name), in one call where

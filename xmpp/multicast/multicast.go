@@ -61,6 +61,9 @@ type Finder struct {
 	out Sender
 
 	current atomic.Pointer[found]
+	// dropped is the service this connection stopped using after a
+	// refusal: its refusals of stanzas sent before still arrive.
+	dropped atomic.Pointer[string]
 
 	mu sync.Mutex
 	// round numbers the searches: answers to an earlier one are ignored.
@@ -104,6 +107,7 @@ func (f *Finder) Service() (jid string, limit int) {
 // each time the link comes up (the server may have changed).
 func (f *Finder) Start(ctx context.Context) {
 	f.current.Store(nil)
+	f.dropped.Store(nil)
 	f.mu.Lock()
 	f.round++
 	f.pending = map[string]request{}
@@ -181,16 +185,26 @@ func (f *Finder) Reply(ctx context.Context, st protocol.Stanza) {
 }
 
 // Refused takes an error stanza; it reports whether the error came from
-// the multicast service in use, which refused a broadcast as a whole (its
-// access or relay rule, its limit: ejabberd answers forbidden or
-// not-acceptable). The service is then no longer used until the next
-// search, so that later broadcasts are not refused alike.
+// the multicast service, which refused a broadcast as a whole (its access
+// or relay rule, its limit: ejabberd answers forbidden or not-acceptable;
+// a recipient's bounce comes from the recipient). The service is then no
+// longer used until the next search, so that later broadcasts are not
+// refused alike; the refusals of the stanzas already sent to it are
+// still recognised until then.
 func (f *Finder) Refused(st protocol.Stanza) bool {
+	if st.Type != "error" || st.Kind == "iq" {
+		return false
+	}
+	from := st.From.String()
+	if d := f.dropped.Load(); d != nil && *d == from {
+		return true
+	}
 	c := f.current.Load()
-	if c == nil || st.Type != "error" || st.Kind == "iq" || st.From.String() != c.jid {
+	if c == nil || from != c.jid {
 		return false
 	}
 	if f.current.CompareAndSwap(c, nil) {
+		f.dropped.Store(&c.jid)
 		f.log.Warn(LogRefused, "service", c.jid, "stanza", st.Kind, "id", st.ID)
 	}
 	return true

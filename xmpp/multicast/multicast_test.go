@@ -202,4 +202,17 @@ func TestFinderStopsAfterARefusal(t *testing.T) {
 	if j, _ := f.Service(); j != "" {
 		t.Fatalf("still using %q after it refused a broadcast", j)
 	}
+	// The refusals of the stanzas sent before it was dropped still come.
+	later := stanza(`<presence type="error" from="` + mcJID + `" to="g@` + component + `"><error type="auth"><forbidden xmlns="urn:ietf:params:xml:ns:xmpp-stanzas"/></error></presence>`)
+	if !f.Refused(later) {
+		t.Fatal("a later refusal by the dropped service not taken")
+	}
+	if f.Refused(bounce) {
+		t.Fatal("a recipient's bounce taken as a refusal after the service was dropped")
+	}
+	// A new connection starts afresh.
+	f.Start(ctx)
+	if f.Refused(later) {
+		t.Fatal("a refusal taken after the link came up again")
+	}
 }

@@ -337,6 +337,9 @@ func (s *Service) HandleStanza(ctx context.Context, n *xmlnode.Node) {
 		return
 	}
 	if s.multicast != nil && s.multicast.Refused(st) {
+		// The refused broadcast still reaches whoever is online, in the
+		// order the refusals come.
+		s.broadcaster.MulticastRefused(ctx, st.To.String(), st.ID)
 		return
 	}
 	if protocol.IsPushReply(st) {

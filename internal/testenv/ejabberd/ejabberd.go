@@ -96,8 +96,9 @@ type Options struct {
 	// component: its "remote" limits, stated in the service's disco#info.
 	// Zero means DefaultMulticastLimit.
 	MulticastLimit int
-	// NoMulticast leaves mod_multicast out.
-	NoMulticast bool
+	// NoMulticast leaves mod_multicast out; MulticastDenied keeps it, but
+	// its access rule refuses everyone.
+	NoMulticast, MulticastDenied bool
 
 	// C2SPort, ComponentPort and DistPort are the TCP ports on 127.0.0.1 for
 	// clients, external components and Erlang distribution (which Ctl and
@@ -644,8 +645,12 @@ func Config(o Options) string {
 		limit = DefaultMulticastLimit
 	}
 	if !o.NoMulticast {
+		access := "all"
+		if o.MulticastDenied {
+			access = "none"
+		}
 		w("  mod_multicast:")
-		w("    access: all")
+		w("    access: %s", access)
 		w("    limits:")
 		w("      remote:")
 		w("        message: %d", limit)
