@@ -39,6 +39,9 @@ func startDevServer(ctx context.Context, kind string, o devServerOptions) (devSe
 			ComponentNames: map[string]string{o.component: o.name},
 			C2SPort:        o.c2sPort, ComponentPort: o.compPort,
 			WebSocket: o.webSocketPort != 0, HTTPPort: o.webSocketPort,
+			// The project's XEP-0033 service, so that broadcasts cross
+			// the component link once per batch of recipients.
+			Multicast: true,
 		})
 	case "ejabberd":
 		return ejabberd.Start(ctx, ejabberd.Options{

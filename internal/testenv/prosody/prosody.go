@@ -12,6 +12,7 @@ import (
 	"strings"
 	"time"
 
+	prosodymodules "github.com/uuchat/groupchat/contrib/prosody"
 	"github.com/uuchat/groupchat/internal/testenv/daemon"
 )
 
@@ -30,6 +31,7 @@ const (
 	PIDFile     = "prosody.pid"         // written by Prosody (mod_posix)
 	DataDir     = "data"                // Prosody's data_path (accounts, rosters, archives)
 	CertsDir    = "certs"               // empty; keeps Prosody's certificate indexer quiet
+	PluginsDir  = "plugins"             // the project's Prosody modules (plugin_paths)
 )
 
 // WebSocketPath is where mod_websocket listens on the HTTP port.
@@ -66,6 +68,16 @@ type Options struct {
 
 	// MUCMAM enables mod_muc_mam (XEP-0313 archives for rooms) on MUC.
 	MUCMAM bool
+
+	// Multicast adds the project's XEP-0033 multicast service
+	// (contrib/prosody's mod_groupchat_multicast) at MulticastDomain,
+	// which the components in MulticastSenders may use and nobody else;
+	// an empty MulticastSenders means every domain in Components.
+	// MulticastLimit is the most addresses it takes in one stanza, stated
+	// in its disco#info; zero means the module's default (100).
+	Multicast        bool
+	MulticastSenders []string
+	MulticastLimit   int
 
 	// PubSub optionally adds a XEP-0060 service (Prosody's mod_pubsub) on
 	// this component domain, e.g. "push.example.test", standing in for an
@@ -165,6 +177,14 @@ func Start(ctx context.Context, o Options) (*Server, error) {
 			return nil, fmt.Errorf("prosody: %w", err)
 		}
 	}
+	if o.Multicast {
+		if d := MulticastDomain(o.Domain); d == o.MUC || d == o.PubSub || o.Components[d] != "" {
+			return nil, fmt.Errorf("prosody: %s is taken; the multicast service needs it", d)
+		}
+		if err := prosodymodules.Install(filepath.Join(o.Dir, PluginsDir)); err != nil {
+			return nil, err
+		}
+	}
 
 	var s *Server
 	ports := []*int{&o.C2SPort, &o.ComponentPort}
@@ -262,6 +282,11 @@ func (s *Server) WebSocketURL() string {
 	}
 	return "ws://" + daemon.Loopback(s.opts.HTTPPort) + WebSocketPath
 }
+
+// MulticastDomain is where Options.Multicast puts the multicast service for
+// the VirtualHost domain: "multicast." and the domain, as ejabberd's
+// mod_multicast does.
+func MulticastDomain(domain string) string { return "multicast." + domain }
 
 // Domain returns the VirtualHost domain clients log in to.
 func (s *Server) Domain() string { return s.opts.Domain }
@@ -427,6 +452,9 @@ func Config(o Options) string {
 	w("-- presence, message, iq, offline and c2s are always loaded (as is posix).")
 	w("-- No server-to-server traffic: only loopback clients and components.")
 	w("modules_disabled = { \"s2s\", \"s2s_auth_certs\" }")
+	if o.Multicast {
+		w("plugin_paths = { %s }", path(PluginsDir))
+	}
 	if o.ExtraConfig != "" {
 		w("")
 		w("%s", o.ExtraConfig)
@@ -502,6 +530,26 @@ func Config(o Options) string {
 		w("Component %s \"pubsub\"", q(o.PubSub))
 		w("\tadmins = { %s }", strings.Join(admins, ", "))
 		w("\tautocreate_on_publish = false")
+	}
+
+	if o.Multicast {
+		// A direct subdomain of the VirtualHost: Prosody lists it in the
+		// host's disco#items, where XEP-0033 §2 discovery looks.
+		allowed := o.MulticastSenders
+		if len(allowed) == 0 {
+			allowed = comps
+		}
+		var senders []string
+		for _, d := range allowed {
+			senders = append(senders, q(d))
+		}
+		w("")
+		w("Component %s %s", q(MulticastDomain(o.Domain)), q(prosodymodules.Multicast))
+		w("\tname = \"Multicast\"")
+		w("\t%s = { %s }", prosodymodules.SendersOption, strings.Join(senders, ", "))
+		if o.MulticastLimit > 0 {
+			w("\t%s = %d", prosodymodules.MaxAddressesOption, o.MulticastLimit)
+		}
 	}
 	return b.String()
 }
