@@ -5,8 +5,6 @@ import (
 	"strconv"
 	"strings"
 	"time"
-
-	"github.com/uuchat/groupchat/internal/testenv/ejabberd"
 )
 
 // Markdown renders the report: how it was made, the results table, how to
@@ -28,11 +26,11 @@ func Markdown(rep *Report) string {
 		case Prosody:
 			w("- Prosody: %s (`prosodyctl about`), started per run by internal/testenv/prosody: storage `internal`, log level warn, "+
 				"MUC host with `mod_muc` (MUC) or `mod_muc` and `mod_muc_mam` archiving every room (MUC+MAM); "+
-				"no XEP-0033 multicast service, so groupchat sends one stanza per recipient there, as groupchat-direct does%s", env.Prosody, extraText(cfg.ProsodyConfig))
+				"the project's XEP-0033 multicast service (contrib/prosody, `mod_groupchat_multicast`) taking %d addresses per stanza from the component%s", env.Prosody, multicastLimit, extraText(cfg.ProsodyConfig))
 		case Ejabberd:
 			w("- ejabberd: %s (Debian's package), started per run by internal/testenv/ejabberd: Mnesia storage, log level warning, "+
 				"MUC host with `mod_muc` (MUC) or `mod_muc` and `mod_mam` archiving every room (MUC+MAM: `default: always`, rooms created with `mam: true`); "+
-				"`mod_multicast` (XEP-0033) taking %d addresses per stanza from the component", env.Ejabberd, ejabberd.DefaultMulticastLimit)
+				"`mod_multicast` (XEP-0033) taking %d addresses per stanza from the component", env.Ejabberd, multicastLimit)
 		}
 	}
 	w("- Go: %s", env.Go)

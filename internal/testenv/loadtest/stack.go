@@ -26,7 +26,11 @@ const (
 	serviceJID = "groupchat.bench.test"
 	mucDomain  = "conference.bench.test"
 	secret     = "bench-secret"
-	password   = "bench"
+	// multicastLimit is the most recipients the server's multicast
+	// service takes in one stanza from the component, the same behind
+	// either server.
+	multicastLimit = 100
+	password       = "bench"
 )
 
 // readyLine is what the component logs once it serves.
@@ -105,6 +109,11 @@ func startProsody(ctx context.Context, cfg *Config, dir string, sys System, acco
 		ComponentNames: map[string]string{serviceJID: "Group Chat Service"},
 		MUC:            mucDomain,
 		MUCMAM:         sys == MUCMAM,
+		// The project's XEP-0033 service, as ejabberd's mod_multicast is
+		// always there: groupchat finds it, groupchat-direct and MUC leave
+		// it idle.
+		Multicast:      true,
+		MulticastLimit: multicastLimit,
 		// Logging every connection at info would cost Prosody CPU in the
 		// middle of the measurement.
 		LogLevel:    "warn",
@@ -122,11 +131,12 @@ func startProsody(ctx context.Context, cfg *Config, dir string, sys System, acco
 
 func startEjabberd(ctx context.Context, dir string, sys System, accounts map[string]string) (*ejabberd.Server, error) {
 	srv, err := ejabberd.Start(ctx, ejabberd.Options{
-		Dir:        filepath.Join(dir, "ejabberd"),
-		Domain:     xmppDomain,
-		Components: map[string]string{serviceJID: secret},
-		MUC:        mucDomain,
-		MUCMAM:     sys == MUCMAM,
+		Dir:            filepath.Join(dir, "ejabberd"),
+		Domain:         xmppDomain,
+		Components:     map[string]string{serviceJID: secret},
+		MUC:            mucDomain,
+		MUCMAM:         sys == MUCMAM,
+		MulticastLimit: multicastLimit,
 		// As for Prosody: no log line per connection during the
 		// measurement.
 		LogLevel: "warn",
