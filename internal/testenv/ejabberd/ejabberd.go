@@ -50,6 +50,12 @@ const DefaultComponentMaxStanzaSize = 512 << 10
 // own default for a sender outside the host is 20).
 const DefaultMulticastLimit = 100
 
+// listenBacklog is the c2s listener's queue of connections not yet
+// accepted. ejabberd's default of 5 drops the connections of many clients
+// that come back at once, which then wait for their SYN to be resent
+// (seconds) or fail.
+const listenBacklog = 1024
+
 // libGlobs are where Debian (and a make install) put ejabberd's Erlang
 // application; the directory above ejabberd-VERSION/ goes into ERL_LIBS, as
 // Debian's ejabberdctl does.
@@ -599,6 +605,7 @@ func Config(o Options) string {
 	w("    port: %d", o.C2SPort)
 	w("    ip: \"127.0.0.1\"")
 	w("    module: ejabberd_c2s")
+	w("    backlog: %d", listenBacklog)
 	w("    access: c2s")
 	w("    shaper: none")
 	w("    starttls: false")

@@ -297,7 +297,7 @@ func TestConfig(t *testing.T) {
 				Components: map[string]string{compDomain: `se"cret`}},
 			want: []string{
 				"module: ejabberd_service", "port: 2", `"groupchat.example.test":`, `password: "se\"cret"`,
-				"module: ejabberd_c2s", "port: 1", "starttls: false", "shaper: none",
+				"module: ejabberd_c2s", "port: 1", "backlog: 1024", "starttls: false", "shaper: none",
 				"max_stanza_size: 262144", "max_stanza_size: 524288", "extra_domains: []", "loglevel: info",
 			},
 		},
