@@ -202,7 +202,7 @@ func (b *Broadcaster) OnApplied(ctx context.Context, events []eventstore.Recorde
 		b.join(joined)
 		switch e := e.(type) {
 		case domain.GroupCreated:
-			b.fanOutNative(ctx, o, e.Members)
+			b.fanOutNative(ctx, group, o, e.Members)
 		case domain.GroupUpdated:
 			// The requester gets the new properties with the group id
 			// (and its request's id), then everyone gets the change;
@@ -212,27 +212,27 @@ func (b *Broadcaster) OnApplied(ctx context.Context, events []eventstore.Recorde
 				b.reply(ctx, reply.For(meta.From))
 			}
 			g.Apply(e)
-			b.fanOutNative(ctx, o, g.Members())
+			b.fanOutNative(ctx, group, o, g.Members())
 			b.toRooms(ctx, group, e, g, g.Members())
 			continue
 		case domain.GroupDeleted:
-			b.fanOutNative(ctx, o, e.Members)
+			b.fanOutNative(ctx, group, o, e.Members)
 			b.toRooms(ctx, group, e, g, e.Members)
 			if b.rooms != nil {
 				b.rooms.ExitGroup(group, "")
 			}
 		case domain.MemberAdded:
 			g.Apply(e)
-			b.fanOutNative(ctx, o, g.Members())
+			b.fanOutNative(ctx, group, o, g.Members())
 			b.toRooms(ctx, group, e, g, g.Members())
 			continue
 		case domain.MemberRoleChanged:
 			g.Apply(e)
-			b.fanOutNative(ctx, o, g.Members())
+			b.fanOutNative(ctx, group, o, g.Members())
 			b.toRooms(ctx, group, e, g, g.Members())
 			continue
 		case domain.MemberRemoved:
-			b.fanOutNative(ctx, o, g.Members())
+			b.fanOutNative(ctx, group, o, g.Members())
 			b.toRooms(ctx, group, e, g, g.Members())
 			for _, m := range e.Members {
 				if b.rooms != nil {
@@ -303,17 +303,15 @@ func (b *Broadcaster) leave(ms []domain.Member) {
 // each with up to its limit of bcc addresses; see sendMulticast.
 func (b *Broadcaster) FanOut(ctx context.Context, group string, o protocol.Outbound, members []domain.Member) {
 	var to []string
-	if b.mc != nil {
-		if svc, limit := b.mc.Service(); svc != "" {
-			for _, m := range members {
-				to = b.online.Resources(to, m.JID)
-				if b.rooms != nil {
-					to = b.rooms.Occupants(to, group, m.JID)
-				}
+	if svc, limit := b.multicastService(); svc != "" {
+		for _, m := range members {
+			to = b.online.Resources(to, m.JID)
+			if b.rooms != nil {
+				to = b.rooms.Occupants(to, group, m.JID)
 			}
-			b.sendMulticast(ctx, group, o, to, svc, limit)
-			return
 		}
+		b.sendMulticast(ctx, group, o, to, svc, limit)
+		return
 	}
 	for _, m := range members {
 		to = b.online.Resources(to[:0], m.JID)
@@ -326,10 +324,29 @@ func (b *Broadcaster) FanOut(ctx context.Context, group string, o protocol.Outbo
 	}
 }
 
+// multicastService is the server's multicast service and its limit, or
+// "" without one.
+func (b *Broadcaster) multicastService() (string, int) {
+	if b.mc == nil {
+		return "", 0
+	}
+	return b.mc.Service()
+}
+
 // fanOutNative sends a stanza of the native protocol (a group presence)
-// to the online resources of members that are not MUC clients.
-func (b *Broadcaster) fanOutNative(ctx context.Context, o protocol.Outbound, members []domain.Member) {
+// to the online resources of members that are not MUC clients: through
+// the multicast service when there is one, like the group's messages, so
+// that a client gets a group's changes and messages in the order they
+// were made.
+func (b *Broadcaster) fanOutNative(ctx context.Context, group string, o protocol.Outbound, members []domain.Member) {
 	var to []string
+	if svc, limit := b.multicastService(); svc != "" {
+		for _, m := range members {
+			to = b.online.Resources(to, m.JID)
+		}
+		b.sendMulticast(ctx, group, o, to, svc, limit)
+		return
+	}
 	for _, m := range members {
 		to = b.online.Resources(to[:0], m.JID)
 		if !b.sendAll(ctx, o, to) {

@@ -10,6 +10,7 @@ import (
 	"testing"
 
 	"github.com/uuchat/groupchat/domain"
+	"github.com/uuchat/groupchat/eventstore"
 	"github.com/uuchat/groupchat/xmpp/broadcast"
 	"github.com/uuchat/groupchat/xmpp/protocol"
 )
@@ -144,6 +145,29 @@ func TestFanOutThroughMulticast(t *testing.T) {
 		slices.Sort(got)
 		if want := []string{aliceDesk, alicePhone, bobPDA}; !slices.Equal(got, want) {
 			t.Errorf("after a refused multicast, sent to %v, want %v", got, want)
+		}
+	})
+	t.Run("group changes too", func(t *testing.T) {
+		// A change and the messages after it take one path, so that
+		// every resource gets them in the order they were made.
+		w := newWorld(t, []domain.Event{created}, nil)
+		link := &edge{}
+		w.b.Attach(link)
+		w.b.AttachMulticast(fixedService{mcService, 20})
+		w.apply(t, carolAdded, eventstore.Meta{})
+		w.apply(t, carolSays, eventstore.Meta{})
+		if len(link.sent) != 2 {
+			t.Fatalf("%d stanzas sent, want the change and the message, each once through the service: %v", len(link.sent), link.sent)
+		}
+		for i, kind := range []string{"presence", "message"} {
+			o := link.sent[i]
+			if o.To != mcService || !strings.HasPrefix(o.String(), "<"+kind+" ") {
+				t.Errorf("stanza %d: %s, want a %s to %s", i, o, kind, mcService)
+			}
+			got := slices.Sorted(slices.Values(o.Bcc))
+			if want := []string{aliceDesk, alicePhone, bobPDA, carolTablet}; !slices.Equal(got, want) {
+				t.Errorf("the %s went to %v, want %v", kind, got, want)
+			}
 		}
 	})
 }

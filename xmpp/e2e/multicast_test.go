@@ -11,12 +11,14 @@ import (
 
 const (
 	nsAddress = "http://jabber.org/protocol/address"
-	// multicastLimit is the addresses per stanza ejabberd's multicast
-	// service takes from the component (mod_multicast's limits: remote),
-	// stated in its disco#info.
+	// multicastLimit is the addresses per stanza the server's multicast
+	// service takes from the component (ejabberd's mod_multicast limits:
+	// remote; the project's Prosody module's
+	// groupchat_multicast_max_addresses), stated in its disco#info.
 	multicastLimit = 4
 	// multicastService is where ejabberd's mod_multicast answers by
-	// default: "multicast." and the host.
+	// default, "multicast." and the host, and where the harness puts
+	// Prosody's.
 	multicastService = "multicast." + xmppDomain
 )
 
@@ -41,12 +43,31 @@ func multicastStanzas(h *harness, group string) (stanzas, addresses int) {
 // member exactly once, as it would one stanza per recipient: from the
 // sender's occupant JID, with its body and the group's stanza-id, and
 // without XEP-0033 addresses (§4.6.3: bcc addresses are removed before
-// delivery; recipients must not learn of each other). Behind ejabberd,
-// whose mod_multicast is a multicast service, the component sends the
-// 7 deliveries as ceil(7/4) = 2 stanzas; behind Prosody, which has none,
-// as 7.
+// delivery; recipients must not learn of each other). Both servers offer
+// a multicast service (ejabberd's mod_multicast, the project's module in
+// Prosody), so the component sends the 7 deliveries as ceil(7/4) = 2
+// stanzas, and the group's creation presence the same way.
 func TestMulticastBroadcast(t *testing.T) {
-	h := shared
+	broadcastOnce(t, shared, true)
+}
+
+// TestBroadcastWithoutAMulticastService: behind a server without one (no
+// module in Prosody, no mod_multicast in ejabberd) the service works
+// unchanged, one stanza per recipient.
+func TestBroadcastWithoutAMulticastService(t *testing.T) {
+	if testing.Short() {
+		t.Skip("starts its own server and component")
+	}
+	h, err := newHarnessWith(t.TempDir(), serverOptions{NoMulticast: true})
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(h.close)
+	h.watch(t)
+	broadcastOnce(t, h, false)
+}
+
+func broadcastOnce(t *testing.T, h *harness, withService bool) {
 	logins := []struct{ user, resource string }{
 		{"alice", "mc1"}, {"alice", "mc2"},
 		{"bob", "mc1"}, {"bob", "mc2"},
@@ -56,7 +77,7 @@ func TestMulticastBroadcast(t *testing.T) {
 	for _, l := range logins {
 		clients = append(clients, h.login(t, l.user, l.resource))
 	}
-	if kind == serverEjabberd {
+	if withService {
 		waitFor(t, "the component to find the multicast service", func() bool {
 			return strings.Contains(h.comp.log(), "multicast service found")
 		})
@@ -74,6 +95,12 @@ func TestMulticastBroadcast(t *testing.T) {
 	createGroup(clients[0], group, "Multicast "+group, "bob", "carol")
 	for _, c := range clients {
 		c.drain()
+	}
+	// The creation's presence went the way the message will: through
+	// the service when there is one.
+	created, createdAddresses := multicastStanzas(h, group)
+	if withService != (created > 0) {
+		t.Errorf("the creation's presence took %d stanzas through a multicast service; is there one: %v", created, withService)
 	}
 	clients[0].send(`<message type="groupchat" id="mc-hello" to="` + gjid(group) + `"><body>one for all</body></message>`)
 
@@ -108,10 +135,9 @@ func TestMulticastBroadcast(t *testing.T) {
 
 	deliveries := len(clients)
 	stanzas, addresses := multicastStanzas(h, group)
-	switch kind {
-	case serverEjabberd:
-		// Only the message was multicast: group presences (the
-		// creation) go one stanza per recipient.
+	stanzas -= created
+	addresses -= createdAddresses
+	if withService {
 		want := (deliveries + multicastLimit - 1) / multicastLimit
 		if stanzas != want || addresses != deliveries {
 			t.Errorf("the component sent %d stanzas with %d addresses through the multicast service, want %d with %d", stanzas, addresses, want, deliveries)
@@ -119,10 +145,8 @@ func TestMulticastBroadcast(t *testing.T) {
 		if stanzas >= deliveries {
 			t.Errorf("%d stanzas for %d deliveries: no saving", stanzas, deliveries)
 		}
-	default:
-		if stanzas != 0 {
-			t.Errorf("behind %s the component sent %d stanzas through a multicast service", kind, stanzas)
-		}
+	} else if stanzas != 0 {
+		t.Errorf("without a multicast service the component sent %d stanzas through one", stanzas)
 	}
 	t.Logf("%s: %d deliveries, %d stanzas through a multicast service", kind, deliveries, stanzas)
 }

@@ -57,6 +57,10 @@ type serverOptions struct {
 	// (the push tests' app server) administered by PubSubAdmins (bare JIDs).
 	PubSub       string
 	PubSubAdmins []string
+	// NoMulticast leaves the server without an XEP-0033 multicast
+	// service: without the project's module behind Prosody, without
+	// mod_multicast behind ejabberd.
+	NoMulticast bool
 }
 
 // startServer starts the chosen server under dir with the component
@@ -70,6 +74,7 @@ func startServer(ctx context.Context, kind, dir string, extra serverOptions) (xm
 			PubSubAdmins: extra.PubSubAdmins,
 			// Small, so that a group's broadcast takes several stanzas.
 			MulticastLimit: multicastLimit,
+			NoMulticast:    extra.NoMulticast,
 		})
 	}
 	return prosody.Start(ctx, prosody.Options{
@@ -78,6 +83,10 @@ func startServer(ctx context.Context, kind, dir string, extra serverOptions) (xm
 		ComponentNames: map[string]string{service: "Group Chat Service"},
 		PubSub:         extra.PubSub,
 		PubSubAdmins:   extra.PubSubAdmins,
+		// The project's XEP-0033 module, as groupchat dev loads it; the
+		// same small limit as behind ejabberd.
+		Multicast:      !extra.NoMulticast,
+		MulticastLimit: multicastLimit,
 	})
 }
 

@@ -108,11 +108,13 @@ type Options struct {
 	MUCMAM bool
 
 	// MulticastLimit is the most addresses the XEP-0033 multicast service
-	// (mod_multicast, always enabled, at "multicast." + Domain) takes in
+	// (mod_multicast, enabled unless NoMulticast, at "multicast." + Domain) takes in
 	// one message or presence from a sender outside Domain, such as a
 	// component: its "remote" limits, stated in the service's disco#info.
 	// Zero means DefaultMulticastLimit.
 	MulticastLimit int
+	// NoMulticast leaves mod_multicast out.
+	NoMulticast bool
 
 	// C2SPort, ComponentPort and DistPort are the TCP ports on 127.0.0.1 for
 	// clients, external components and Erlang distribution (which Ctl and
@@ -669,12 +671,14 @@ func Config(o Options) string {
 	if limit <= 0 {
 		limit = DefaultMulticastLimit
 	}
-	w("  mod_multicast:")
-	w("    access: all")
-	w("    limits:")
-	w("      remote:")
-	w("        message: %d", limit)
-	w("        presence: %d", limit)
+	if !o.NoMulticast {
+		w("  mod_multicast:")
+		w("    access: all")
+		w("    limits:")
+		w("      remote:")
+		w("        message: %d", limit)
+		w("        presence: %d", limit)
+	}
 	if o.MUC != "" {
 		writeMUC(w, o)
 	}
