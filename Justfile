@@ -40,9 +40,13 @@ test: deps deps-ejabberd
 test-short:
     go test -short ./...
 
-# End-to-end load benchmark on a private Prosody: groupchat vs MUC vs MUC+MAM, three rounds (about 11 minutes; --rounds 1 for one); writes docs/bench/.
+# End-to-end load benchmark on a private Prosody: groupchat (with and without multicast) vs MUC vs MUC+MAM, three rounds (--rounds 1 for one); writes docs/bench/.
 bench *ARGS: deps
     go run ./cmd/groupchat-bench --scenario all --markdown docs/bench/load.md --chart docs/bench/load.png {{ARGS}}
+
+# The same behind a private ejabberd, against its own mod_muc and mod_mam, on the 10x10 and 1x200 scenarios; writes docs/bench/load-ejabberd.*.
+bench-ejabberd *ARGS: deps-ejabberd
+    go run ./cmd/groupchat-bench --server ejabberd --scenario 10x10,1x200 --markdown docs/bench/load-ejabberd.md --chart docs/bench/load-ejabberd.png {{ARGS}}
 
 # What the log's length costs: build logs of 1M and 10M events (Chat mix; 10,000 groups and 20,000 users, 100,000 and 200,000 at 10M), start the service on each (projections rebuilt, then a restart), report start-up time and peak memory; then what one group's length costs its post, catch-up and MAM page (100 against 1,000,000 messages). The 10M log takes a while to build.
 bench-scale:

@@ -1,9 +1,11 @@
 // Command groupchat-bench is the end-to-end load benchmark: it starts its own
-// Prosody, builds and starts "groupchat serve", logs in real clients and
-// compares the group chat service with Prosody's MUC, with and without
-// archives. The logic is in internal/testenv/loadtest; this is the wiring.
+// Prosody or ejabberd, builds and starts "groupchat serve", logs in real
+// clients and compares the group chat service, with and without the
+// server's multicast, with the server's own MUC, with and without archives.
+// The logic is in internal/testenv/loadtest; this is the wiring.
 //
 //	go run ./cmd/groupchat-bench --scenario all --markdown docs/bench/load.md --chart docs/bench/load.png
+//	go run ./cmd/groupchat-bench --server ejabberd --scenario 10x10,1x200
 package main
 
 import (
@@ -26,8 +28,9 @@ func main() { os.Exit(run(os.Args[1:])) }
 func run(args []string) int {
 	cfg := loadtest.DefaultConfig()
 	fs := flag.NewFlagSet("groupchat-bench", flag.ContinueOnError)
+	servers := fs.String("server", "prosody", "the XMPP server: prosody, ejabberd, or both (one after the other)")
 	scenarios := fs.String("scenario", "all", "comma-separated scenarios: all, storm, or GROUPSxMEMBERS (10x10, 1x200, 200x5, ...)")
-	systems := fs.String("systems", "all", "comma-separated systems: groupchat, muc, muc+mam, or all")
+	systems := fs.String("systems", "all", "comma-separated systems: groupchat, groupchat-direct (--multicast=false), muc, muc+mam, or all")
 	fs.IntVar(&cfg.Rounds, "rounds", cfg.Rounds, "how often every system runs each scenario (taking turns); the report gives medians")
 	fs.Float64Var(&cfg.Rate, "rate", cfg.Rate, "target messages per second over all senders of a live scenario (0: as fast as the window allows)")
 	fs.IntVar(&cfg.Window, "window", cfg.Window, "messages in flight per sender (not yet reflected back to it)")
@@ -40,9 +43,9 @@ func run(args []string) int {
 	fs.DurationVar(&cfg.StormTimeout, "storm-timeout", cfg.StormTimeout, "how long the storm's readers may take to catch up before what they lack counts as lost")
 	fs.IntVar(&cfg.MessageRate, "message-rate", cfg.MessageRate, "GROUPCHAT_MESSAGE_RATE given to the component, raised so its rate limit does not interfere")
 	fs.IntVar(&cfg.MessageBurst, "message-burst", cfg.MessageBurst, "GROUPCHAT_MESSAGE_BURST given to the component")
-	fs.StringVar(&cfg.ProsodyConfig, "prosody-config", "", "Lua added to Prosody's global configuration, e.g. 'network_settings = { read_size = 65536 }' (default: none)")
+	fs.StringVar(&cfg.ProsodyConfig, "prosody-config", "", "Lua added to Prosody's global configuration, e.g. 'network_settings = { read_size = 65536 }' (default: none; not for ejabberd)")
 	fs.StringVar(&cfg.Binary, "binary", "", "a prebuilt groupchat binary (default: go build one)")
-	fs.StringVar(&cfg.WorkDir, "workdir", "", "keep Prosody's and the component's files here (default: a temporary directory, removed)")
+	fs.StringVar(&cfg.WorkDir, "workdir", "", "keep the servers' and the component's files here (default: a temporary directory, removed)")
 	markdown := fs.String("markdown", "", "also write the Markdown report to this file")
 	chart := fs.String("chart", "", "write a PNG chart of throughput and p99 per scenario to this file")
 	if err := fs.Parse(args); err != nil {
@@ -56,6 +59,10 @@ func run(args []string) int {
 		return 2
 	}
 	var err error
+	if cfg.Servers, err = loadtest.ParseServers(*servers); err != nil {
+		fmt.Fprintln(os.Stderr, "groupchat-bench:", err)
+		return 2
+	}
 	if cfg.Scenarios, err = loadtest.ParseScenarios(*scenarios); err != nil {
 		fmt.Fprintln(os.Stderr, "groupchat-bench:", err)
 		return 2

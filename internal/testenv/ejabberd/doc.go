@@ -17,7 +17,10 @@
 // are off; server-to-server traffic is refused. Options.PubSub adds
 // ejabberd's own mod_pubsub on a local domain, where only
 // Options.PubSubAdmins create nodes, as a stand-in for an XEP-0357 app
-// server. mod_multicast (XEP-0033) is always on, at "multicast." and the
+// server. Options.MUC adds ejabberd's mod_muc (XEP-0045) on a local domain,
+// where anyone creates public, persistent rooms by joining them, and
+// Options.MUCMAM makes every room keep a XEP-0313 archive (mod_mam): the
+// anchors of the load benchmark behind ejabberd. mod_multicast (XEP-0033) is always on, at "multicast." and the
 // domain, taking Options.MulticastLimit addresses per stanza from a
 // component in a subdomain (its relay rule lets such a sender through).
 //
@@ -36,7 +39,8 @@
 //
 // Register and Ctl run ejabberdctl commands against the running node the way
 // ejabberdctl does (a hidden Erlang node calling ejabberd_ctl), with this
-// instance's cookie and distribution port.
+// instance's cookie and distribution port; RegisterMany registers hundreds of
+// accounts through one such node.
 //
 // The VM is placed in its own process group and, on Linux, is killed by the
 // kernel when the process that started it exits, so an interrupted test run

@@ -50,6 +50,12 @@ const DefaultComponentMaxStanzaSize = 512 << 10
 // own default for a sender outside the host is 20).
 const DefaultMulticastLimit = 100
 
+// listenBacklog is the c2s listener's queue of connections not yet
+// accepted. ejabberd's default of 5 drops the connections of many clients
+// that come back at once, which then wait for their SYN to be resent
+// (seconds) or fail.
+const listenBacklog = 1024
+
 // libGlobs are where Debian (and a make install) put ejabberd's Erlang
 // application; the directory above ejabberd-VERSION/ goes into ERL_LIBS, as
 // Debian's ejabberdctl does.
@@ -89,6 +95,17 @@ type Options struct {
 	// Prosody's mod_pubsub does by default.
 	PubSub       string
 	PubSubAdmins []string
+
+	// MUC optionally adds a XEP-0045 service (mod_muc) on this domain, e.g.
+	// "conference.example.test", configured as package prosody does:
+	// anyone may create rooms; new rooms are public and persistent, and
+	// ejabberd does not lock them, so clients join by sending presence
+	// without configuring the room first.
+	MUC string
+
+	// MUCMAM makes every room on MUC keep a XEP-0313 archive (mod_mam
+	// with default "always", rooms created with mam on). It needs MUC.
+	MUCMAM bool
 
 	// MulticastLimit is the most addresses the XEP-0033 multicast service
 	// (mod_multicast, enabled unless NoMulticast, at "multicast." + Domain) takes in
@@ -190,6 +207,14 @@ func Start(ctx context.Context, o Options) (*Server, error) {
 		if _, isComp := o.Components[o.PubSub]; isComp || o.PubSub == o.Domain || strings.ContainsAny(o.PubSub, "@/ ") {
 			return nil, fmt.Errorf("ejabberd: invalid PubSub domain %q", o.PubSub)
 		}
+	}
+	if o.MUC != "" {
+		if _, isComp := o.Components[o.MUC]; isComp || o.MUC == o.Domain || o.MUC == o.PubSub || strings.ContainsAny(o.MUC, "@/ ") {
+			return nil, fmt.Errorf("ejabberd: invalid MUC domain %q", o.MUC)
+		}
+	}
+	if o.MUCMAM && o.MUC == "" {
+		return nil, errors.New("ejabberd: MUCMAM needs a MUC domain")
 	}
 	for _, a := range o.PubSubAdmins {
 		if !isBareJID(a) {
@@ -583,6 +608,7 @@ func Config(o Options) string {
 	w("    port: %d", o.C2SPort)
 	w("    ip: \"127.0.0.1\"")
 	w("    module: ejabberd_c2s")
+	w("    backlog: %d", listenBacklog)
 	w("    access: c2s")
 	w("    shaper: none")
 	w("    starttls: false")
@@ -616,8 +642,10 @@ func Config(o Options) string {
 			extra = append(extra, d)
 		}
 	}
-	if o.PubSub != "" && !strings.HasSuffix(o.PubSub, "."+o.Domain) {
-		extra = append(extra, o.PubSub)
+	for _, d := range []string{o.PubSub, o.MUC} {
+		if d != "" && !strings.HasSuffix(d, "."+o.Domain) {
+			extra = append(extra, d)
+		}
 	}
 	w("")
 	w("modules:")
@@ -656,6 +684,9 @@ func Config(o Options) string {
 		w("        message: %d", limit)
 		w("        presence: %d", limit)
 	}
+	if o.MUC != "" {
+		writeMUC(w, o)
+	}
 	if o.PubSub != "" {
 		// The pep plugin needs mod_caps. A publish to a missing node
 		// would create it (the flat plugin's auto-create feature) if the
@@ -673,6 +704,34 @@ func Config(o Options) string {
 	}
 	return b.String()
 }
+
+// writeMUC adds the MUC service of o, and its archive if o.MUCMAM.
+func writeMUC(w func(string, ...any), o Options) {
+	w("  mod_muc:")
+	w("    hosts:")
+	w("      - %s", yq(o.MUC))
+	w("    access: all")
+	w("    access_create: all")
+	w("    access_persistent: all")
+	w("    access_mam: all")
+	// ejabberd's default of 200 occupants is a load test's usual room.
+	w("    max_users: %d", mucMaxUsers)
+	w("    default_room_options:")
+	w("      public: true")
+	w("      persistent: true")
+	w("      max_users: %d", mucMaxUsers)
+	if !o.MUCMAM {
+		return
+	}
+	w("      mam: true")
+	// "always" archives without a client having to ask (XEP-0441
+	// preferences); a room's archive follows its mam option.
+	w("  mod_mam:")
+	w("    default: always")
+}
+
+// mucMaxUsers is the most occupants a room of Options.MUC takes.
+const mucMaxUsers = 10000
 
 // isBareJID reports whether s looks like user@domain: a localpart, a
 // domain and no resource.
@@ -704,6 +763,22 @@ func yq(s string) string {
 // application parameter.
 func erlString(s string) string {
 	return `"` + strings.NewReplacer(`\`, `\\`, `"`, `\"`).Replace(s) + `"`
+}
+
+// Version returns the installed ejabberd's version, e.g. "23.01", read from
+// the name of its Erlang application directory, or "" if it is not
+// installed.
+func Version() string {
+	dir, err := findLibDir()
+	if err != nil {
+		return ""
+	}
+	m, _ := filepath.Glob(filepath.Join(dir, "ejabberd-*", "ebin", "ejabberd.app"))
+	if len(m) == 0 {
+		return ""
+	}
+	sort.Strings(m)
+	return strings.TrimPrefix(filepath.Base(filepath.Dir(filepath.Dir(m[len(m)-1]))), "ejabberd-")
 }
 
 func findLibDir() (string, error) {

@@ -21,6 +21,7 @@ const (
 	compSecret = servertest.CompSecret
 
 	pubsubDomain = "push.example.test"
+	mucDomain    = "conference.example.test"
 	nsPubSub     = "http://jabber.org/protocol/pubsub"
 )
 
@@ -265,6 +266,10 @@ func TestStartRefusesBadOptions(t *testing.T) {
 		{"pubsub is the host", ejabberd.Options{Dir: t.TempDir(), Domain: domain, PubSub: domain}, "PubSub domain"},
 		{"pubsub is a component", ejabberd.Options{Dir: t.TempDir(), Domain: domain, PubSub: compDomain,
 			Components: map[string]string{compDomain: "x"}}, "PubSub domain"},
+		{"muc is the host", ejabberd.Options{Dir: t.TempDir(), Domain: domain, MUC: domain}, "MUC domain"},
+		{"muc is a component", ejabberd.Options{Dir: t.TempDir(), Domain: domain, MUC: compDomain,
+			Components: map[string]string{compDomain: "x"}}, "MUC domain"},
+		{"muc archive without muc", ejabberd.Options{Dir: t.TempDir(), Domain: domain, MUCMAM: true}, "MUCMAM"},
 		{"pubsub admin with a resource", ejabberd.Options{Dir: t.TempDir(), Domain: domain, PubSub: pubsubDomain,
 			PubSubAdmins: []string{"app@example.test/phone"}}, "bare JID"},
 		{"pubsub admin without a localpart", ejabberd.Options{Dir: t.TempDir(), Domain: domain, PubSub: pubsubDomain,
@@ -292,7 +297,7 @@ func TestConfig(t *testing.T) {
 				Components: map[string]string{compDomain: `se"cret`}},
 			want: []string{
 				"module: ejabberd_service", "port: 2", `"groupchat.example.test":`, `password: "se\"cret"`,
-				"module: ejabberd_c2s", "port: 1", "starttls: false", "shaper: none",
+				"module: ejabberd_c2s", "port: 1", "backlog: 1024", "starttls: false", "shaper: none",
 				"max_stanza_size: 262144", "max_stanza_size: 524288", "extra_domains: []", "loglevel: info",
 			},
 		},
@@ -329,6 +334,25 @@ func TestConfig(t *testing.T) {
 			name: "pubsub service outside the host is an extra domain",
 			o:    ejabberd.Options{Dir: "/d", Domain: domain, PubSub: "push.elsewhere.test"},
 			want: []string{"extra_domains:\n      - \"push.elsewhere.test\"", "      - \"push.elsewhere.test\"\n    access_createnode"},
+		},
+		{
+			name: "muc service without archives",
+			o:    ejabberd.Options{Dir: "/d", Domain: domain, MUC: mucDomain},
+			want: []string{
+				"  mod_muc:\n    hosts:\n      - \"conference.example.test\"\n    access: all\n    access_create: all\n",
+				"    default_room_options:\n      public: true\n      persistent: true\n", "extra_domains: []",
+			},
+			not: []string{"mod_mam", "mam: true"},
+		},
+		{
+			name: "muc service archiving every room",
+			o:    ejabberd.Options{Dir: "/d", Domain: domain, MUC: mucDomain, MUCMAM: true},
+			want: []string{"      mam: true\n", "  mod_mam:\n    default: always\n"},
+		},
+		{
+			name: "muc service outside the host is an extra domain",
+			o:    ejabberd.Options{Dir: "/d", Domain: domain, MUC: "rooms.elsewhere.test"},
+			want: []string{"extra_domains:\n      - \"rooms.elsewhere.test\""},
 		},
 		{
 			name: "multicast service with the default limit for components",
@@ -575,5 +599,84 @@ func TestMulticastServesAComponent(t *testing.T) {
 				t.Errorf("%s got another %s", c.JID(), s.Raw)
 			}
 		}
+	}
+}
+
+// TestMUCWithArchive: with MUC and MUCMAM, a room comes into being when
+// its first occupant joins, takes the second at once (no configuration,
+// no lock), reflects messages with a XEP-0359 stanza-id and keeps them in
+// its XEP-0313 archive.
+func TestMUCWithArchive(t *testing.T) {
+	t.Parallel()
+	srv := start(t, ejabberd.Options{MUC: mucDomain, MUCMAM: true})
+	ctx := launcher.Context(t)
+	if err := srv.RegisterMany(ctx, map[string]string{"alice": "pw", "bob": "pw"}); err != nil {
+		t.Fatal(err)
+	}
+	alice := servertest.Dial(t, ctx, srv, "alice@example.test/a", "pw", xmppclient.Options{})
+	bob := servertest.Dial(t, ctx, srv, "bob@example.test/b", "pw", xmppclient.Options{})
+	room := "lobby@" + mucDomain
+
+	join := func(c *xmppclient.Client, nick string) {
+		t.Helper()
+		if err := c.SendRaw(ctx, `<presence to='`+room+`/`+nick+`'><x xmlns='http://jabber.org/protocol/muc'/></presence>`); err != nil {
+			t.Fatal(err)
+		}
+		self, err := c.Expect(ctx, func(s *xmppclient.Stanza) bool {
+			if !s.Is(xmppclient.NSClient, "presence") || s.From() != room+"/"+nick {
+				return false
+			}
+			if s.Type() == "error" {
+				return true
+			}
+			for _, st := range s.FindAll("{http://jabber.org/protocol/muc#user}x/status") {
+				if st.Attr("code") == "110" {
+					return true
+				}
+			}
+			return false
+		})
+		if err != nil {
+			t.Fatal(err)
+		}
+		if self.Type() == "error" {
+			t.Fatalf("join failed: %s", self.Raw)
+		}
+	}
+	join(alice, "Alice")
+	join(bob, "Bob")
+
+	if err := alice.SendRaw(ctx, `<message to='`+room+`' type='groupchat' id='gm1'><body>hello room</body></message>`); err != nil {
+		t.Fatal(err)
+	}
+	m, err := bob.Expect(ctx, func(s *xmppclient.Stanza) bool { return s.Is("", "message") && s.ID() == "gm1" })
+	if err != nil {
+		t.Fatal(err)
+	}
+	if m.From() != room+"/Alice" || m.Type() != "groupchat" {
+		t.Errorf("bob received %s", m.Raw)
+	}
+	if m.Child("urn:xmpp:sid:0", "stanza-id") == nil {
+		t.Errorf("no XEP-0359 stanza-id from the archiving room: %s", m.Raw)
+	}
+
+	if err := bob.SendRaw(ctx, `<iq type='set' id='mam1' to='`+room+`'><query xmlns='urn:xmpp:mam:2' queryid='q1'/></iq>`); err != nil {
+		t.Fatal(err)
+	}
+	r, err := bob.Expect(ctx, func(s *xmppclient.Stanza) bool {
+		return s.Find("{urn:xmpp:mam:2}result") != nil
+	})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if body := r.Find("{urn:xmpp:mam:2}result/{urn:xmpp:forward:0}forwarded/{jabber:client}message/body"); body == nil || body.Text != "hello room" {
+		t.Errorf("archive result: %s", r.Raw)
+	}
+	fin, err := bob.Expect(ctx, servertest.ByID("mam1"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	if fin.Type() != "result" || fin.Child("urn:xmpp:mam:2", "fin") == nil {
+		t.Errorf("archive query end: %s", fin.Raw)
 	}
 }

@@ -18,8 +18,8 @@ const (
 	rowTitle     = 28
 	panelHeight  = 190
 	panelGap     = 40
-	barWidth     = 80
-	barGap       = 40
+	barWidth     = 70
+	barGap       = 30
 	labelScale   = 2
 )
 
@@ -29,26 +29,28 @@ var (
 	colorMuted      = color.RGBA{0x88, 0x88, 0x88, 0xff}
 	colorAxis       = color.RGBA{0xbb, 0xbb, 0xbb, 0xff}
 	colorSystem     = map[System]color.RGBA{
-		Groupchat: {0x1f, 0x77, 0xb4, 0xff},
-		MUC:       {0xff, 0x7f, 0x0e, 0xff},
-		MUCMAM:    {0x2c, 0xa0, 0x2c, 0xff},
+		Groupchat:       {0x1f, 0x77, 0xb4, 0xff},
+		GroupchatDirect: {0x9e, 0xc4, 0xe0, 0xff},
+		MUC:             {0xff, 0x7f, 0x0e, 0xff},
+		MUCMAM:          {0x2c, 0xa0, 0x2c, 0xff},
 	}
 )
 
-// ChartPNG draws the report as a PNG: one row per scenario, with the
-// delivered/s of every system on the left and their p99 latency on the
+// ChartPNG draws the report as a PNG: one row per server and scenario, with
+// the delivered/s of every system on the left and their p99 latency on the
 // right (medians over the rounds), each panel on its own scale and every bar labelled with its value.
 func ChartPNG(rep *Report) ([]byte, error) {
+	servers := rep.Config.Servers
 	scenarios := rep.Config.Scenarios
 	systems := rep.Config.Systems
-	if len(scenarios) == 0 || len(systems) == 0 {
+	if len(servers) == 0 || len(scenarios) == 0 || len(systems) == 0 {
 		return nil, errors.New("nothing to chart")
 	}
-	height := headerHeight + len(scenarios)*(rowTitle+panelHeight+chartMargin) + chartMargin
+	height := headerHeight + len(servers)*len(scenarios)*(rowTitle+panelHeight+chartMargin) + chartMargin
 	img := image.NewRGBA(image.Rect(0, 0, chartWidth, height))
 	fill(img, img.Bounds(), colorBackground)
 
-	drawText(img, chartMargin, chartMargin, "groupchat vs Prosody MUC: delivered/s and p99 latency", labelScale, colorText)
+	drawText(img, chartMargin, chartMargin, "groupchat vs "+serversText(servers)+" MUC: delivered/s and p99 latency", labelScale, colorText)
 	x := chartMargin
 	for _, sys := range systems {
 		fill(img, image.Rect(x, 52, x+14, 66), colorSystem[sys])
@@ -58,12 +60,13 @@ func ChartPNG(rep *Report) ([]byte, error) {
 
 	panelWidth := (chartWidth - 2*chartMargin - panelGap) / 2
 	y := headerHeight
-	for _, sc := range scenarios {
-		drawText(img, chartMargin, y+6, sc.Title(), labelScale, colorText)
+	for _, row := range chartRows(servers, scenarios) {
+		server, sc := row.server, row.scenario
+		drawText(img, chartMargin, y+6, server.String()+": "+sc.Title(), labelScale, colorText)
 		y += rowTitle
 		var rs []Summary
 		for _, sys := range systems {
-			rs = append(rs, rep.Summarize(sc, sys))
+			rs = append(rs, rep.Summarize(server, sc, sys))
 		}
 		left, right := "delivered/s (higher is better)", "p99 latency (lower is better)"
 		if sc.Kind == Storm {
@@ -83,6 +86,22 @@ func ChartPNG(rep *Report) ([]byte, error) {
 		return nil, err
 	}
 	return buf.Bytes(), nil
+}
+
+// chartRow is one row of the chart: a scenario behind a server.
+type chartRow struct {
+	server   Server
+	scenario Scenario
+}
+
+func chartRows(servers []Server, scenarios []Scenario) []chartRow {
+	var rows []chartRow
+	for _, server := range servers {
+		for _, sc := range scenarios {
+			rows = append(rows, chartRow{server, sc})
+		}
+	}
+	return rows
 }
 
 // drawPanel draws one bar per system in r, scaled to the largest value.

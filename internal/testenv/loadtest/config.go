@@ -10,24 +10,79 @@ import (
 	"time"
 )
 
+// Server is the XMPP server a run starts: it hosts the clients, the
+// component and the MUC service of the anchors.
+type Server int
+
+// The servers.
+const (
+	Prosody  Server = iota // package prosody
+	Ejabberd               // package ejabberd
+)
+
+// AllServers lists every server in report order.
+var AllServers = []Server{Prosody, Ejabberd}
+
+// String returns the name used in reports.
+func (s Server) String() string {
+	switch s {
+	case Prosody:
+		return "Prosody"
+	case Ejabberd:
+		return "ejabberd"
+	}
+	return "server(" + strconv.Itoa(int(s)) + ")"
+}
+
+// ParseServers reads "prosody", "ejabberd" or "both" (case-insensitive),
+// or a comma-separated list of the first two.
+func ParseServers(list string) ([]Server, error) {
+	var out []Server
+	seen := map[Server]bool{}
+	for _, f := range strings.Split(list, ",") {
+		f = strings.ToLower(strings.TrimSpace(f))
+		var add []Server
+		switch f {
+		case "both", "all":
+			add = AllServers
+		case "prosody":
+			add = []Server{Prosody}
+		case "ejabberd":
+			add = []Server{Ejabberd}
+		default:
+			return nil, fmt.Errorf("unknown server %q (want prosody, ejabberd or both)", f)
+		}
+		for _, s := range add {
+			if !seen[s] {
+				seen[s] = true
+				out = append(out, s)
+			}
+		}
+	}
+	return out, nil
+}
+
 // System is one implementation under test.
 type System int
 
 // The systems compared.
 const (
-	Groupchat System = iota // the groupchat component behind Prosody
-	MUC                     // Prosody's mod_muc, no archive
-	MUCMAM                  // Prosody's mod_muc with mod_muc_mam
+	Groupchat       System = iota // the groupchat component, fanning out through the server's multicast service where it offers one
+	GroupchatDirect               // the groupchat component sending one stanza per recipient (--multicast=false)
+	MUC                           // the server's own XEP-0045 MUC, no archive
+	MUCMAM                        // the server's own MUC, archiving every room (XEP-0313)
 )
 
 // AllSystems lists every system in report order.
-var AllSystems = []System{Groupchat, MUC, MUCMAM}
+var AllSystems = []System{Groupchat, GroupchatDirect, MUC, MUCMAM}
 
 // String returns the name used in reports and on the command line.
 func (s System) String() string {
 	switch s {
 	case Groupchat:
 		return "groupchat"
+	case GroupchatDirect:
+		return "groupchat-direct"
 	case MUC:
 		return "MUC"
 	case MUCMAM:
@@ -36,8 +91,12 @@ func (s System) String() string {
 	return "system(" + strconv.Itoa(int(s)) + ")"
 }
 
-// ParseSystems reads a comma-separated list of "groupchat", "muc" and
-// "muc+mam" (case-insensitive), or "all".
+// component reports whether the system is the groupchat component (in
+// either of its ways of fanning out) rather than the server's MUC.
+func (s System) component() bool { return s == Groupchat || s == GroupchatDirect }
+
+// ParseSystems reads a comma-separated list of "groupchat",
+// "groupchat-direct", "muc" and "muc+mam" (case-insensitive), or "all".
 func ParseSystems(list string) ([]System, error) {
 	var out []System
 	seen := map[System]bool{}
@@ -49,12 +108,14 @@ func ParseSystems(list string) ([]System, error) {
 			add = AllSystems
 		case "groupchat":
 			add = []System{Groupchat}
+		case "groupchat-direct", "direct":
+			add = []System{GroupchatDirect}
 		case "muc":
 			add = []System{MUC}
 		case "muc+mam", "mucmam", "muc-mam":
 			add = []System{MUCMAM}
 		default:
-			return nil, fmt.Errorf("unknown system %q (want groupchat, muc, muc+mam or all)", f)
+			return nil, fmt.Errorf("unknown system %q (want groupchat, groupchat-direct, muc, muc+mam or all)", f)
 		}
 		for _, s := range add {
 			if !seen[s] {
@@ -139,8 +200,9 @@ func ParseScenarios(list string) ([]Scenario, error) {
 
 // Config is everything a benchmark run is told.
 type Config struct {
-	// Scenarios and Systems select what runs: every scenario on every
-	// system, in order.
+	// Servers, Scenarios and Systems select what runs: on every server,
+	// every scenario on every system, in order.
+	Servers   []Server
 	Scenarios []Scenario
 	Systems   []System
 	// Rounds is how often every system runs each scenario. The systems take
@@ -186,13 +248,13 @@ type Config struct {
 
 	// ProsodyConfig is Lua added to the global section of every Prosody's
 	// configuration, e.g. "network_settings = { read_size = 65536 }"; empty
-	// keeps what package prosody generates.
+	// keeps what package prosody generates. ejabberd runs ignore it.
 	ProsodyConfig string
 
 	// Binary is a prebuilt groupchat binary; empty builds one with go build
 	// into WorkDir.
 	Binary string
-	// WorkDir holds the Prosody directories, the component's data and the
+	// WorkDir holds the servers' directories, the component's data and the
 	// built binary; empty uses a new temporary directory, removed at the
 	// end.
 	WorkDir string
@@ -205,6 +267,7 @@ type Config struct {
 // command's defaults.
 func DefaultConfig() Config {
 	return Config{
+		Servers:       []Server{Prosody},
 		Scenarios:     AllScenarios,
 		Systems:       AllSystems,
 		Rounds:        3,
@@ -223,6 +286,8 @@ func DefaultConfig() Config {
 // Validate reports the first invalid setting.
 func (c *Config) Validate() error {
 	switch {
+	case len(c.Servers) == 0:
+		return errors.New("no server selected")
 	case len(c.Scenarios) == 0:
 		return errors.New("no scenario selected")
 	case len(c.Systems) == 0:

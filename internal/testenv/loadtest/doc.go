@@ -1,11 +1,15 @@
 // Package loadtest is the end-to-end load benchmark of the group chat
-// service, side by side with Prosody's own XEP-0045 MUC (mod_muc), with and
-// without XEP-0313 room archives (mod_muc_mam).
+// service, side by side with the XMPP server's own XEP-0045 MUC, with and
+// without XEP-0313 room archives: Prosody's mod_muc and mod_muc_mam, or
+// ejabberd's mod_muc and mod_mam. The component runs in two ways: fanning
+// out through the server's XEP-0033 multicast service where the server
+// offers one (groupchat), and one stanza per recipient (groupchat-direct).
 //
-// Every run starts its own Prosody (package prosody) with the groupchat
-// component and a MUC host, builds and starts the real "groupchat serve"
-// binary for the groupchat runs, logs in real c2s clients (package
-// xmppclient), puts them in groups and measures what the receivers see:
+// Every run starts its own server (package prosody or package ejabberd)
+// with the groupchat component and a MUC host, builds and starts the real
+// "groupchat serve" binary for the groupchat runs, logs in real c2s clients
+// (package xmppclient), puts them in groups and measures what the
+// receivers see:
 //
 //   - live scenarios (G groups x M members, disjoint): senders post to their
 //     group at a target rate, with a bounded number of messages in flight per
@@ -18,8 +22,11 @@
 //     query of the room archive after joining (MUC+MAM); each must get every
 //     message exactly once.
 //
-// CPU time of Prosody and of the component is read from /proc around each
-// measurement, so the report can tell which process is the bottleneck.
+// CPU time of the server and of the component is read from /proc around
+// each measurement, so the report can tell which process is the
+// bottleneck, and the bytes the component wrote to the server from its
+// /metrics (groupchat_link_bytes_written_total), so it can tell what
+// multicast saves on the link.
 // Results render as a Markdown table (Markdown) and a PNG chart (Chart)
 // drawn with the standard library only.
 //

@@ -10,29 +10,29 @@ import (
 	"slices"
 	"strings"
 	"time"
+
+	"github.com/uuchat/groupchat/internal/testenv/ejabberd"
 )
 
 // Environment describes where the benchmark ran.
 type Environment struct {
-	Prosody string // the version line of "prosodyctl about"
-	Go      string // "go version" of the toolchain that built the component
-	CPU     string // model name
-	Cores   int
-	Kernel  string
+	Prosody  string // the version line of "prosodyctl about"
+	Ejabberd string // the version of the installed ejabberd
+	Go       string // "go version" of the toolchain that built the component
+	CPU      string // model name
+	Cores    int
+	Kernel   string
 }
 
-func probeEnvironment(ctx context.Context) Environment {
+func probeEnvironment(ctx context.Context, servers []Server) Environment {
 	ctx, cancel := context.WithTimeout(ctx, 30*time.Second)
 	defer cancel()
-	e := Environment{Cores: runtime.NumCPU(), Prosody: "unknown", Go: runtime.Version(), CPU: "unknown"}
-	if out, err := exec.CommandContext(ctx, "prosodyctl", "about").Output(); err == nil {
-		sc := bufio.NewScanner(bytes.NewReader(out))
-		for sc.Scan() {
-			if line := strings.TrimSpace(sc.Text()); strings.HasPrefix(line, "Prosody ") {
-				e.Prosody = line
-				break
-			}
-		}
+	e := Environment{Cores: runtime.NumCPU(), Prosody: "unknown", Ejabberd: "unknown", Go: runtime.Version(), CPU: "unknown"}
+	if v := ejabberd.Version(); v != "" && slices.Contains(servers, Ejabberd) {
+		e.Ejabberd = v
+	}
+	if slices.Contains(servers, Prosody) {
+		e.Prosody = prosodyVersion(ctx)
 	}
 	if out, err := exec.CommandContext(ctx, "go", "version").Output(); err == nil {
 		e.Go = strings.TrimSpace(string(out))
@@ -81,4 +81,20 @@ func probeFsync(dir string) (median, slowest time.Duration, err error) {
 	}
 	slices.Sort(took)
 	return took[len(took)/2], took[len(took)-1], nil
+}
+
+// prosodyVersion returns the version line of "prosodyctl about", or
+// "unknown".
+func prosodyVersion(ctx context.Context) string {
+	out, err := exec.CommandContext(ctx, "prosodyctl", "about").Output()
+	if err != nil {
+		return "unknown"
+	}
+	sc := bufio.NewScanner(bytes.NewReader(out))
+	for sc.Scan() {
+		if line := strings.TrimSpace(sc.Text()); strings.HasPrefix(line, "Prosody ") {
+			return line
+		}
+	}
+	return "unknown"
 }

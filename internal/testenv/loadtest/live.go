@@ -295,7 +295,7 @@ func runLive(ctx context.Context, cfg *Config, sys System, sc Scenario, st *stac
 		return res, err
 	}
 
-	cpuP0, cpuC0, err := st.cpu()
+	u0, err := st.usage(ctx)
 	if err != nil {
 		return res, err
 	}
@@ -345,11 +345,12 @@ func runLive(ctx context.Context, cfg *Config, sys System, sc Scenario, st *stac
 	for unique.Load() < expected && time.Now().Before(deadline) && ctx.Err() == nil {
 		time.Sleep(10 * time.Millisecond)
 	}
-	cpuP1, cpuC1, err := st.cpu()
+	u1, err := st.usage(ctx)
 	if err != nil {
 		return res, err
 	}
-	res.CPUProsody, res.CPUComponent, res.CPULoad = cpuP1-cpuP0, cpuC1-cpuC0, selfCPU()-self0
+	res.CPUServer, res.CPUComponent, res.CPULoad = u1.server-u0.server, u1.component-u0.component, selfCPU()-self0
+	res.LinkBytes = u1.linkBytes - u0.linkBytes
 	// A duplicate would most likely trail its original by little: give one
 	// a moment to show up.
 	time.Sleep(300 * time.Millisecond)

@@ -8,6 +8,7 @@ import (
 	"testing"
 	"time"
 
+	"github.com/uuchat/groupchat/internal/metrics"
 	"github.com/uuchat/groupchat/internal/testenv/xmppclient"
 )
 
@@ -86,35 +87,101 @@ func TestParseScenarios(t *testing.T) {
 }
 
 func TestParseSystems(t *testing.T) {
-	got, err := ParseSystems("MUC+MAM,groupchat,muc+mam")
-	if err != nil || !reflect.DeepEqual(got, []System{MUCMAM, Groupchat}) {
-		t.Errorf("ParseSystems = %v, %v; want [MUC+MAM groupchat] without repeats", got, err)
+	tests := []struct {
+		in   string
+		want []System
+		err  bool
+	}{
+		{in: "MUC+MAM,groupchat,muc+mam", want: []System{MUCMAM, Groupchat}},
+		{in: "all", want: []System{Groupchat, GroupchatDirect, MUC, MUCMAM}},
+		{in: "groupchat-direct, groupchat", want: []System{GroupchatDirect, Groupchat}},
+		{in: "ejabberd", err: true},
 	}
-	if _, err := ParseSystems("ejabberd"); err == nil {
-		t.Error("ParseSystems accepted an unknown system")
+	for _, tt := range tests {
+		got, err := ParseSystems(tt.in)
+		if (err != nil) != tt.err || !tt.err && !reflect.DeepEqual(got, tt.want) {
+			t.Errorf("ParseSystems(%q) = %v, %v; want %v, error %v", tt.in, got, err, tt.want, tt.err)
+		}
+	}
+}
+
+func TestParseServers(t *testing.T) {
+	tests := []struct {
+		in   string
+		want []Server
+		err  bool
+	}{
+		{in: "prosody", want: []Server{Prosody}},
+		{in: "ejabberd", want: []Server{Ejabberd}},
+		{in: "both", want: []Server{Prosody, Ejabberd}},
+		{in: "Ejabberd,prosody,ejabberd", want: []Server{Ejabberd, Prosody}},
+		{in: "openfire", err: true},
+		{in: "", err: true},
+	}
+	for _, tt := range tests {
+		got, err := ParseServers(tt.in)
+		if (err != nil) != tt.err || !tt.err && !reflect.DeepEqual(got, tt.want) {
+			t.Errorf("ParseServers(%q) = %v, %v; want %v, error %v", tt.in, got, err, tt.want, tt.err)
+		}
+	}
+}
+
+func TestCounterValueReadsTheLinkBytes(t *testing.T) {
+	const sample = `# HELP groupchat_link_bytes_written_total Stanza bytes written to the XMPP server over the component link, over every connection.
+# TYPE groupchat_link_bytes_written_total counter
+groupchat_link_bytes_written_total 1.234567e+06
+# HELP groupchat_link_bytes_written_total_created Not this one.
+groupchat_link_bytes_written_total_created 1.7e+09
+groupchat_stanzas_sent_total{kind="message"} 12
+`
+	tests := []struct {
+		name, text string
+		want       float64
+		err        bool
+	}{
+		{name: "exposition", text: sample, want: 1234567},
+		{name: "with a timestamp", text: "groupchat_link_bytes_written_total 42 1700000000000\n", want: 42},
+		{name: "absent", text: "groupchat_link_bytes_written_total_created 1\n", err: true},
+		{name: "not a number", text: "groupchat_link_bytes_written_total many\n", err: true},
+	}
+	for _, tt := range tests {
+		got, err := counterValue(strings.NewReader(tt.text), metrics.LinkBytesWritten)
+		if (err != nil) != tt.err || got != tt.want {
+			t.Errorf("%s: counterValue = %v, %v; want %v, error %v", tt.name, got, err, tt.want, tt.err)
+		}
 	}
 }
 
 // sampleReport has three rounds of every scenario and system of the
-// default configuration, the MUC side of the storm skipped as in a real run.
-// groupchat's throughput varies from round to round (x1, x0.9, x1.2); the
-// other systems' does not.
-func sampleReport() *Report {
+// default configuration behind each of servers, the MUC side of the storm
+// skipped as in a real run. groupchat's throughput varies from round to
+// round (x1, x0.9, x1.2); the other systems' does not. Each live run posts
+// 100 messages; the component writes 300 bytes per message with multicast
+// and 900 without.
+func sampleReport(servers ...Server) *Report {
 	rep := &Report{Config: DefaultConfig()}
+	rep.Config.Servers = servers
 	factor := []float64{1, 0.9, 1.2}
-	for round := 1; round <= rep.Config.Rounds; round++ {
-		for i, sc := range rep.Config.Scenarios {
-			for j, sys := range rep.Config.Systems {
-				delivered := float64(1000 * (i + 1) * (j + 2))
-				if sys == Groupchat {
-					delivered *= factor[round-1]
+	for _, server := range servers {
+		for round := 1; round <= rep.Config.Rounds; round++ {
+			for i, sc := range rep.Config.Scenarios {
+				for j, sys := range rep.Config.Systems {
+					delivered := float64(1000 * (i + 1) * (j + 2))
+					if sys == Groupchat {
+						delivered *= factor[round-1]
+					}
+					r := Result{Server: server, Scenario: sc, System: sys, Round: round, Delivered: int64(delivered), Elapsed: time.Second, Sent: 100}
+					r.Latency.P99 = time.Duration(i*j+1) * 37 * time.Millisecond
+					switch {
+					case sc.Kind == Storm && sys == MUC:
+						r = Result{Server: server, Scenario: sc, System: sys, Round: round, Skipped: "no archive"}
+					case sc.Kind == Live && sys == Groupchat:
+						r.LinkBytes = 300 * r.Sent
+					case sc.Kind == Live && sys == GroupchatDirect:
+						r.LinkBytes = 900 * r.Sent
+					}
+					rep.Results = append(rep.Results, r)
 				}
-				r := Result{Scenario: sc, System: sys, Round: round, Delivered: int64(delivered), Elapsed: time.Second}
-				r.Latency.P99 = time.Duration(i*j+1) * 37 * time.Millisecond
-				if sc.Kind == Storm && sys == MUC {
-					r = Result{Scenario: sc, System: sys, Round: round, Skipped: "no archive"}
-				}
-				rep.Results = append(rep.Results, r)
 			}
 		}
 	}
@@ -122,49 +189,82 @@ func sampleReport() *Report {
 }
 
 func TestMarkdownHasMediansRatiosAndEveryRun(t *testing.T) {
-	md := Markdown(sampleReport())
+	md := Markdown(sampleReport(Ejabberd))
 	// 10 groups x 10 members: groupchat 2000, 1800, 2400/s against MUC+MAM's
-	// 4000/s, both p99 37 ms.
-	if !strings.Contains(md, "| 10 groups x 10 members | groupchat | 3 | 2000 | ") {
-		t.Errorf("the groupchat row of 10x10 lacks its rounds or its median throughput:\n%s", md)
+	// 5000/s, both p99 37 ms; groupchat-direct 3000/s.
+	for _, want := range []string{
+		"# Load benchmark: groupchat and ejabberd's MUC",
+		"| CPU s server | CPU s component | link bytes/message |",
+		"server CPU per delivery",
+		"| ejabberd | 10 groups x 10 members | groupchat | 3 | 2000 | ",
+		"| 300 | 0.40 (0.36–0.48) | 1.00 (1.00–1.00) |",
+		"| ejabberd | 10 groups x 10 members | groupchat-direct | 3 | 3000 | ",
+		"| 900 | 0.60 (0.60–0.60) | 1.00 (1.00–1.00) |",
+		"| ejabberd | catch-up storm (100 clients) | MUC | 0 | skipped |",
+	} {
+		if !strings.Contains(md, want) {
+			t.Errorf("the report lacks %q:\n%s", want, md)
+		}
 	}
-	if !strings.Contains(md, "| 0.50 (0.45–0.60) | 1.00 (1.00–1.00) |") {
-		t.Errorf("the groupchat row of 10x10 lacks its ratios to MUC+MAM round by round:\n%s", md)
+	if strings.Contains(md, "Prosody:") {
+		t.Errorf("a report of ejabberd runs describes Prosody:\n%s", md)
 	}
-	if !strings.Contains(md, "| catch-up storm (100 clients) | MUC | 0 | skipped |") {
-		t.Errorf("the skipped MUC storm is not marked skipped:\n%s", md)
+	if n := strings.Count(md, "| 1 group x 200 members |"); n != 4+12 {
+		t.Errorf("want 4 summary rows and 12 runs for 1x200, got %d rows", n)
 	}
-	if n := strings.Count(md, "\n| 1 group x 200 members |"); n != 3+9 {
-		t.Errorf("want 3 summary rows and 9 runs for 1x200, got %d rows", n)
+}
+
+func TestMarkdownComparesWithinEachServer(t *testing.T) {
+	rep := sampleReport(Prosody, Ejabberd)
+	// ejabberd's MUC+MAM is twice as fast as Prosody's: its ratios halve.
+	for i := range rep.Results {
+		if r := &rep.Results[i]; r.Server == Ejabberd && r.System == MUCMAM {
+			r.Delivered *= 2
+		}
+	}
+	md := Markdown(rep)
+	for _, want := range []string{
+		"# Load benchmark: groupchat and Prosody's and ejabberd's MUC",
+		"| Prosody | 10 groups x 10 members | groupchat | 3 | 2000 | ",
+		"| 300 | 0.40 (0.36–0.48) |",
+		"| ejabberd | 10 groups x 10 members | groupchat | 3 | 2000 | ",
+		"| 300 | 0.20 (0.18–0.24) |",
+	} {
+		if !strings.Contains(md, want) {
+			t.Errorf("the report lacks %q:\n%s", want, md)
+		}
 	}
 }
 
 func TestSummarizeTakesMediansAndCountsFailures(t *testing.T) {
 	sc := Scenario{Name: "1x2", Kind: Live, Groups: 1, Members: 2}
 	run := func(round int, perSecond int64, p99 time.Duration) Result {
-		r := Result{Scenario: sc, System: Groupchat, Round: round, Delivered: perSecond, Elapsed: time.Second, Lost: 1}
+		r := Result{Server: Prosody, Scenario: sc, System: Groupchat, Round: round, Delivered: perSecond, Elapsed: time.Second, Lost: 1}
 		r.Latency.P99 = p99
 		return r
 	}
 	rep := &Report{Results: []Result{
 		run(1, 100, 40*time.Millisecond),
 		run(2, 300, 10*time.Millisecond),
-		{Scenario: sc, System: Groupchat, Round: 3, Err: "prosody did not start"},
+		{Server: Prosody, Scenario: sc, System: Groupchat, Round: 3, Err: "prosody did not start"},
 		run(4, 200, 30*time.Millisecond),
 		run(5, 400, 20*time.Millisecond),
 	}}
-	got := rep.Summarize(sc, Groupchat)
+	got := rep.Summarize(Prosody, sc, Groupchat)
 	want := Summary{Ran: 4, Failed: 1, PerSecond: 250, P99: 25 * time.Millisecond, Lost: 4}
 	if got.Ran != want.Ran || got.Failed != want.Failed || got.PerSecond != want.PerSecond || got.P99 != want.P99 || got.Lost != want.Lost {
 		t.Errorf("Summarize = %+v, want %+v", got, want)
 	}
-	if r := rep.RatioTo(sc, MUCMAM, func(r *Result) float64 { return r.PerSecond() }); r.N != 0 {
+	if got := rep.Summarize(Ejabberd, sc, Groupchat); got.Ran != 0 {
+		t.Errorf("Summarize mixes in another server's runs: %+v", got)
+	}
+	if r := rep.RatioTo(Prosody, sc, Groupchat, MUCMAM, func(r *Result) float64 { return r.PerSecond() }); r.N != 0 {
 		t.Errorf("a ratio to a system that never ran: %+v", r)
 	}
 }
 
-func TestChartIsAPNGWithARowPerScenario(t *testing.T) {
-	b, err := ChartPNG(sampleReport())
+func TestChartIsAPNGWithARowPerServerAndScenario(t *testing.T) {
+	b, err := ChartPNG(sampleReport(Prosody, Ejabberd))
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -172,7 +272,7 @@ func TestChartIsAPNGWithARowPerScenario(t *testing.T) {
 	if err != nil {
 		t.Fatalf("not a PNG: %v", err)
 	}
-	wantH := headerHeight + 4*(rowTitle+panelHeight+chartMargin) + chartMargin
+	wantH := headerHeight + 2*4*(rowTitle+panelHeight+chartMargin) + chartMargin
 	if got := img.Bounds(); got.Dx() != chartWidth || got.Dy() != wantH {
 		t.Errorf("chart is %dx%d, want %dx%d", got.Dx(), got.Dy(), chartWidth, wantH)
 	}

@@ -7,6 +7,7 @@ import (
 
 // Result is what one scenario measured on one system.
 type Result struct {
+	Server   Server
 	Scenario Scenario
 	System   System
 	// Round counts from 1 (Config.Rounds).
@@ -44,9 +45,13 @@ type Result struct {
 	// (storm).
 	Latency Latencies
 
-	// CPU time used during the measurement by Prosody, the component (zero
-	// without one) and the load generator itself.
-	CPUProsody, CPUComponent, CPULoad time.Duration
+	// CPU time used during the measurement by the XMPP server, the
+	// component (zero without one) and the load generator itself.
+	CPUServer, CPUComponent, CPULoad time.Duration
+	// LinkBytes is what the component wrote to the server during a live
+	// measurement (its groupchat_link_bytes_written_total); zero without a
+	// component and in a storm.
+	LinkBytes int64
 
 	// LoadAverage is the machine's 1, 5 and 15 minute load average before
 	// the run: other work on the machine shows there.
@@ -65,6 +70,15 @@ func (r *Result) PerSecond() float64 {
 		return 0
 	}
 	return float64(r.Delivered) / r.Elapsed.Seconds()
+}
+
+// LinkBytesPerMessage returns LinkBytes per message posted, 0 if there
+// are none.
+func (r *Result) LinkBytesPerMessage() float64 {
+	if r.LinkBytes <= 0 || r.Sent <= 0 {
+		return 0
+	}
+	return float64(r.LinkBytes) / float64(r.Sent)
 }
 
 // Ran reports whether the result holds measurements.

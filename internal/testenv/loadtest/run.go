@@ -33,9 +33,9 @@ func (r *Report) Failed() bool {
 	return false
 }
 
-// Run runs every scenario of cfg on every system of cfg, Rounds times, each
-// run on a fresh Prosody (and a fresh component with an empty data
-// directory), one after the other. A run that fails is recorded in its Result and the others
+// Run runs, on every server of cfg, every scenario of cfg on every system of
+// cfg, Rounds times, each run on a fresh server (and a fresh component with
+// an empty data directory), one after the other. A run that fails is recorded in its Result and the others
 // still run; Run itself fails only if nothing can run (a bad configuration,
 // a failed build) or ctx ends.
 func Run(ctx context.Context, cfg Config) (*Report, error) {
@@ -61,24 +61,26 @@ func Run(ctx context.Context, cfg Config) (*Report, error) {
 			return nil, err
 		}
 	}
-	rep.Env = probeEnvironment(ctx)
+	rep.Env = probeEnvironment(ctx, cfg.Servers)
 
 	n := 0
-	for _, sc := range cfg.Scenarios {
-		for round := 1; round <= cfg.Rounds; round++ {
-			for k := range cfg.Systems {
-				if err := ctx.Err(); err != nil {
-					return rep, err
-				}
-				sys := cfg.Systems[(k+round-1)%len(cfg.Systems)]
-				n++
-				dir := filepath.Join(work, fmt.Sprintf("%02d-%s-%s", n, sc.Name, slug(sys)))
-				log.Info("running", "scenario", sc.Title(), "system", sys.String(), "round", round)
-				res := runOne(ctx, &cfg, sc, sys, dir, binary)
-				res.Round = round
-				rep.add(log, res)
-				if cfg.WorkDir == "" {
-					_ = os.RemoveAll(dir)
+	for _, server := range cfg.Servers {
+		for _, sc := range cfg.Scenarios {
+			for round := 1; round <= cfg.Rounds; round++ {
+				for k := range cfg.Systems {
+					if err := ctx.Err(); err != nil {
+						return rep, err
+					}
+					sys := cfg.Systems[(k+round-1)%len(cfg.Systems)]
+					n++
+					dir := filepath.Join(work, fmt.Sprintf("%02d-%s-%s-%s", n, strings.ToLower(server.String()), sc.Name, slug(sys)))
+					log.Info("running", "server", server.String(), "scenario", sc.Title(), "system", sys.String(), "round", round)
+					res := runOne(ctx, &cfg, server, sc, sys, dir, binary)
+					res.Server, res.Round = server, round
+					rep.add(log, res)
+					if cfg.WorkDir == "" {
+						_ = os.RemoveAll(dir)
+					}
 				}
 			}
 		}
@@ -89,24 +91,24 @@ func Run(ctx context.Context, cfg Config) (*Report, error) {
 
 // add records one run and logs its outcome.
 func (rep *Report) add(log *slog.Logger, res Result) {
-	sc, sys := res.Scenario, res.System
+	srv, sc, sys := res.Server.String(), res.Scenario, res.System
 	switch {
 	case res.Skipped != "":
-		log.Info("skipped", "scenario", sc.Name, "system", sys.String(), "why", res.Skipped)
+		log.Info("skipped", "server", srv, "scenario", sc.Name, "system", sys.String(), "why", res.Skipped)
 	case res.Err != "":
-		log.Error("run failed", "scenario", sc.Name, "system", sys.String(), "round", res.Round, "err", res.Err)
+		log.Error("run failed", "server", srv, "scenario", sc.Name, "system", sys.String(), "round", res.Round, "err", res.Err)
 	default:
-		log.Info("done", "scenario", sc.Name, "system", sys.String(), "round", res.Round,
+		log.Info("done", "server", srv, "scenario", sc.Name, "system", sys.String(), "round", res.Round,
 			"delivered_per_s", int(res.PerSecond()), "p99", res.Latency.P99.Round(time.Microsecond),
 			"lost", res.Lost, "duplicated", res.Duplicated,
-			"cpu_prosody", res.CPUProsody, "cpu_component", res.CPUComponent)
+			"cpu_server", res.CPUServer, "cpu_component", res.CPUComponent, "link_bytes_per_message", int(res.LinkBytesPerMessage()+0.5))
 	}
 	rep.Results = append(rep.Results, res)
 }
 
 func needsComponent(cfg Config) bool {
 	for _, s := range cfg.Systems {
-		if s == Groupchat {
+		if s.component() {
 			return true
 		}
 	}
@@ -117,8 +119,8 @@ func slug(s System) string {
 	return strings.NewReplacer("+", "-").Replace(strings.ToLower(s.String()))
 }
 
-// runOne starts a stack for sys, runs sc on it and stops it.
-func runOne(ctx context.Context, cfg *Config, sc Scenario, sys System, dir, binary string) Result {
+// runOne starts a stack of server for sys, runs sc on it and stops it.
+func runOne(ctx context.Context, cfg *Config, server Server, sc Scenario, sys System, dir, binary string) Result {
 	if sc.Kind == Storm && sys == MUC {
 		return Result{Scenario: sc, System: sys, Skipped: "mod_muc alone keeps no archive to query (only a short join history)"}
 	}
@@ -130,7 +132,7 @@ func runOne(ctx context.Context, cfg *Config, sc Scenario, sys System, dir, bina
 	load := loadAverage()
 	fsyncMedian, fsyncMax, fsyncErr := probeFsync(dir)
 	startCtx, cancel := context.WithTimeout(ctx, 2*time.Minute)
-	st, err := startStack(startCtx, cfg, dir, binary, sys, users)
+	st, err := startStack(startCtx, cfg, server, dir, binary, sys, users)
 	cancel()
 	if err != nil {
 		return Result{Scenario: sc, System: sys, Err: "starting: " + err.Error(), LoadAverage: load}
@@ -150,7 +152,7 @@ func runOne(ctx context.Context, cfg *Config, sc Scenario, sys System, dir, bina
 		res.Err = err.Error()
 	}
 	if res.Err != "" {
-		cfg.logger().Warn("the end of prosody's log", "scenario", sc.Name, "system", sys.String(), "log", st.srv.LogTail(20))
+		cfg.logger().Warn("the end of the server's log", "server", server.String(), "scenario", sc.Name, "system", sys.String(), "log", st.srv.LogTail(20))
 		if st.comp != nil {
 			cfg.logger().Warn("the end of the component's log", "scenario", sc.Name, "log", st.comp.logTail())
 		}

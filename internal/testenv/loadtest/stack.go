@@ -3,7 +3,6 @@ package loadtest
 import (
 	"bufio"
 	"context"
-	"errors"
 	"fmt"
 	"io"
 	"log/slog"
@@ -16,6 +15,7 @@ import (
 	"syscall"
 	"time"
 
+	"github.com/uuchat/groupchat/internal/testenv/ejabberd"
 	"github.com/uuchat/groupchat/internal/testenv/prosody"
 )
 
@@ -26,7 +26,11 @@ const (
 	serviceJID = "groupchat.bench.test"
 	mucDomain  = "conference.bench.test"
 	secret     = "bench-secret"
-	password   = "bench"
+	// multicastLimit is the most recipients the server's multicast
+	// service takes in one stanza from the component, the same behind
+	// either server.
+	multicastLimit = 100
+	password       = "bench"
 )
 
 // readyLine is what the component logs once it serves.
@@ -46,16 +50,58 @@ func Build(ctx context.Context, dir string) (string, error) {
 	return bin, nil
 }
 
-// stack is one Prosody and, for groupchat runs, one component process.
-type stack struct {
-	srv  *prosody.Server
-	comp *component // nil unless the system is Groupchat
+// xmppServer is what a run needs of a started server, Prosody or ejabberd.
+type xmppServer interface {
+	C2SAddr() string
+	ComponentAddr() string
+	PID() int // the process whose CPU time is the server's
+	LogTail(n int) string
+	Stop() error
 }
 
-// startStack starts Prosody in dir with the component and a MUC host (with
-// archives for MUCMAM), registers the accounts, and starts the component
-// for Groupchat.
-func startStack(ctx context.Context, cfg *Config, dir, binary string, sys System, users []string) (*stack, error) {
+// stack is one XMPP server and, for the groupchat systems, one component
+// process.
+type stack struct {
+	server Server
+	srv    xmppServer
+	comp   *component // nil unless the system is the component
+}
+
+// startStack starts the server in dir with the component and a MUC
+// service (archiving every room for MUCMAM), registers the accounts, and
+// starts the component for the groupchat systems.
+func startStack(ctx context.Context, cfg *Config, server Server, dir, binary string, sys System, users []string) (*stack, error) {
+	accounts := make(map[string]string, len(users))
+	for _, u := range users {
+		accounts[u] = password
+	}
+	var (
+		srv xmppServer
+		err error
+	)
+	switch server {
+	case Prosody:
+		srv, err = startProsody(ctx, cfg, dir, sys, accounts)
+	case Ejabberd:
+		srv, err = startEjabberd(ctx, dir, sys, accounts)
+	default:
+		err = fmt.Errorf("unknown server %v", server)
+	}
+	if err != nil {
+		return nil, err
+	}
+	st := &stack{server: server, srv: srv}
+	if sys.component() {
+		st.comp, err = startComponent(ctx, cfg, binary, srv.ComponentAddr(), filepath.Join(dir, "groupchat-data"), sys == Groupchat)
+		if err != nil {
+			_ = srv.Stop()
+			return nil, err
+		}
+	}
+	return st, nil
+}
+
+func startProsody(ctx context.Context, cfg *Config, dir string, sys System, accounts map[string]string) (*prosody.Server, error) {
 	srv, err := prosody.Start(ctx, prosody.Options{
 		Dir:            filepath.Join(dir, "prosody"),
 		Domain:         xmppDomain,
@@ -63,6 +109,11 @@ func startStack(ctx context.Context, cfg *Config, dir, binary string, sys System
 		ComponentNames: map[string]string{serviceJID: "Group Chat Service"},
 		MUC:            mucDomain,
 		MUCMAM:         sys == MUCMAM,
+		// The project's XEP-0033 service, as ejabberd's mod_multicast is
+		// always there: groupchat finds it, groupchat-direct and MUC leave
+		// it idle.
+		Multicast:      true,
+		MulticastLimit: multicastLimit,
 		// Logging every connection at info would cost Prosody CPU in the
 		// middle of the measurement.
 		LogLevel:    "warn",
@@ -71,41 +122,62 @@ func startStack(ctx context.Context, cfg *Config, dir, binary string, sys System
 	if err != nil {
 		return nil, err
 	}
-	accounts := make(map[string]string, len(users))
-	for _, u := range users {
-		accounts[u] = password
-	}
 	if err := srv.RegisterMany(accounts); err != nil {
-		srv.Stop()
+		_ = srv.Stop()
 		return nil, err
 	}
-	st := &stack{srv: srv}
-	if sys == Groupchat {
-		st.comp, err = startComponent(ctx, cfg, binary, srv.ComponentAddr(), filepath.Join(dir, "groupchat-data"))
-		if err != nil {
-			srv.Stop()
-			return nil, err
-		}
-	}
-	return st, nil
+	return srv, nil
 }
 
-// cpu returns the CPU time used so far by Prosody and by the component (zero
-// without one).
-func (st *stack) cpu() (prosodyCPU, componentCPU time.Duration, err error) {
+func startEjabberd(ctx context.Context, dir string, sys System, accounts map[string]string) (*ejabberd.Server, error) {
+	srv, err := ejabberd.Start(ctx, ejabberd.Options{
+		Dir:            filepath.Join(dir, "ejabberd"),
+		Domain:         xmppDomain,
+		Components:     map[string]string{serviceJID: secret},
+		MUC:            mucDomain,
+		MUCMAM:         sys == MUCMAM,
+		MulticastLimit: multicastLimit,
+		// As for Prosody: no log line per connection during the
+		// measurement.
+		LogLevel: "warn",
+	})
+	if err != nil {
+		return nil, err
+	}
+	if err := srv.RegisterMany(ctx, accounts); err != nil {
+		_ = srv.Stop()
+		return nil, err
+	}
+	return srv, nil
+}
+
+// usage is what a stack has used so far.
+type usage struct {
+	server, component time.Duration // CPU time; the component's is zero without one
+	linkBytes         int64         // what the component wrote to the server; zero without one
+}
+
+// usage reads the CPU time of the server and the component from /proc and
+// the component's count of bytes written to the server from its /metrics.
+func (st *stack) usage(ctx context.Context) (usage, error) {
+	var u usage
 	pid := st.srv.PID()
 	if pid == 0 {
-		return 0, 0, errors.New("prosody is not running")
+		return u, fmt.Errorf("%s is not running", st.server)
 	}
-	if prosodyCPU, err = processCPU(pid); err != nil {
-		return 0, 0, err
+	var err error
+	if u.server, err = processCPU(pid); err != nil {
+		return u, err
 	}
 	if st.comp != nil {
-		if componentCPU, err = processCPU(st.comp.cmd.Process.Pid); err != nil {
-			return 0, 0, err
+		if u.component, err = processCPU(st.comp.cmd.Process.Pid); err != nil {
+			return u, err
+		}
+		if u.linkBytes, err = st.comp.linkBytes(ctx); err != nil {
+			return u, err
 		}
 	}
-	return prosodyCPU, componentCPU, nil
+	return u, nil
 }
 
 // alive reports an error if the component has exited.
@@ -121,20 +193,21 @@ func (st *stack) alive() error {
 	}
 }
 
-// stop ends the component, then Prosody.
+// stop ends the component, then the server.
 func (st *stack) stop(log *slog.Logger) {
 	if st.comp != nil {
 		st.comp.stop()
 	}
 	if err := st.srv.Stop(); err != nil {
-		log.Warn("stopping prosody", "err", err)
+		log.Warn("stopping the server", "server", st.server.String(), "err", err)
 	}
 }
 
 // component is a running "groupchat serve".
 type component struct {
-	cmd  *exec.Cmd
-	done chan struct{} // closed once the process has exited and its output is read
+	cmd     *exec.Cmd
+	metrics string        // the URL of its /metrics
+	done    chan struct{} // closed once the process has exited and its output is read
 
 	mu   sync.Mutex
 	tail []string // the last lines of its log
@@ -142,7 +215,15 @@ type component struct {
 
 const componentLogLines = 40
 
-func startComponent(ctx context.Context, cfg *Config, binary, server, data string) (*component, error) {
+// startComponent starts "groupchat serve" against server, with its HTTP
+// listener on a free loopback port for /metrics, fanning out through the
+// server's multicast service if multicast and it offers one, one stanza per
+// recipient otherwise.
+func startComponent(ctx context.Context, cfg *Config, binary, server, data string, multicast bool) (*component, error) {
+	httpAddr, err := freeLoopbackAddr()
+	if err != nil {
+		return nil, err
+	}
 	cmd := exec.Command(binary, "serve")
 	cmd.Env = append(os.Environ(),
 		"GROUPCHAT_SERVER="+server,
@@ -152,6 +233,8 @@ func startComponent(ctx context.Context, cfg *Config, binary, server, data strin
 		"GROUPCHAT_LOG_LEVEL=info",
 		"GROUPCHAT_MESSAGE_RATE="+strconv.Itoa(cfg.MessageRate),
 		"GROUPCHAT_MESSAGE_BURST="+strconv.Itoa(cfg.MessageBurst),
+		"GROUPCHAT_MULTICAST="+strconv.FormatBool(multicast),
+		"GROUPCHAT_HTTP="+httpAddr,
 	)
 	cmd.Stdout = io.Discard
 	cmd.SysProcAttr = childAttr()
@@ -162,7 +245,7 @@ func startComponent(ctx context.Context, cfg *Config, binary, server, data strin
 	if err := cmd.Start(); err != nil {
 		return nil, fmt.Errorf("starting %s serve: %w", binary, err)
 	}
-	c := &component{cmd: cmd, done: make(chan struct{})}
+	c := &component{cmd: cmd, metrics: "http://" + httpAddr + "/metrics", done: make(chan struct{})}
 	ready := make(chan struct{})
 	go func() {
 		var once sync.Once

@@ -136,7 +136,7 @@ func runStorm(ctx context.Context, cfg *Config, sys System, sc Scenario, st *sta
 	// phone keeps. MUC readers ask for the room archive's last messages
 	// instead.
 	positions := make([]string, len(readers))
-	if sys == Groupchat {
+	if sys.component() {
 		err := parallel(len(readers), dialParallel, func(i int) error {
 			page, err := catchUpPage(setup, readers[i], "", 0, "pos")
 			if err != nil {
@@ -153,9 +153,9 @@ func runStorm(ctx context.Context, cfg *Config, sys System, sc Scenario, st *sta
 		}
 	}
 	closeAll(readers)
-	if sys == Groupchat {
-		// Prosody told the service of every reader's departure before this
-		// ping reaches it.
+	if sys.component() {
+		// The server told the service of every reader's departure before
+		// this ping reaches it.
 		if err := comeOnline(setup, sys, poster); err != nil {
 			return res, err
 		}
@@ -185,7 +185,7 @@ func runStorm(ctx context.Context, cfg *Config, sys System, sc Scenario, st *sta
 	}
 
 	// Everyone back at once.
-	cpuP0, cpuC0, err := st.cpu()
+	u0, err := st.usage(ctx)
 	if err != nil {
 		return res, err
 	}
@@ -203,7 +203,7 @@ func runStorm(ctx context.Context, cfg *Config, sys System, sc Scenario, st *sta
 		m := newMember(readers[i].user)
 		place(sys, m, room)
 		t := newTally(n)
-		if sys != Groupchat {
+		if !sys.component() {
 			m.handle = archiveResultHandler(t)
 		}
 		back[i], tallies[i] = m, t
@@ -216,11 +216,11 @@ func runStorm(ctx context.Context, cfg *Config, sys System, sc Scenario, st *sta
 	}
 	wg.Wait()
 	res.Elapsed = time.Since(start)
-	cpuP1, cpuC1, err := st.cpu()
+	u1, err := st.usage(ctx)
 	if err != nil {
 		return res, err
 	}
-	res.CPUProsody, res.CPUComponent, res.CPULoad = cpuP1-cpuP0, cpuC1-cpuC0, selfCPU()-self0
+	res.CPUServer, res.CPUComponent, res.CPULoad = u1.server-u0.server, u1.component-u0.component, selfCPU()-self0
 	closeAll(back)
 
 	res.Expected = int64(n) * int64(len(readers))
@@ -253,7 +253,7 @@ func catchUp(ctx context.Context, cfg *Config, sys System, addr string, m *membe
 	if err := m.dial(ctx, addr); err != nil {
 		return err
 	}
-	if sys == Groupchat {
+	if sys.component() {
 		// Online for the service, then one paged #catchup from where the
 		// reader left.
 		if err := m.send(ctx, `<presence to="`+serviceJID+`"/>`); err != nil {

@@ -15,7 +15,7 @@ import (
 
 // roomJID returns the bare JID of the group or room named name.
 func roomJID(sys System, name string) string {
-	if sys == Groupchat {
+	if sys.component() {
 		return name + "@" + serviceJID
 	}
 	return name + "@" + mucDomain
@@ -25,7 +25,7 @@ func roomJID(sys System, name string) string {
 func place(sys System, m *member, room string) {
 	m.room = room
 	m.occupant = ""
-	if sys != Groupchat {
+	if !sys.component() {
 		m.occupant = room + "/" + m.user
 	}
 }
@@ -35,7 +35,7 @@ func place(sys System, m *member, room string) {
 // for it, then a ping round trip so the presence is known to have been
 // handled. A MUC occupant only needs its join presence (joinRoom).
 func comeOnline(ctx context.Context, sys System, m *member) error {
-	if sys != Groupchat {
+	if !sys.component() {
 		return nil
 	}
 	id := "online-" + m.user
@@ -47,7 +47,7 @@ func comeOnline(ctx context.Context, sys System, m *member) error {
 // formGroup makes ms[0] create the group or room and every member part of
 // it, and returns once each member has seen that it is.
 func formGroup(ctx context.Context, sys System, ms []*member) error {
-	if sys == Groupchat {
+	if sys.component() {
 		return createGroup(ctx, ms)
 	}
 	// The first occupant creates the room (unlocked at once by the
