@@ -48,6 +48,10 @@ bench *ARGS: deps
 bench-ejabberd *ARGS: deps-ejabberd
     go run ./cmd/groupchat-bench --server ejabberd --scenario 10x10,1x200 --markdown docs/bench/load-ejabberd.md --chart docs/bench/load-ejabberd.png {{ARGS}}
 
+# Server-side fan-out: groupchat through the server's multicast service (XEP-0033) and one stanza per recipient, against each server's own MUC with and without archive, behind Prosody (with contrib/prosody's module) and ejabberd (mod_multicast); three rounds, about 10 minutes; writes docs/bench/fanout-multicast.*.
+bench-fanout *ARGS: deps deps-ejabberd
+    go run ./cmd/groupchat-bench --server both --scenario 10x10,1x200 --systems all --rounds 3 --markdown docs/bench/fanout-multicast.md --chart docs/bench/fanout-multicast.png {{ARGS}}
+
 # What the log's length costs: build logs of 1M and 10M events (Chat mix; 10,000 groups and 20,000 users, 100,000 and 200,000 at 10M), start the service on each (projections rebuilt, then a restart), report start-up time and peak memory; then what one group's length costs its post, catch-up and MAM page (100 against 1,000,000 messages). The 10M log takes a while to build.
 bench-scale:
     go run ./cmd/groupchat-scale --events 1000000 --groups 10000 --users 20000
