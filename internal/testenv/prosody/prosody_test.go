@@ -110,71 +110,7 @@ func TestMUCWithArchive(t *testing.T) {
 	}
 	alice := servertest.Dial(t, ctx, srv, "alice@example.test/a", "pw", xmppclient.Options{})
 	bob := servertest.Dial(t, ctx, srv, "bob@example.test/b", "pw", xmppclient.Options{})
-	room := "lobby@" + mucDomain
-
-	join := func(c *xmppclient.Client, nick string) {
-		t.Helper()
-		if err := c.SendRaw(ctx, `<presence to='`+room+`/`+nick+`'><x xmlns='http://jabber.org/protocol/muc'/></presence>`); err != nil {
-			t.Fatal(err)
-		}
-		self, err := c.Expect(ctx, func(s *xmppclient.Stanza) bool {
-			if !s.Is(xmppclient.NSClient, "presence") || s.From() != room+"/"+nick {
-				return false
-			}
-			if s.Type() == "error" {
-				return true
-			}
-			for _, st := range s.FindAll("{http://jabber.org/protocol/muc#user}x/status") {
-				if st.Attr("code") == "110" {
-					return true
-				}
-			}
-			return false
-		})
-		if err != nil {
-			t.Fatal(err)
-		}
-		if self.Type() == "error" {
-			t.Fatalf("join failed: %s", self.Raw)
-		}
-	}
-	join(alice, "Alice")
-	join(bob, "Bob")
-
-	if err := alice.SendRaw(ctx, `<message to='`+room+`' type='groupchat' id='gm1'><body>hello room</body></message>`); err != nil {
-		t.Fatal(err)
-	}
-	m, err := bob.Expect(ctx, func(s *xmppclient.Stanza) bool { return s.Is("", "message") && s.ID() == "gm1" })
-	if err != nil {
-		t.Fatal(err)
-	}
-	if m.From() != room+"/Alice" || m.Type() != "groupchat" {
-		t.Errorf("bob received %s", m.Raw)
-	}
-	if m.Child("urn:xmpp:sid:0", "stanza-id") == nil {
-		t.Errorf("no XEP-0359 stanza-id from the archiving room: %s", m.Raw)
-	}
-
-	// The room archive (XEP-0313) has the message.
-	if err := bob.SendRaw(ctx, `<iq type='set' id='mam1' to='`+room+`'><query xmlns='urn:xmpp:mam:2' queryid='q1'/></iq>`); err != nil {
-		t.Fatal(err)
-	}
-	r, err := bob.Expect(ctx, func(s *xmppclient.Stanza) bool {
-		return s.Find("{urn:xmpp:mam:2}result") != nil
-	})
-	if err != nil {
-		t.Fatal(err)
-	}
-	if body := r.Find("{urn:xmpp:mam:2}result/{urn:xmpp:forward:0}forwarded/{jabber:client}message/body"); body == nil || body.Text != "hello room" {
-		t.Errorf("archive result: %s", r.Raw)
-	}
-	fin, err := bob.Expect(ctx, servertest.ByID("mam1"))
-	if err != nil {
-		t.Fatal(err)
-	}
-	if fin.Type() != "result" || fin.Child("urn:xmpp:mam:2", "fin") == nil {
-		t.Errorf("archive query end: %s", fin.Raw)
-	}
+	servertest.RoomArchives(t, ctx, alice, bob, "lobby@"+mucDomain)
 }
 
 // TestWebSocket opens XMPP over WebSocket as a browser client on another
