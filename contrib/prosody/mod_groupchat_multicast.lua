@@ -90,6 +90,56 @@ local function recipients(addresses)
 	return list, visible and kept or nil;
 end
 
+-- Delivering a copy. Each copy is routed like any stanza to a full JID:
+-- the recipient host's message/full or presence/full handlers run in
+-- priority order, mod_blocklist's (100) first. For a groupchat message and
+-- an available or unavailable presence, what the default handlers below
+-- do is hand the copy to the session: mod_message delivers it, mod_carbons
+-- never copies groupchat messages and mod_mam never archives them in the
+-- user's archive (both only log that they do not, serializing the stanza
+-- to do so), mod_presence delivers directed presence. deliver_copy, at
+-- priority 50, hands such a copy of this module to the session itself and
+-- ends the routing there: blocking (and any handler above 50) still
+-- applies, stream management and client state indication still see it in
+-- the session's send, and Prosody does a third of the work per copy. A
+-- recipient that is not online falls through to the default handlers,
+-- which bounce it as before.
+local full_sessions = prosody.full_sessions;
+local routing; -- the copy being routed now, if it may be delivered directly
+
+local function delivered_directly(stanza)
+	local kind = stanza.attr.type;
+	if stanza.name == "message" then
+		return kind == "groupchat";
+	end
+	return stanza.name == "presence" and (kind == nil or kind == "unavailable");
+end
+
+local function deliver_copy(event)
+	local stanza = event.stanza;
+	if stanza ~= routing then
+		return;
+	end
+	local session = full_sessions[stanza.attr.to];
+	if not session then
+		return;
+	end
+	session.send(stanza);
+	return true;
+end
+
+local function hook_host(host)
+	local h = prosody.hosts[host];
+	if h and h.type == "local" then
+		module:hook_object_event(h.events, "message/full", deliver_copy, 50);
+		module:hook_object_event(h.events, "presence/full", deliver_copy, 50);
+	end
+end
+for host in pairs(prosody.hosts) do
+	hook_host(host);
+end
+module:hook_global("host-activated", hook_host);
+
 local function multicast(event)
 	local origin, stanza = event.origin, event.stanza;
 	local kind = stanza.attr.type;
@@ -117,7 +167,7 @@ local function multicast(event)
 		return true;
 	end
 	-- One copy for every recipient, as mod_muc does: the element is routed
-	-- with its to changed for each, and restored after.
+	-- with its to changed for each.
 	local copy = st.clone(stanza);
 	copy:maptags(function(child)
 		if child.name == "addresses" and child.attr.xmlns == xmlns_address then
@@ -125,10 +175,14 @@ local function multicast(event)
 		end
 		return child;
 	end);
+	if delivered_directly(copy) then
+		routing = copy;
+	end
 	for _, jid in ipairs(list) do
 		copy.attr.to = jid;
 		module:send(copy, origin);
 	end
+	routing = nil;
 	return true;
 end
 

@@ -3,6 +3,7 @@ package prosodymodules_test
 import (
 	"context"
 	"encoding/xml"
+	"slices"
 	"strings"
 	"testing"
 	"time"
@@ -299,18 +300,61 @@ func TestRefusesWhatItMustNot(t *testing.T) {
 	}
 }
 
-// TestBouncesGoBackToTheSender: a copy that cannot be delivered (an
-// offline resource) is bounced to the original sender as it would be had
-// the sender addressed it directly.
+// TestBouncesGoBackToTheSender: a copy that cannot be delivered is
+// bounced to the original sender from that address, as it would be had the
+// sender addressed it directly (RFC 6121 §8.5): a user that does not
+// exist, whatever the type; a resource that is not online, for a
+// groupchat message (a chat message goes to the user's other resources).
 func TestBouncesGoBackToTheSender(t *testing.T) {
 	f := start(t)
-	send(t, f.ctx, f.comp, `<message from="room@`+compDomain+`/alice" to="`+service+`" id="b1" type="chat"><body>x</body>`+
-		`<addresses xmlns="`+nsAddress+`">`+address("bcc", "bob@"+domain+"/b")+address("bcc", "nobody@"+domain+"/gone")+`</addresses></message>`)
-	if _, err := f.bob.Expect(f.ctx, servertest.ByID("b1")); err != nil {
+	for _, tc := range []struct {
+		kind    string
+		bounced []string
+	}{
+		{"chat", []string{"nobody@" + domain + "/gone"}},
+		{"groupchat", []string{"carol@" + domain + "/gone", "nobody@" + domain + "/gone"}},
+	} {
+		t.Run(tc.kind, func(t *testing.T) {
+			id := "b-" + tc.kind
+			send(t, f.ctx, f.comp, `<message from="room@`+compDomain+`/alice" to="`+service+`" id="`+id+`" type="`+tc.kind+`"><body>x</body>`+
+				`<addresses xmlns="`+nsAddress+`">`+address("bcc", "bob@"+domain+"/b")+address("bcc", "nobody@"+domain+"/gone")+
+				address("bcc", "carol@"+domain+"/gone")+`</addresses></message>`)
+			if _, err := f.bob.Expect(f.ctx, servertest.ByID(id)); err != nil {
+				t.Fatal(err)
+			}
+			var got []string
+			for range tc.bounced {
+				e := next(t, f.ctx, f.compGot, "a bounce")
+				if e.ID() != id || e.Type() != "error" || e.To() != "room@"+compDomain+"/alice" {
+					t.Fatalf("got %s, want an error to the sender", e.Raw)
+				}
+				got = append(got, e.From())
+			}
+			slices.Sort(got)
+			if !slices.Equal(got, tc.bounced) {
+				t.Errorf("bounces from %v, want %v", got, tc.bounced)
+			}
+		})
+	}
+}
+
+// TestBlockingStillApplies: a user who blocked the sender (XEP-0191) gets
+// none of its copies, messages or presences; the others still do.
+func TestBlockingStillApplies(t *testing.T) {
+	f := start(t)
+	if err := f.bob.SendRaw(f.ctx, `<iq type="set" id="block1"><block xmlns="urn:xmpp:blocking"><item jid="`+compDomain+`"/></block></iq>`); err != nil {
 		t.Fatal(err)
 	}
-	e := next(t, f.ctx, f.compGot, "the bounce")
-	if e.ID() != "b1" || e.Type() != "error" || e.From() != "nobody@"+domain+"/gone" || e.To() != "room@"+compDomain+"/alice" {
-		t.Fatalf("got %s, want an error from the offline address to the sender", e.Raw)
+	if r, err := f.bob.Expect(f.ctx, servertest.ByID("block1")); err != nil || r.Type() != "result" {
+		t.Fatalf("blocking: %v %v", r, err)
+	}
+	to := []string{address("bcc", "bob@"+domain+"/b"), address("bcc", "carol@"+domain+"/c")}
+	send(t, f.ctx, f.comp, multicast("room@"+compDomain+"/alice", "bl1", to...))
+	send(t, f.ctx, f.comp, `<presence from="room@`+compDomain+`" to="`+service+`" id="bl2"><addresses xmlns="`+nsAddress+`">`+strings.Join(to, "")+`</addresses></presence>`)
+	for _, id := range []string{"bl1", "bl2"} {
+		if _, err := f.carol.Expect(f.ctx, servertest.ByID(id)); err != nil {
+			t.Fatalf("carol, who blocked nobody: %v", err)
+		}
+		expectNothing(t, f.ctx, f.bob, id)
 	}
 }
