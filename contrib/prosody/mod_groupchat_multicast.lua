@@ -101,7 +101,7 @@ end
 -- priority 50, hands such a copy of this module to the session itself and
 -- ends the routing there: blocking (and any handler above 50) still
 -- applies, stream management and client state indication still see it in
--- the session's send, and Prosody does a third of the work per copy. A
+-- the session's send, and Prosody saves about a fifth of its work per copy. A
 -- recipient that is not online falls through to the default handlers,
 -- which bounce it as before.
 local full_sessions = prosody.full_sessions;
