@@ -37,25 +37,34 @@ func (s Server) String() string {
 // ParseServers reads "prosody", "ejabberd" or "both" (case-insensitive),
 // or a comma-separated list of the first two.
 func ParseServers(list string) ([]Server, error) {
-	var out []Server
-	seen := map[Server]bool{}
-	for _, f := range strings.Split(list, ",") {
-		f = strings.ToLower(strings.TrimSpace(f))
-		var add []Server
-		switch f {
+	return parseList(list, func(name string) ([]Server, error) {
+		switch name {
 		case "both", "all":
-			add = AllServers
+			return AllServers, nil
 		case "prosody":
-			add = []Server{Prosody}
+			return []Server{Prosody}, nil
 		case "ejabberd":
-			add = []Server{Ejabberd}
-		default:
-			return nil, fmt.Errorf("unknown server %q (want prosody, ejabberd or both)", f)
+			return []Server{Ejabberd}, nil
 		}
-		for _, s := range add {
-			if !seen[s] {
-				seen[s] = true
-				out = append(out, s)
+		return nil, fmt.Errorf("unknown server %q (want prosody, ejabberd or both)", name)
+	})
+}
+
+// parseList reads a comma-separated list of names (case-insensitive),
+// each standing for one or more values, into the values in order, each
+// once.
+func parseList[T comparable](list string, values func(name string) ([]T, error)) ([]T, error) {
+	var out []T
+	seen := map[T]bool{}
+	for _, f := range strings.Split(list, ",") {
+		add, err := values(strings.ToLower(strings.TrimSpace(f)))
+		if err != nil {
+			return nil, err
+		}
+		for _, v := range add {
+			if !seen[v] {
+				seen[v] = true
+				out = append(out, v)
 			}
 		}
 	}
@@ -98,33 +107,21 @@ func (s System) component() bool { return s == Groupchat || s == GroupchatDirect
 // ParseSystems reads a comma-separated list of "groupchat",
 // "groupchat-direct", "muc" and "muc+mam" (case-insensitive), or "all".
 func ParseSystems(list string) ([]System, error) {
-	var out []System
-	seen := map[System]bool{}
-	for _, f := range strings.Split(list, ",") {
-		f = strings.ToLower(strings.TrimSpace(f))
-		var add []System
-		switch f {
+	return parseList(list, func(name string) ([]System, error) {
+		switch name {
 		case "all":
-			add = AllSystems
+			return AllSystems, nil
 		case "groupchat":
-			add = []System{Groupchat}
+			return []System{Groupchat}, nil
 		case "groupchat-direct", "direct":
-			add = []System{GroupchatDirect}
+			return []System{GroupchatDirect}, nil
 		case "muc":
-			add = []System{MUC}
+			return []System{MUC}, nil
 		case "muc+mam", "mucmam", "muc-mam":
-			add = []System{MUCMAM}
-		default:
-			return nil, fmt.Errorf("unknown system %q (want groupchat, groupchat-direct, muc, muc+mam or all)", f)
+			return []System{MUCMAM}, nil
 		}
-		for _, s := range add {
-			if !seen[s] {
-				seen[s] = true
-				out = append(out, s)
-			}
-		}
-	}
-	return out, nil
+		return nil, fmt.Errorf("unknown system %q (want groupchat, groupchat-direct, muc, muc+mam or all)", name)
+	})
 }
 
 // Kind tells what a scenario measures.
