@@ -175,9 +175,7 @@ local function multicast(event)
 		end
 		return child;
 	end);
-	if delivered_directly(copy) then
-		routing = copy;
-	end
+	routing = delivered_directly(copy) and copy or nil;
 	for _, jid in ipairs(list) do
 		copy.attr.to = jid;
 		module:send(copy, origin);
