@@ -39,15 +39,34 @@ func (r *recorder) last(t *testing.T) (to, id, ns string) {
 	return n.Attr("to"), n.Attr("id"), n.Children[0].Name.Space
 }
 
-func answer(t *testing.T, f *multicast.Finder, xml string) {
+// started is a finder with its first search begun, and what it sent.
+func started(maxAddresses int) (*multicast.Finder, *recorder) {
+	r := &recorder{}
+	f := multicast.New(multicast.Config{Domain: component, Server: server, MaxAddresses: maxAddresses})
+	f.Attach(r)
+	f.Start(context.Background())
+	return f, r
+}
+
+// stanza parses xml as the link hands a stanza to the service.
+func stanza(t *testing.T, xml string) protocol.Stanza {
 	t.Helper()
 	n, err := xmlnode.Parse(xml, xmlnode.DefaultLimits())
 	if err != nil {
 		t.Fatal(err)
 	}
 	st, err := protocol.ParseStanza(n)
-	if err != nil || !protocol.IsMulticastReply(st) {
-		t.Fatalf("not a reply of the search: %s (%v)", xml, err)
+	if err != nil {
+		t.Fatal(err)
+	}
+	return st
+}
+
+func answer(t *testing.T, f *multicast.Finder, xml string) {
+	t.Helper()
+	st := stanza(t, xml)
+	if !protocol.IsMulticastReply(st) {
+		t.Fatalf("not a reply of the search: %s", xml)
 	}
 	f.Reply(context.Background(), st)
 }
@@ -66,7 +85,6 @@ const (
 // component; the first with the feature is the service, with the limit its
 // form states, or else the configured one.
 func TestFinderFollowsXEP0033(t *testing.T) {
-	ctx := context.Background()
 	for _, tt := range []struct {
 		name      string
 		form      string
@@ -76,10 +94,7 @@ func TestFinderFollowsXEP0033(t *testing.T) {
 		{"configured limit", "", 20},
 	} {
 		t.Run(tt.name, func(t *testing.T) {
-			r := &recorder{}
-			f := multicast.New(multicast.Config{Domain: component, Server: server, MaxAddresses: 20})
-			f.Attach(r)
-			f.Start(ctx)
+			f, r := started(20)
 			to, id, ns := r.last(t)
 			if to != server || ns != protocol.NSDiscoInfo {
 				t.Fatalf("first asked %s %s, want disco#info of %s", to, ns, server)
@@ -128,10 +143,7 @@ func TestFinderFollowsXEP0033(t *testing.T) {
 // the new search answers, and answers to the old search are ignored.
 func TestFinderStartsAgainOnReconnect(t *testing.T) {
 	ctx := context.Background()
-	r := &recorder{}
-	f := multicast.New(multicast.Config{Domain: component, Server: server})
-	f.Attach(r)
-	f.Start(ctx)
+	f, r := started(0)
 	_, oldID, _ := r.last(t)
 	f.Start(ctx)
 	_, id, _ := r.last(t)
@@ -167,35 +179,21 @@ func TestFinderStartsAgainOnReconnect(t *testing.T) {
 // errors from anyone else are not its business.
 func TestFinderStopsAfterARefusal(t *testing.T) {
 	ctx := context.Background()
-	r := &recorder{}
-	f := multicast.New(multicast.Config{Domain: component, Server: server})
-	f.Attach(r)
-	f.Start(ctx)
+	f, r := started(0)
 	_, id, _ := r.last(t)
 	answer(t, f, info(server, id, `<identity category="server" type="im"/>`))
 	_, id, _ = r.last(t)
 	answer(t, f, `<iq type="result" from="`+server+`" to="`+component+`" id="`+id+`"><query xmlns="http://jabber.org/protocol/disco#items"><item jid="`+mcJID+`"/></query></iq>`)
 	_, id, _ = r.last(t)
 	answer(t, f, info(mcJID, id, addressFeature))
-	stanza := func(xml string) protocol.Stanza {
-		n, err := xmlnode.Parse(xml, xmlnode.DefaultLimits())
-		if err != nil {
-			t.Fatal(err)
-		}
-		st, err := protocol.ParseStanza(n)
-		if err != nil {
-			t.Fatal(err)
-		}
-		return st
-	}
-	bounce := stanza(`<message type="error" from="alice@example.org/phone" to="g@` + component + `/bob" id="m1"><error type="cancel"><service-unavailable xmlns="urn:ietf:params:xml:ns:xmpp-stanzas"/></error></message>`)
+	bounce := stanza(t, `<message type="error" from="alice@example.org/phone" to="g@`+component+`/bob" id="m1"><error type="cancel"><service-unavailable xmlns="urn:ietf:params:xml:ns:xmpp-stanzas"/></error></message>`)
 	if f.Refused(bounce) {
 		t.Fatal("a recipient's bounce taken as the service's refusal")
 	}
 	if j, _ := f.Service(); j != mcJID {
 		t.Fatalf("service %q after a recipient's bounce", j)
 	}
-	refusal := stanza(`<message type="error" from="` + mcJID + `" to="g@` + component + `/bob" id="m2"><error type="auth"><forbidden xmlns="urn:ietf:params:xml:ns:xmpp-stanzas"/></error></message>`)
+	refusal := stanza(t, `<message type="error" from="`+mcJID+`" to="g@`+component+`/bob" id="m2"><error type="auth"><forbidden xmlns="urn:ietf:params:xml:ns:xmpp-stanzas"/></error></message>`)
 	if !f.Refused(refusal) {
 		t.Fatal("the service's refusal not taken")
 	}
@@ -203,7 +201,7 @@ func TestFinderStopsAfterARefusal(t *testing.T) {
 		t.Fatalf("still using %q after it refused a broadcast", j)
 	}
 	// The refusals of the stanzas sent before it was dropped still come.
-	later := stanza(`<presence type="error" from="` + mcJID + `" to="g@` + component + `"><error type="auth"><forbidden xmlns="urn:ietf:params:xml:ns:xmpp-stanzas"/></error></presence>`)
+	later := stanza(t, `<presence type="error" from="`+mcJID+`" to="g@`+component+`"><error type="auth"><forbidden xmlns="urn:ietf:params:xml:ns:xmpp-stanzas"/></error></presence>`)
 	if !f.Refused(later) {
 		t.Fatal("a later refusal by the dropped service not taken")
 	}
