@@ -129,7 +129,7 @@ func (c *serveConfig) register(fs *flag.FlagSet) {
 	fs.IntVar(&c.PushLimits.MaxRegistrations, "push-max-registrations", c.PushLimits.MaxRegistrations, "push registrations (devices) per user")
 	fs.IntVar(&c.PushLimits.MaxPublishOptionsBytes, "push-max-options-bytes", c.PushLimits.MaxPublishOptionsBytes, "largest publish-options form kept with a push registration, in bytes")
 	fs.StringVar(&c.HTTP, "http", "", "HOST:PORT of the HTTP listener for /metrics, /healthz and the web view, e.g. 127.0.0.1:9090 (empty: none)")
-	fs.BoolVar(&c.Multicast, "multicast", true, "send a broadcast as one stanza per batch of recipients through the XMPP server's multicast service (XEP-0033, ejabberd's mod_multicast) when the server offers one; one stanza per recipient otherwise")
+	fs.BoolVar(&c.Multicast, "multicast", true, "send a broadcast as one stanza per batch of recipients through the XMPP server's multicast service (XEP-0033: ejabberd's mod_multicast, or for Prosody the module in contrib/prosody) when the server offers one; one stanza per recipient otherwise")
 	fs.IntVar(&c.MulticastMaxAddresses, "multicast-max-addresses", 20, "recipients per stanza to the multicast service when it does not state its limit (ejabberd's default for a component is 20; its mod_multicast option limits: remote: message raises it, and is then stated)")
 	fs.BoolVar(&c.Pprof, "pprof", false, "serve Go's profiler under /debug/pprof/ on the --http listener")
 }

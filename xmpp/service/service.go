@@ -56,8 +56,8 @@ type Config struct {
 	// that such a group is not folded from its start when first needed.
 	Snapshots aggregate.Snapshots
 	// Multicast, if set, looks for the XMPP server's multicast service
-	// (XEP-0033) each time the link comes up; broadcasts of messages go
-	// through it when it is found.
+	// (XEP-0033) each time the link comes up; broadcasts (messages and
+	// group changes) go through it when it is found.
 	Multicast *multicast.Config
 }
 
